@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from privtraffic.tenancy.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_team
+from privtraffic.tenancy.models import Brand
+
+
+class Command(BaseCommand):
+    help = "Build the demo brand (slug 'demo') with stores and a team. Skips when it already exists."
+
+    def handle(self, *args, **opts):
+        if Brand.objects.filter(slug=DEMO_SLUG).exists():
+            self.stdout.write("Demo brand already exists; nothing to do.")
+            return
+        with transaction.atomic():
+            # Each app adds its part on top of the team as it grows (groups, customers, chats, campaigns).
+            team = seed_team()
+        self.stdout.write(
+            f"Created demo brand '{team.brand.name}' with {len(team.stores)} stores and {len(team.reps)} reps."
+        )
+        for role, email in DEMO_LOGINS:
+            self.stdout.write(f"  {role:14} {email}  password: {DEMO_PASSWORD}")

@@ -1,0 +1,80 @@
+"""The transactional outbox: record inside the writer's transaction, relay after commit."""
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from privtraffic.tenancy.models import Brand
+
+from .models import Event, EventReceipt
+from .registry import subscribers_for
+
+logger = logging.getLogger(__name__)
+
+
+def event_record(*, brand: Brand, type: str, payload: dict[str, Any]) -> Event:  # noqa: A002
+    """Write an event in the caller's transaction; the relay is queued only if that transaction commits."""
+    import json
+
+    from .tasks import relay_event
+
+    clean_payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    event = Event.objects.create(brand=brand, type=type, payload=clean_payload)
+    transaction.on_commit(lambda: relay_event.delay(brand.id, str(event.id)))
+    return event
+
+
+def event_relay(*, event: Event) -> bool:
+    """Deliver one event to every subscriber that has not handled it. True when all have."""
+    if event.relayed_at is not None or event.failed_at is not None:
+        return True
+    done = set(EventReceipt.objects.filter(event=event).values_list("subscriber", flat=True))
+    errors = []
+    for subscriber in subscribers_for(event.type):
+        if subscriber.name in done:
+            continue
+        try:
+            with transaction.atomic():
+                subscriber.handler(event)
+                EventReceipt.objects.create(brand_id=event.brand_id, event=event, subscriber=subscriber.name)
+        except IntegrityError:
+            # A concurrent relay handled it first; its receipt stands and our writes rolled back.
+            continue
+        except Exception as exc:
+            logger.exception("Subscriber %s failed on event %s", subscriber.name, event.id)
+            errors.append(f"{subscriber.name}: {exc!r}")
+    now = timezone.now()
+    if errors:
+        event.attempts += 1
+        event.last_error = "\n".join(errors)[:4000]
+        if event.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+            event.failed_at = now
+        event.save(update_fields=["attempts", "last_error", "failed_at"])
+        return False
+    event.relayed_at = now
+    event.save(update_fields=["relayed_at"])
+    return True
+
+
+def event_relay_pending(*, older_than_seconds: int = 10, limit: int = 500) -> int:
+    """The sweep: relay events a lost task or a crash left behind. Returns how many it tried."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    pending = Event.objects.filter(relayed_at__isnull=True, failed_at__isnull=True, created_at__lte=cutoff)
+    events = list(pending.order_by("created_at")[:limit])
+    for event in events:
+        event_relay(event=event)
+    return len(events)
+
+
+def event_prune(*, retention_days: int | None = None) -> int:
+    """Delete relayed (or given-up) events older than the retention window."""
+    days = settings.EVENTS_RETENTION_DAYS if retention_days is None else retention_days
+    cutoff = timezone.now() - timedelta(days=days)
+    finished = Event.objects.filter(created_at__lt=cutoff).exclude(relayed_at__isnull=True, failed_at__isnull=True)
+    deleted, _ = finished.delete()
+    return deleted

@@ -1,0 +1,29 @@
+"""Thin Celery wrappers around the outbox services; each is safe to run twice."""
+
+from celery import shared_task
+
+from .models import Event
+
+
+@shared_task(acks_late=True)
+def relay_event(brand_id: int, event_id: str) -> bool:
+    from .services import event_relay
+
+    event = Event.objects.filter(brand_id=brand_id, pk=event_id).first()
+    if event is None:
+        return True  # pruned or never committed: nothing to deliver
+    return event_relay(event=event)
+
+
+@shared_task
+def relay_pending_events() -> int:
+    from .services import event_relay_pending
+
+    return event_relay_pending()
+
+
+@shared_task
+def prune_events() -> int:
+    from .services import event_prune
+
+    return event_prune()

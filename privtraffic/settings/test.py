@@ -1,0 +1,28 @@
+"""Test settings: the real PostgreSQL and Redis started by `make test` (tests/testenv.py).
+
+Each xdist worker gets its own channel-layer and cache prefix so parallel
+workers sharing one redis-server never see each other's messages.
+"""
+
+import os
+
+os.environ.setdefault("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"test-{_worker}")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"test-{_worker}")
+
+from .base import *  # noqa: E402, F403
+from .base import REDIS_URL  # noqa: E402
+
+SECRET_KEY = "test-secret-key"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in-process in unit tests; tests/events/test_worker.py runs a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,62 @@
+"""The dashboard base: one mixin resolves the brand from the URL slug and the user's membership.
+
+Every page under /b/<slug>/ subclasses BrandView and declares the permission it
+needs. A non-member gets a 404 (the brand's existence is not confirmed); a
+member whose role lacks the permission gets a 403.
+"""
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.views import View
+
+from .errors import ApplicationError
+from .roles import Perm, role_has
+from .selectors import membership_for_user
+
+
+class BrandView(View):
+    permission: Perm
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "dispatch" in cls.__dict__:
+            raise TypeError(f"{cls.__name__} may not override dispatch(): brand resolution happens there.")
+        if not isinstance(getattr(cls, "permission", None), Perm):
+            raise TypeError(f"{cls.__name__} must declare `permission` (a tenancy.roles.Perm).")
+
+    def dispatch(self, request, *args, slug: str, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        membership = membership_for_user(user=request.user, brand_slug=slug)
+        if membership is None:
+            raise Http404("No such brand.")
+        if not role_has(membership.role, self.permission):
+            raise PermissionDenied("Your role does not allow this page.")
+        self.membership = membership
+        self.brand = membership.brand
+        request.brand = membership.brand
+        request.membership = membership
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except ApplicationError as exc:
+            if exc.status == 404:
+                raise Http404(exc.message)
+            if exc.status == 403:
+                raise PermissionDenied(exc.message)
+            raise
+
+    def can(self, perm: Perm) -> bool:
+        return role_has(self.membership.role, perm)
+
+
+def form_apply_error(form, exc: ApplicationError) -> None:
+    """Show a service's ApplicationError on a Django form: per-field when it names fields."""
+    placed = False
+    for field, messages in exc.fields.items():
+        if field in form.fields:
+            for message in messages if isinstance(messages, list) else [messages]:
+                form.add_error(field, str(message))
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)

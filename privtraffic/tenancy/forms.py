@@ -1,0 +1,84 @@
+import zoneinfo
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Brand, Store
+from .roles import Role
+
+_TIME_ZONES = sorted(zoneinfo.available_timezones())
+LOGO_TYPES = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"RIFF": "webp"}
+
+
+class BrandCreateForm(forms.Form):
+    name = forms.CharField(label=_("Brand name"), max_length=120)
+    slug = forms.CharField(label=_("Address"), max_length=50, help_text=_("Lowercase letters, digits and hyphens."))
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(tz, tz) for tz in _TIME_ZONES], initial="Asia/Shanghai")
+    default_currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
+
+
+class BrandSettingsForm(forms.Form):
+    name = forms.CharField(label=_("Brand name"), max_length=120)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(tz, tz) for tz in _TIME_ZONES])
+    default_currency = forms.CharField(label=_("Currency"), max_length=3)
+    logo = forms.FileField(label=_("Logo (PNG, JPEG or WebP, up to 1 MB)"), required=False)
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if not logo:
+            return None
+        if logo.size > 1024 * 1024:
+            raise forms.ValidationError(_("The logo must be 1 MB or smaller."))
+        head = logo.read(4)
+        logo.seek(0)
+        if not any(head.startswith(magic) for magic in LOGO_TYPES):
+            raise forms.ValidationError(_("Upload a PNG, JPEG or WebP image."))
+        return logo
+
+    @classmethod
+    def for_brand(cls, brand: Brand, data=None, files=None):
+        initial = {"name": brand.name, "time_zone": brand.time_zone, "default_currency": brand.default_currency}
+        return cls(data=data, files=files, initial=initial)
+
+
+class StoreForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    city = forms.CharField(label=_("City"), max_length=80, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+
+    @classmethod
+    def for_store(cls, store: Store, data=None):
+        initial = {f: getattr(store, f) for f in ("name", "address", "city", "postal_code")}
+        return cls(data=data, initial=initial)
+
+
+class _StoreChoiceMixin:
+    def _set_store_choices(self, stores, roles):
+        self.fields["store"].queryset = stores
+        self.fields["role"].choices = [(value, label) for value, label in Role.choices if value in roles]
+
+
+class MemberInviteForm(_StoreChoiceMixin, forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    store = forms.ModelChoiceField(label=_("Store"), queryset=Store.objects.none(), required=False,
+                                   help_text=_("Required for store managers and reps."))
+
+    def __init__(self, *args, stores, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_store_choices(stores, roles)
+
+
+class MemberRoleForm(_StoreChoiceMixin, forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    store = forms.ModelChoiceField(label=_("Store"), queryset=Store.objects.none(), required=False)
+
+    def __init__(self, *args, stores, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_store_choices(stores, roles)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("Key name"), max_length=80, help_text=_("Where the key is used, e.g. \"ERP sync\"."))

@@ -1,0 +1,274 @@
+"""Writes for the tenancy core: brands, stores, team, API keys.
+
+`actor` is the Membership acting in the dashboard, or None for an integrator's
+API key or a command, which act with an admin's authority.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from privtraffic.accounts.models import User
+
+from .errors import ApplicationError
+from .models import ApiKey, Brand, IdempotencyRecord, Membership, Store
+from .roles import Perm, Role, is_store_scoped, role_can_assign, role_has
+
+API_KEY_PREFIX_BYTES = 6
+
+
+def _validate(instance, *, exclude=None) -> None:
+    """Run model validation and turn it into the one error type, with per-field messages."""
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        fields = {name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}
+        raise ApplicationError("invalid", _("Some fields are not valid."), fields=fields)
+
+
+def _require(actor: Membership | None, perm: Perm) -> None:
+    if actor is not None and not role_has(actor.role, perm):
+        raise ApplicationError.forbidden(_("Your role does not allow this."))
+
+
+def brand_create(
+    *, name: str, slug: str, owner: User, time_zone: str = "Asia/Shanghai", default_currency: str = "CNY"
+) -> Brand:
+    brand = Brand(name=name.strip(), slug=slug.strip().lower(), time_zone=time_zone, default_currency=default_currency)
+    _validate(brand)
+    with transaction.atomic():
+        brand.save()
+        Membership.objects.create(brand=brand, user=owner, role=Role.OWNER)
+    return brand
+
+
+def brand_update(*, brand: Brand, actor: Membership | None, **changes: Any) -> Brand:
+    _require(actor, Perm.MANAGE_SETTINGS)
+    allowed = {"name", "time_zone", "default_currency", "logo"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ApplicationError("invalid", _("These fields cannot be changed."), fields={f: ["read only"] for f in unknown})
+    for field, value in changes.items():
+        setattr(brand, field, value)
+    _validate(brand)
+    brand.save()
+    return brand
+
+
+def store_create(
+    *, brand: Brand, actor: Membership | None, name: str, address: str = "", city: str = "", postal_code: str = ""
+) -> Store:
+    _require(actor, Perm.MANAGE_STORES)
+    store = Store(brand=brand, name=name.strip(), address=address.strip(), city=city.strip(), postal_code=postal_code.strip())
+    _validate(store)
+    return _save_unique(store, field="name", message=_("A store with this name already exists."))
+
+
+def store_update(*, store: Store, actor: Membership | None, **changes: Any) -> Store:
+    _require(actor, Perm.MANAGE_STORES)
+    for field in ("name", "address", "city", "postal_code"):
+        if field in changes:
+            setattr(store, field, (changes[field] or "").strip())
+    _validate(store)
+    return _save_unique(store, field="name", message=_("A store with this name already exists."))
+
+
+def _save_unique(instance, *, field: str, message: str):
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise ApplicationError("duplicate", message, fields={field: [message]}, status=409)
+    return instance
+
+
+def _check_store_for_role(*, brand: Brand, actor: Membership | None, role: str, store: Store | None) -> Store | None:
+    if role not in Role.values:
+        raise ApplicationError("invalid", _("Unknown role."), fields={"role": [_("Choose a valid role.")]})
+    if is_store_scoped(role):
+        if store is None:
+            raise ApplicationError("invalid", _("This role needs a store."), fields={"store": [_("Choose a store.")]})
+        if store.brand_id != brand.id:
+            raise ApplicationError.not_found("store")
+        if actor is not None and is_store_scoped(actor.role) and store.id != actor.store_id:
+            raise ApplicationError.forbidden(_("You can only manage people of your own store."))
+        return store
+    return None
+
+
+def _check_can_assign(actor: Membership | None, role: str) -> None:
+    _require(actor, Perm.MANAGE_TEAM)
+    if actor is None:
+        # Integrators and commands may do anything but create or change owners.
+        if role == Role.OWNER:
+            raise ApplicationError.forbidden(_("Only an owner can manage owners."))
+        return
+    if not role_can_assign(actor.role, role):
+        raise ApplicationError.forbidden(_("Your role cannot give the role %(role)s.") % {"role": role})
+
+
+def member_invite(
+    *,
+    brand: Brand,
+    actor: Membership | None,
+    email: str,
+    role: str,
+    store: Store | None = None,
+    name: str = "",
+) -> Membership:
+    """Add a person to the brand's team and email them; new people get a link to set their password."""
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError("invalid", _("Enter a valid email address."), fields={"email": [_("Enter a valid email address.")]})
+    _check_can_assign(actor, role)
+    store = _check_store_for_role(brand=brand, actor=actor, role=role, store=store)
+
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(email=email, defaults={"name": name.strip()})
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        if Membership.objects.filter(brand=brand, user=user).exists():
+            raise ApplicationError(
+                "duplicate", _("This person is already on the team."), fields={"email": [_("Already on the team.")]}, status=409
+            )
+        membership = Membership.objects.create(
+            brand=brand, user=user, role=role, store=store, invited_by=actor.user if actor else None
+        )
+        transaction.on_commit(lambda: _send_team_invitation(membership=membership, new_user=created))
+    return membership
+
+
+def _send_team_invitation(*, membership: Membership, new_user: bool) -> None:
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from django.urls import reverse
+
+    user = membership.user
+    if new_user:
+        path = reverse(
+            "account_reset_password_from_key",
+            kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        )
+        link = settings.SITE_URL.rstrip("/") + path
+    else:
+        link = settings.SITE_URL.rstrip("/") + reverse("tenancy:overview", kwargs={"slug": membership.brand.slug})
+    context = {"membership": membership, "link": link, "new_user": new_user}
+    send_mail(
+        subject=_("You have been added to %(brand)s") % {"brand": membership.brand.name},
+        message=render_to_string("tenancy/email/team_invitation.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def member_update(
+    *, membership: Membership, actor: Membership | None, role: str, store: Store | None = None
+) -> Membership:
+    """Change someone's role and store. Owners are managed only by owners, and a brand keeps one owner."""
+    brand = membership.brand
+    if membership.role == Role.OWNER or role == Role.OWNER:
+        _require_owner(actor)
+    _check_can_assign(actor, role)
+    if actor is not None and not role_can_assign(actor.role, membership.role):
+        raise ApplicationError.forbidden(_("You cannot change this person's role."))
+    store = _check_store_for_role(brand=brand, actor=actor, role=role, store=store)
+    with transaction.atomic():
+        if membership.role == Role.OWNER and role != Role.OWNER:
+            _ensure_another_owner(membership)
+        membership.role = role
+        membership.store = store
+        membership.save(update_fields=["role", "store"])
+    return membership
+
+
+def member_set_active(*, membership: Membership, actor: Membership | None, active: bool) -> Membership:
+    if membership.role == Role.OWNER:
+        _require_owner(actor)
+    _check_can_assign(actor, membership.role)
+    if actor is not None and actor.pk == membership.pk and not active:
+        raise ApplicationError("invalid", _("You cannot deactivate yourself."))
+    with transaction.atomic():
+        if not active and membership.role == Role.OWNER:
+            _ensure_another_owner(membership)
+        membership.is_active = active
+        membership.deactivated_at = None if active else timezone.now()
+        membership.save(update_fields=["is_active", "deactivated_at"])
+    return membership
+
+
+def _require_owner(actor: Membership | None) -> None:
+    if actor is None or not role_has(actor.role, Perm.MANAGE_OWNERS):
+        raise ApplicationError.forbidden(_("Only an owner can manage owners."))
+
+
+def _ensure_another_owner(membership: Membership) -> None:
+    others = (
+        Membership.objects.select_for_update()
+        .filter(brand_id=membership.brand_id, role=Role.OWNER, is_active=True)
+        .exclude(pk=membership.pk)
+    )
+    if not others.exists():
+        raise ApplicationError("last_owner", _("A brand needs at least one active owner."), status=409)
+
+
+def _hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_create(*, brand: Brand, actor: Membership | None, name: str, created_by: User | None = None) -> tuple[ApiKey, str]:
+    """Create a key and return it with the full secret, which is never stored or shown again."""
+    _require(actor, Perm.MANAGE_API_KEYS)
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError("invalid", _("Give the key a name."), fields={"name": [_("This field is required.")]})
+    prefix = secrets.token_hex(API_KEY_PREFIX_BYTES)
+    raw_key = f"pt_{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey(
+        brand=brand, name=name[:80], prefix=prefix, hashed_key=_hash_key(raw_key),
+        created_by=created_by or (actor.user if actor else None),
+    )
+    api_key.save()
+    return api_key, raw_key
+
+
+def api_key_revoke(*, api_key: ApiKey, actor: Membership | None) -> ApiKey:
+    _require(actor, Perm.MANAGE_API_KEYS)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """The active key matching raw_key, or None. Touches last_used_at at most once a minute."""
+    parts = raw_key.split("_")
+    if len(parts) < 3 or parts[0] != "pt":
+        return None
+    api_key = ApiKey.objects.select_related("brand").filter(prefix=parts[1], revoked_at__isnull=True).first()
+    if api_key is None or not secrets.compare_digest(api_key.hashed_key, _hash_key(raw_key)):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+def idempotency_record_prune() -> int:
+    """Forget Idempotency-Key answers older than the retention window."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_RETENTION_HOURS)
+    deleted, _unused = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

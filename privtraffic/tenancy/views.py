@@ -1,0 +1,206 @@
+"""Dashboard pages of the tenancy core. Thin: parse a form, call one service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from . import selectors, services
+from .dashboard import BrandView, form_apply_error
+from .errors import ApplicationError
+from .forms import ApiKeyForm, BrandCreateForm, BrandSettingsForm, MemberInviteForm, MemberRoleForm, StoreForm
+from .roles import ASSIGNABLE_ROLES, Perm, is_store_scoped
+
+
+@login_required
+def brand_home(request):
+    """/b/: straight to the only brand, a picker for several, or creating a first brand."""
+    memberships = list(selectors.membership_list_for_user(user=request.user))
+    form = BrandCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            brand = services.brand_create(owner=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form_apply_error(form, exc)
+        else:
+            return redirect("tenancy:overview", slug=brand.slug)
+    elif request.method == "GET" and len(memberships) == 1:
+        return redirect("tenancy:overview", slug=memberships[0].brand.slug)
+    return render(request, "tenancy/brand_home.html", {"memberships": memberships, "form": form})
+
+
+class OverviewView(BrandView):
+    permission = Perm.VIEW_DASHBOARD
+
+    def get(self, request):
+        context = {
+            "store_count": selectors.store_list(brand=self.brand).count(),
+            "team_count": selectors.member_list(brand=self.brand, actor=self.membership, include_inactive=False).count(),
+        }
+        return render(request, "tenancy/overview.html", context)
+
+
+class StoreListView(BrandView):
+    permission = Perm.VIEW_DASHBOARD
+
+    def get(self, request):
+        return self._render(request, StoreForm())
+
+    def post(self, request):
+        form = StoreForm(request.POST)
+        if form.is_valid():
+            try:
+                store = services.store_create(brand=self.brand, actor=self.membership, **form.cleaned_data)
+            except ApplicationError as exc:
+                form_apply_error(form, exc)
+            else:
+                messages.success(request, _("Store “%(name)s” created.") % {"name": store.name})
+                return redirect("tenancy:stores", slug=self.brand.slug)
+        return self._render(request, form, status=400)
+
+    def _render(self, request, form, status=200):
+        context = {"stores": selectors.store_list(brand=self.brand), "form": form, "can_edit": self.can(Perm.MANAGE_STORES)}
+        return render(request, "tenancy/stores.html", context, status=status)
+
+
+class StoreEditView(BrandView):
+    permission = Perm.MANAGE_STORES
+
+    def get(self, request, store_id):
+        store = selectors.store_get(brand=self.brand, store_id=store_id)
+        return render(request, "tenancy/store_edit.html", {"store": store, "form": StoreForm.for_store(store)})
+
+    def post(self, request, store_id):
+        store = selectors.store_get(brand=self.brand, store_id=store_id)
+        form = StoreForm.for_store(store, data=request.POST)
+        if form.is_valid():
+            try:
+                services.store_update(store=store, actor=self.membership, **form.cleaned_data)
+            except ApplicationError as exc:
+                form_apply_error(form, exc)
+            else:
+                messages.success(request, _("Store saved."))
+                return redirect("tenancy:stores", slug=self.brand.slug)
+        return render(request, "tenancy/store_edit.html", {"store": store, "form": form}, status=400)
+
+
+class TeamView(BrandView):
+    permission = Perm.VIEW_TEAM
+
+    def _stores(self):
+        stores = selectors.store_list(brand=self.brand)
+        if is_store_scoped(self.membership.role):
+            stores = stores.filter(pk=self.membership.store_id)
+        return stores
+
+    def _invite_form(self, data=None):
+        return MemberInviteForm(data, stores=self._stores(), roles=ASSIGNABLE_ROLES.get(self.membership.role, ()))
+
+    def get(self, request):
+        return self._render(request, self._invite_form())
+
+    def post(self, request):
+        form = self._invite_form(request.POST)
+        if form.is_valid():
+            try:
+                member = services.member_invite(brand=self.brand, actor=self.membership, **form.cleaned_data)
+            except ApplicationError as exc:
+                form_apply_error(form, exc)
+            else:
+                messages.success(request, _("Invitation sent to %(email)s.") % {"email": member.user.email})
+                return redirect("tenancy:team", slug=self.brand.slug)
+        return self._render(request, form, status=400)
+
+    def _render(self, request, form, status=200):
+        role = request.GET.get("role") or None
+        store = request.GET.get("store", "")
+        members = selectors.member_list(
+            brand=self.brand, actor=self.membership, role=role, store_id=int(store) if store.isdigit() else None
+        )
+        context = {"members": members, "form": form, "can_manage": self.can(Perm.MANAGE_TEAM), "role_filter": role}
+        return render(request, "tenancy/team.html", context, status=status)
+
+
+class MemberEditView(TeamView):
+    permission = Perm.MANAGE_TEAM
+
+    def _role_form(self, member, data=None):
+        return MemberRoleForm(
+            data, stores=self._stores(), roles=ASSIGNABLE_ROLES.get(self.membership.role, ()),
+            initial={"role": member.role, "store": member.store_id},
+        )
+
+    def get(self, request, member_id):
+        member = selectors.member_get(brand=self.brand, membership_id=member_id, actor=self.membership)
+        return render(request, "tenancy/member_edit.html", {"member": member, "form": self._role_form(member)})
+
+    def post(self, request, member_id):
+        member = selectors.member_get(brand=self.brand, membership_id=member_id, actor=self.membership)
+        action = request.POST.get("action", "update")
+        form = self._role_form(member, data=request.POST if action == "update" else None)
+        try:
+            if action in ("deactivate", "reactivate"):
+                services.member_set_active(membership=member, actor=self.membership, active=action == "reactivate")
+                messages.success(request, _("Team member updated."))
+                return redirect("tenancy:team", slug=self.brand.slug)
+            if form.is_valid():
+                services.member_update(membership=member, actor=self.membership, **form.cleaned_data)
+                messages.success(request, _("Role saved."))
+                return redirect("tenancy:team", slug=self.brand.slug)
+        except ApplicationError as exc:
+            if exc.status == 404:
+                raise
+            form_apply_error(form, exc)
+        return render(request, "tenancy/member_edit.html", {"member": member, "form": form}, status=400)
+
+
+class SettingsView(BrandView):
+    permission = Perm.MANAGE_SETTINGS
+
+    def get(self, request):
+        return self._render(request, BrandSettingsForm.for_brand(self.brand), ApiKeyForm())
+
+    def post(self, request):
+        action = request.POST.get("action")
+        brand_form = BrandSettingsForm.for_brand(self.brand)
+        key_form = ApiKeyForm()
+        new_key = None
+        try:
+            if action == "brand":
+                brand_form = BrandSettingsForm.for_brand(self.brand, data=request.POST, files=request.FILES)
+                if brand_form.is_valid():
+                    changes = {k: v for k, v in brand_form.cleaned_data.items() if k != "logo" or v}
+                    services.brand_update(brand=self.brand, actor=self.membership, **changes)
+                    messages.success(request, _("Settings saved."))
+                    return redirect("tenancy:settings", slug=self.brand.slug)
+            elif action == "create_key":
+                key_form = ApiKeyForm(request.POST)
+                if key_form.is_valid():
+                    api_key, new_key = services.api_key_create(
+                        brand=self.brand, actor=self.membership, name=key_form.cleaned_data["name"]
+                    )
+                    key_form = ApiKeyForm()
+                    # The full key is shown on this response only; it is never stored.
+                    return self._render(request, brand_form, key_form, new_key=new_key)
+            elif action == "revoke_key":
+                api_key = selectors.api_key_get(brand=self.brand, api_key_id=request.POST.get("key_id"))
+                services.api_key_revoke(api_key=api_key, actor=self.membership)
+                messages.success(request, _("Key %(prefix)s revoked.") % {"prefix": api_key.prefix})
+                return redirect("tenancy:settings", slug=self.brand.slug)
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                raise
+            form_apply_error(key_form if action == "create_key" else brand_form, exc)
+        return self._render(request, brand_form, key_form, status=400)
+
+    def _render(self, request, brand_form, key_form, new_key=None, status=200):
+        context = {
+            "brand_form": brand_form,
+            "key_form": key_form,
+            "new_key": new_key,
+            "can_manage_keys": self.can(Perm.MANAGE_API_KEYS),
+            "api_keys": selectors.api_key_list(brand=self.brand) if self.can(Perm.MANAGE_API_KEYS) else [],
+            "api_docs_url": reverse("api-docs"),
+        }
+        return render(request, "tenancy/settings.html", context, status=status)

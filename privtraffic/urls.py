@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from privtraffic.health import healthz
+from privtraffic.tenancy.errors import ApplicationError
+
+urlpatterns = [
+    path("", lambda request: redirect("tenancy:brand_home"), name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("b/", include("privtraffic.tenancy.urls")),
+    path("api/v1/", include("privtraffic.tenancy.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", authentication_classes=[], permission_classes=[]),
+        name="api-docs",
+    ),
+]
+
+
+def _api_aware(status: int, code: str, message: str, fallback):
+    def handler(request, *args, **kwargs):
+        if request.path.startswith("/api/"):
+            return JsonResponse(ApplicationError(code, message).as_dict(), status=status)
+        return fallback(request, *args, **kwargs)
+
+    return handler
+
+
+handler404 = _api_aware(404, "not_found", "No such resource.", defaults.page_not_found)
+handler500 = _api_aware(500, "server_error", "Something went wrong on our side.", defaults.server_error)
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
