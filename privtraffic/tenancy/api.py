@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from .errors import ApplicationError
@@ -137,6 +138,6 @@ class BrandAPIView(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
     def paginate(self, queryset, serializer_class, **serializer_kwargs) -> Response:
-        paginator = self.pagination_class()
+        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True, **serializer_kwargs).data)

@@ -28,9 +28,12 @@ API_KEY_PREFIX_BYTES = 6
 
 
 def _validate(instance, *, exclude=None) -> None:
-    """Run model validation and turn it into the one error type, with per-field messages."""
+    """Run field validation and turn it into the one error type, with per-field messages.
+
+    Uniqueness is left to the database (see _save_unique): checking first would race.
+    """
     try:
-        instance.full_clean(exclude=exclude)
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         fields = {name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}
         raise ApplicationError("invalid", _("Some fields are not valid."), fields=fields)
@@ -46,9 +49,13 @@ def brand_create(
 ) -> Brand:
     brand = Brand(name=name.strip(), slug=slug.strip().lower(), time_zone=time_zone, default_currency=default_currency)
     _validate(brand)
-    with transaction.atomic():
-        brand.save()
-        Membership.objects.create(brand=brand, user=owner, role=Role.OWNER)
+    try:
+        with transaction.atomic():
+            brand.save()
+            Membership.objects.create(brand=brand, user=owner, role=Role.OWNER)
+    except IntegrityError:
+        message = _("This address is already taken by another brand.")
+        raise ApplicationError("duplicate", message, fields={"slug": [message]}, status=409)
     return brand
 
 

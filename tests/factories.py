@@ -1,0 +1,45 @@
+"""Small factories for tests: real rows through the real services where it matters."""
+
+import itertools
+
+from allauth.account.models import EmailAddress
+
+from privtraffic.accounts.models import User
+from privtraffic.tenancy.models import Brand, Membership, Store
+from privtraffic.tenancy.roles import Role
+from privtraffic.tenancy.services import api_key_create, brand_create
+
+PASSWORD = "correct-horse-battery-9"
+_seq = itertools.count(1)
+
+
+def make_user(email: str | None = None, *, password: str | None = PASSWORD, name: str = "", verified=True) -> User:
+    email = email or f"user{next(_seq)}@example.test"
+    user = User.objects.create_user(email=email, password=password, name=name)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return user
+
+
+def make_brand(slug: str | None = None, *, name: str | None = None, owner: User | None = None) -> Brand:
+    n = next(_seq)
+    slug = slug or f"brand-{n}"
+    return brand_create(name=name or f"Brand {n}", slug=slug, owner=owner or make_user(f"owner-{slug}@example.test"))
+
+
+def make_store(brand: Brand, name: str | None = None, **fields) -> Store:
+    return Store.objects.create(brand=brand, name=name or f"Store {next(_seq)}", **fields)
+
+
+def make_member(brand: Brand, role: str = Role.REP, *, store: Store | None = None, user: User | None = None) -> Membership:
+    if store is None and role in (Role.REP, Role.STORE_MANAGER):
+        store = make_store(brand)
+    return Membership.objects.create(brand=brand, user=user or make_user(), role=role, store=store)
+
+
+def make_api_key(brand: Brand, name: str = "test key") -> str:
+    _, raw_key = api_key_create(brand=brand, actor=None, name=name)
+    return raw_key
+
+
+def owner_of(brand: Brand) -> Membership:
+    return Membership.objects.get(brand=brand, role=Role.OWNER)
