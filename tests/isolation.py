@@ -1,0 +1,115 @@
+"""The cross-brand isolation matrix, reusable by every app's tests.
+
+It walks every URL pattern the project routes under /b/<slug>/ and /api/v1/,
+fills each id in the route with an object that belongs to *another* brand, and
+expects 404. A route whose id has no factory below fails the matrix, so a new
+route cannot ship without being checked: register its id here.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from privtraffic.tenancy.models import Brand
+from privtraffic.tenancy.roles import Role
+from tests import factories
+
+# kwarg name in a route -> makes an object of that brand and returns its id.
+ID_FACTORIES: dict[str, Callable[[Brand], int]] = {
+    "store_id": lambda brand: factories.make_store(brand).pk,
+    "member_id": lambda brand: factories.make_member(brand, Role.MARKETER).pk,
+    "rep_id": lambda brand: factories.make_member(brand, Role.REP).pk,
+}
+
+_PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str  # e.g. "/api/v1/stores/<int:store_id>/"
+    view: Callable
+
+    @property
+    def params(self) -> list[str]:
+        return [m.group("name") for m in _PARAM.finditer(self.template)]
+
+    def fill(self, values: dict[str, object]) -> str:
+        return _PARAM.sub(lambda m: str(values[m.group("name")]), self.template)
+
+    @property
+    def methods(self) -> list[str]:
+        cls = getattr(self.view, "view_class", None) or getattr(self.view, "cls", None)
+        if cls is None:
+            return ["get", "post"]
+        return [m for m in ("get", "post", "put", "patch", "delete") if hasattr(cls, m)]
+
+
+def iter_routes(patterns=None, prefix: str = "/") -> Iterator[Route]:
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(entry.pattern).lstrip("^").rstrip("$")
+        if isinstance(entry, URLResolver):
+            yield from iter_routes(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield Route(template=route, view=entry.callback)
+
+
+def brand_routes(prefix: str) -> list[Route]:
+    return [r for r in iter_routes() if r.template.startswith(prefix)]
+
+
+def foreign_ids(route: Route, brand: Brand) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for name in route.params:
+        if name == "slug":
+            values[name] = brand.slug
+            continue
+        if name not in ID_FACTORIES:
+            raise AssertionError(
+                f"{route.template}: no id factory for <{name}>; register it in tests/isolation.py ID_FACTORIES"
+            )
+        values[name] = ID_FACTORIES[name](brand)
+    return values
+
+
+def assert_api_isolated(api_client, own_brand: Brand, other_brand: Brand) -> int:
+    """Every API route: other-brand ids are 404 for each method; lists show nothing of the other brand."""
+    checked = 0
+    for route in brand_routes("/api/v1/"):
+        if route.params:
+            url = route.fill(foreign_ids(route, other_brand))
+            for method in route.methods:
+                response = getattr(api_client, method)(url, {}, format="json")
+                assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+                assert response.json()["error"]["code"] == "not_found"
+                checked += 1
+        else:
+            # The own brand is empty and the other brand has one of everything: lists must be empty.
+            for factory in ID_FACTORIES.values():
+                factory(other_brand)
+            response = api_client.get(route.template)
+            assert response.status_code == 200, f"GET {route.template} -> {response.status_code}"
+            assert response.json()["results"] == [], f"GET {route.template} leaked another brand's rows"
+            checked += 1
+    return checked
+
+
+def assert_dashboard_isolated(client, own_brand: Brand, other_brand: Brand) -> int:
+    """Every dashboard route: the other brand's slug is 404, and its ids under our own slug are 404."""
+    checked = 0
+    for route in brand_routes("/b/"):
+        if "slug" not in route.params:
+            continue
+        values = foreign_ids(route, other_brand)
+        for method in route.methods:
+            url = route.fill(values)
+            response = getattr(client, method)(url)
+            assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+            checked += 1
+            if len(route.params) > 1:
+                url = route.fill({**values, "slug": own_brand.slug})
+                response = getattr(client, method)(url)
+                assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+                checked += 1
+    return checked
