@@ -36,8 +36,6 @@ class PeriodicTicker:
                 celery_app.tasks[entry["task"]].apply()
             except Exception:
                 logger.exception("Periodic task %s failed", name)
-            finally:
-                close_old_connections()
             ran.append(name)
         return ran
 
@@ -54,4 +52,5 @@ class PeriodicTicker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self.run_due(time.monotonic())
+            close_old_connections()  # this thread's connection, like a request's, is not kept forever
             self._stop.wait(self.resolution)

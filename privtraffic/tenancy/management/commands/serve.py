@@ -39,7 +39,11 @@ class Command(BaseCommand):
                 "privtraffic.asgi:application", host=host, port=port, lifespan="off", log_level="info",
                 proxy_headers=True,
             )
-            uvicorn.Server(config).run()  # handles SIGINT and SIGTERM itself
+            # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal so the
+            # process ends the way it was asked to: Ctrl-C arrives here as KeyboardInterrupt.
+            uvicorn.Server(config).run()
+        except KeyboardInterrupt:
+            self.stdout.write("Stopped.")
         finally:
             if ticker:
                 ticker.stop()

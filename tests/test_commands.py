@@ -1,0 +1,90 @@
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from privtraffic.tenancy.models import ApiKey, Brand, Membership, Store
+from privtraffic.tenancy.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def _create_brand(*extra: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("create_brand", "--name", "Acme Beauty", "--slug", "acme", "--owner-email", "owner@acme.test",
+                 "--owner-password", "Sturdy-pass-123", *extra, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_create_brand_with_api_key_prints_one_line_and_the_key_works():
+    out, _ = _create_brand("--api-key")
+    lines = out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("API_KEY=pt_")
+    key = lines[0].removeprefix("API_KEY=")
+    brand = Brand.objects.get(slug="acme")
+    assert Membership.objects.get(brand=brand).role == Role.OWNER
+    Store.objects.create(brand=brand, name="Mine")
+    other = Brand.objects.create(name="Other", slug="other")
+    Store.objects.create(brand=other, name="Not mine")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert [s["name"] for s in client.get("/api/v1/stores/").json()["results"]] == ["Mine"]
+
+
+def test_create_brand_without_api_key_prints_no_key():
+    out, _ = _create_brand()
+    assert "API_KEY" not in out and not ApiKey.objects.exists()
+
+
+def test_create_brand_owner_can_log_in(client):
+    _create_brand()
+    assert client.login(username="owner@acme.test", password="Sturdy-pass-123")
+    assert client.get("/b/acme/").status_code == 200
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--slug", "Bad Slug"], "slug"),
+    (["--owner-password", "123"], "password"),
+])
+def test_create_brand_rejects_bad_input(args, message):
+    base = {"--name": "Acme", "--slug": "acme", "--owner-email": "o@acme.test", "--owner-password": "Sturdy-pass-123"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    with pytest.raises(CommandError, match=message):
+        call_command("create_brand", *[x for pair in base.items() for x in pair])
+    assert not Brand.objects.exists()
+
+
+def test_create_brand_twice_is_a_clear_error():
+    _create_brand()
+    with pytest.raises(CommandError, match="already taken"):
+        _create_brand()
+
+
+def test_seed_demo_builds_the_demo_team_once():
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    brand = Brand.objects.get(slug="demo")
+    assert Store.objects.filter(brand=brand).count() == 3
+    assert Membership.objects.filter(brand=brand, role=Role.REP).count() == 6
+    assert Membership.objects.filter(brand=brand, role=Role.MARKETER).count() == 1
+    assert Membership.objects.get(brand=brand, role=Role.OWNER).user.email == "owner@demo.test"
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Membership.objects.filter(brand=brand).count() == 9  # owner, marketer, manager, 6 reps
+
+
+def test_create_brand_from_the_shell_in_a_subprocess(tmp_path):
+    """The exact command line from CONTRACT.md, on the embedded default."""
+    root = Path(__file__).resolve().parent.parent
+    env = {"PATH": "/usr/bin:/bin", "PRIVTRAFFIC_VAR_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "create_brand", "--name", "Acme Beauty", "--slug", "acme",
+         "--owner-email", "owner@acme.test", "--owner-password", "Sturdy-pass-123", "--api-key"],
+        cwd=root, env=env, capture_output=True, text=True, check=True,
+    )
+    assert result.stdout.startswith("API_KEY=pt_") and result.stdout.count("\n") == 1
