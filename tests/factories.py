@@ -43,3 +43,25 @@ def make_api_key(brand: Brand, name: str = "test key") -> str:
 
 def owner_of(brand: Brand) -> Membership:
     return Membership.objects.get(brand=brand, role=Role.OWNER)
+
+
+def make_customer(brand: Brand, name: str | None = None, **fields):
+    from crm.services import customer_create
+
+    n = next(_seq)
+    fields.setdefault("email", f"customer{n}@example.test")
+    return customer_create(brand=brand, name=name or f"Customer {n}", **fields)
+
+
+def make_group(brand: Brand, name: str | None = None, **fields):
+    from communities.services import group_create
+
+    return group_create(brand=brand, actor=None, name=name or f"VIP {next(_seq)}", **fields)
+
+
+def make_invite(brand: Brand, *, group=None, rep=None, **fields):
+    from communities.services import invite_link_create
+
+    if group is None and rep is None:
+        group = make_group(brand)
+    return invite_link_create(brand=brand, actor=None, group=group, rep=rep, **fields)

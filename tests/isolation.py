@@ -21,6 +21,9 @@ ID_FACTORIES: dict[str, Callable[[Brand], int]] = {
     "store_id": lambda brand: factories.make_store(brand).pk,
     "member_id": lambda brand: factories.make_member(brand, Role.MARKETER).pk,
     "rep_id": lambda brand: factories.make_member(brand, Role.REP).pk,
+    "group_id": lambda brand: factories.make_group(brand).pk,
+    "customer_id": lambda brand: factories.make_customer(brand).pk,
+    "invite_id": lambda brand: factories.make_invite(brand).pk,
 }
 
 _PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from . import selectors, services
 from .api import BrandAPIView
+from .parsing import parse_input, query_int
 from .roles import Role
 from .serializers import (
     RepCreateSerializer,
@@ -16,12 +17,6 @@ from .serializers import (
 )
 
 
-def _parse(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class StoreListApi(BrandAPIView):
     @extend_schema(responses=StoreSerializer(many=True))
     def get(self, request):
@@ -29,7 +24,7 @@ class StoreListApi(BrandAPIView):
 
     @extend_schema(request=StoreInputSerializer, responses={201: StoreSerializer})
     def post(self, request):
-        store = services.store_create(brand=self.brand, actor=None, **_parse(StoreInputSerializer, request.data))
+        store = services.store_create(brand=self.brand, actor=None, **parse_input(StoreInputSerializer, request.data))
         return Response(StoreSerializer(store).data, status=status.HTTP_201_CREATED)
 
 
@@ -41,21 +36,21 @@ class StoreDetailApi(BrandAPIView):
     @extend_schema(request=StoreInputSerializer, responses=StoreSerializer)
     def patch(self, request, store_id: int):
         store = selectors.store_get(brand=self.brand, store_id=store_id)
-        changes = _parse(StoreInputSerializer, request.data, partial=True)
+        changes = parse_input(StoreInputSerializer, request.data, partial=True)
         return Response(StoreSerializer(services.store_update(store=store, actor=None, **changes)).data)
 
 
 class RepListApi(BrandAPIView):
     @extend_schema(responses=RepSerializer(many=True))
     def get(self, request):
-        store_id = request.query_params.get("store")
+        store_id = query_int(request, "store")
         if store_id is not None:
             store_id = selectors.store_get(brand=self.brand, store_id=store_id).pk
         return self.paginate(selectors.rep_list(brand=self.brand, store_id=store_id), RepSerializer)
 
     @extend_schema(request=RepCreateSerializer, responses={201: RepSerializer})
     def post(self, request):
-        data = _parse(RepCreateSerializer, request.data)
+        data = parse_input(RepCreateSerializer, request.data)
         store = selectors.store_get(brand=self.brand, store_id=data["store"])
         rep = services.member_invite(
             brand=self.brand, actor=None, email=data["email"], name=data["name"], role=Role.REP, store=store
@@ -71,7 +66,7 @@ class RepDetailApi(BrandAPIView):
     @extend_schema(request=RepUpdateSerializer, responses=RepSerializer)
     def patch(self, request, rep_id: int):
         rep = selectors.rep_get(brand=self.brand, rep_id=rep_id)
-        data = _parse(RepUpdateSerializer, request.data)
+        data = parse_input(RepUpdateSerializer, request.data)
         if "store" in data:
             store = selectors.store_get(brand=self.brand, store_id=data["store"])
             rep = services.member_update(membership=rep, actor=None, role=Role.REP, store=store)

@@ -1,0 +1,94 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import VipGroup
+from crm.models import Customer
+from privtraffic.tenancy.models import BrandOwned
+
+MAX_BODY_LENGTH = 4000
+
+
+class ConversationKind(models.TextChoices):
+    GROUP = "group", _("Group")
+    DIRECT = "direct", _("Direct")
+
+
+class Conversation(BrandOwned):
+    """A group's chat, or a customer's 1:1 chat with the brand (handled by their assigned rep)."""
+
+    kind = models.CharField(max_length=8, choices=ConversationKind.choices)
+    group = models.OneToOneField(VipGroup, on_delete=models.CASCADE, null=True, blank=True, related_name="conversation")
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="direct_conversation")
+    last_seq = models.PositiveIntegerField(default=0)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="group", group__isnull=False, customer__isnull=True)
+                           | Q(kind="direct", customer__isnull=False, group__isnull=True)),
+                name="conversation_kind_matches_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["brand", "last_message_at"], name="conv_brand_last_message")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} conversation {self.pk}"
+
+    @property
+    def title(self) -> str:
+        return self.group.name if self.group_id else self.customer.name
+
+
+class SenderType(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    REP = "rep", _("Rep")
+    STAFF = "staff", _("Staff")
+    BOT = "bot", _("Bot")
+    SYSTEM = "system", _("System")
+
+
+class MessageKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    IMAGE = "image", _("Image")
+    PRODUCT = "product", _("Product")
+    COUPON = "coupon", _("Coupon")
+    ORDER = "order", _("Order")
+    SYSTEM = "system", _("System")
+
+
+class Message(BrandOwned):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    sender_type = models.CharField(max_length=10, choices=SenderType.choices)
+    sender_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    sender_customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sender_name = models.CharField(max_length=150)
+    # "customer:<id>", "user:<id>" or the bot/system name: the scope of client_msg_id.
+    sender_key = models.CharField(max_length=64)
+    kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.TEXT)
+    body = models.TextField(max_length=MAX_BODY_LENGTH, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    client_msg_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(fields=["conversation", "sender_key", "client_msg_id"],
+                                    condition=~Q(client_msg_id=""), name="message_client_id_unique"),
+        ]
+        indexes = [models.Index(fields=["brand", "created_at"], name="message_brand_created")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.sender_name}: {self.body[:40]}"

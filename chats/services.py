@@ -1,0 +1,151 @@
+"""The one write path for messages, used by pages, the API, sockets, tasks and bots alike.
+
+A message is committed with its per-conversation seq before anyone hears of it;
+a `message.created` outbox event is written in the same transaction, and the
+live broadcast (added with the socket) goes out on commit.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.models import GroupMember, VipGroup
+from crm.models import Customer
+from privtraffic.accounts.models import User
+from privtraffic.events.services import event_record
+from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.models import Membership
+from privtraffic.tenancy.roles import Perm, Role, role_has
+
+from .models import MAX_BODY_LENGTH, Conversation, ConversationKind, Message, MessageKind, SenderType
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who is posting: a customer, a staff member, or the platform itself (bot/system)."""
+
+    type: str
+    name: str
+    key: str
+    customer: Customer | None = None
+    membership: Membership | None = None
+
+    @classmethod
+    def of_customer(cls, customer: Customer) -> "Sender":
+        return cls(SenderType.CUSTOMER, customer.name, f"customer:{customer.pk}", customer=customer)
+
+    @classmethod
+    def of_staff(cls, membership: Membership) -> "Sender":
+        kind = SenderType.REP if membership.role == Role.REP else SenderType.STAFF
+        return cls(kind, membership.user.display_name, f"user:{membership.user_id}", membership=membership)
+
+    @classmethod
+    def system(cls) -> "Sender":
+        return cls(SenderType.SYSTEM, "System", "system")
+
+    @classmethod
+    def bot(cls, name: str) -> "Sender":
+        return cls(SenderType.BOT, name, f"bot:{name}")
+
+    @property
+    def user(self) -> User | None:
+        return self.membership.user if self.membership else None
+
+
+def conversation_for_group(*, group: VipGroup) -> Conversation:
+    conversation, _created = Conversation.objects.get_or_create(
+        group=group, defaults={"brand_id": group.brand_id, "kind": ConversationKind.GROUP}
+    )
+    return conversation
+
+
+def conversation_for_customer(*, customer: Customer) -> Conversation:
+    conversation, _created = Conversation.objects.get_or_create(
+        customer=customer, defaults={"brand_id": customer.brand_id, "kind": ConversationKind.DIRECT}
+    )
+    return conversation
+
+
+def _check_may_post(conversation: Conversation, sender: Sender) -> None:
+    if sender.type in (SenderType.SYSTEM, SenderType.BOT):
+        return
+    if sender.customer is not None:
+        customer = sender.customer
+        if customer.brand_id != conversation.brand_id:
+            raise ApplicationError.not_found("conversation")
+        if conversation.kind == ConversationKind.DIRECT:
+            if conversation.customer_id != customer.pk:
+                raise ApplicationError.not_found("conversation")
+            return
+        member = GroupMember.objects.filter(group_id=conversation.group_id, customer=customer).first()
+        if member is None or member.left_at is not None:
+            raise ApplicationError.not_found("conversation")
+        if member.is_muted():
+            raise ApplicationError("muted", _("You are muted in this group for now."), status=403)
+        if conversation.group.announce_only:
+            raise ApplicationError("announce_only", _("Only the brand's staff post in this group."), status=403)
+        return
+    membership = sender.membership
+    if membership is None or membership.brand_id != conversation.brand_id or not membership.is_active:
+        raise ApplicationError.not_found("conversation")
+    if not role_has(membership.role, Perm.CHAT):
+        raise ApplicationError.forbidden(_("Your role does not allow chatting."))
+
+
+def _validate(kind: str, body: str, payload: dict[str, Any]) -> str:
+    if kind not in MessageKind.values:
+        raise ApplicationError("invalid", _("Unknown message kind."), fields={"kind": [_("Unknown kind.")]})
+    body = (body or "").strip()
+    if kind == MessageKind.TEXT and not body:
+        raise ApplicationError("invalid", _("Type a message first."), fields={"body": [_("The message is empty.")]})
+    if len(body) > MAX_BODY_LENGTH:
+        raise ApplicationError("invalid", _("Messages are at most 4,000 characters."),
+                               fields={"body": [_("At most 4,000 characters.")]})
+    if not isinstance(payload, dict):
+        raise ApplicationError("invalid", _("The payload must be an object."), fields={"payload": [_("Not an object.")]})
+    return body
+
+
+def message_send(
+    *, conversation: Conversation, sender: Sender, body: str, kind: str = MessageKind.TEXT,
+    payload: dict[str, Any] | None = None, client_msg_id: str = "",
+) -> Message:
+    """Persist a message with the next seq. A repeated client_msg_id returns the first message."""
+    payload = payload or {}
+    client_msg_id = (client_msg_id or "").strip()
+    if len(client_msg_id) > 64:
+        raise ApplicationError("invalid", _("client_msg_id is at most 64 characters."),
+                               fields={"client_msg_id": [_("Too long.")]})
+    _check_may_post(conversation, sender)
+    body = _validate(kind, body, payload)
+    if client_msg_id:
+        first = Message.objects.filter(conversation=conversation, sender_key=sender.key,
+                                       client_msg_id=client_msg_id).first()
+        if first is not None:
+            return first
+    try:
+        with transaction.atomic():
+            # The row lock on the conversation orders concurrent senders: each gets the next seq.
+            locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+            now = timezone.now()
+            locked.last_seq += 1
+            locked.last_message_at = now
+            locked.save(update_fields=["last_seq", "last_message_at"])
+            message = Message.objects.create(
+                brand_id=locked.brand_id, conversation=locked, seq=locked.last_seq, sender_type=sender.type,
+                sender_user=sender.user, sender_customer=sender.customer, sender_name=sender.name[:150],
+                sender_key=sender.key, kind=kind, body=body, payload=payload, client_msg_id=client_msg_id,
+            )
+            event_record(brand=locked.brand, type="message.created", payload={
+                "message_id": message.pk, "conversation_id": locked.pk, "seq": message.seq,
+                "sender_type": message.sender_type, "kind": message.kind,
+            })
+    except IntegrityError:
+        # The same client_msg_id raced in from a retry: the first one stands.
+        return Message.objects.get(conversation=conversation, sender_key=sender.key, client_msg_id=client_msg_id)
+    conversation.last_seq = message.seq
+    conversation.last_message_at = message.created_at
+    return message

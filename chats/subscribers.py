@@ -1,0 +1,42 @@
+"""How chat reacts to community events: join/leave notices and the welcome message."""
+
+from django.utils.translation import gettext as _
+
+from communities.models import VipGroup
+from privtraffic.events.registry import subscribe
+
+from .models import MessageKind
+from .services import Sender, conversation_for_group, message_send
+
+
+@subscribe("member.joined", name="chats.member_joined")
+def post_join_messages(event) -> None:
+    group = VipGroup.objects.filter(brand_id=event.brand_id, pk=event.payload["group_id"]).first()
+    if group is None:
+        return
+    conversation = conversation_for_group(group=group)
+    name = event.payload["customer_name"]
+    if group.system_messages:
+        message_send(conversation=conversation, sender=Sender.system(), kind=MessageKind.SYSTEM,
+                     body=_("%(name)s joined the group.") % {"name": name},
+                     payload={"event": "member.joined", "customer_id": event.payload["customer_id"]},
+                     client_msg_id=f"join-{event.id}")
+    if group.welcome_message.strip():
+        first_name = name.split()[0] if name.strip() else name
+        message_send(conversation=conversation, sender=Sender.bot(group.name), kind=MessageKind.TEXT,
+                     body=f"@{first_name} {group.welcome_message.strip()}",
+                     payload={"welcome_for": event.payload["customer_id"]},
+                     client_msg_id=f"welcome-{event.id}")
+
+
+@subscribe("member.left", name="chats.member_left")
+def post_leave_message(event) -> None:
+    group = VipGroup.objects.filter(brand_id=event.brand_id, pk=event.payload["group_id"]).first()
+    if group is None or not group.system_messages:
+        return
+    name = event.payload["customer_name"]
+    text = (_("%(name)s was removed from the group.") if event.payload["reason"] == "removed"
+            else _("%(name)s left the group.")) % {"name": name}
+    message_send(conversation=conversation_for_group(group=group), sender=Sender.system(), kind=MessageKind.SYSTEM,
+                 body=text, payload={"event": "member.left", "customer_id": event.payload["customer_id"]},
+                 client_msg_id=f"left-{event.id}")

@@ -1,0 +1,88 @@
+"""The customer's chat pages (/chat/): phone-first, server-rendered; the socket adds live updates."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from communities.services import group_member_leave
+from privtraffic.tenancy.errors import ApplicationError
+
+from . import selectors
+from .services import Sender, conversation_for_customer, conversation_for_group, message_send
+
+
+@login_required
+def customer_home(request):
+    groups = selectors.customer_group_list(user=request.user)
+    customers = [c for c in selectors.customers_of_user(user=request.user) if c.assigned_rep_id]
+    return render(request, "chats/customer_home.html", {"groups": groups, "rep_chats": customers})
+
+
+class _CustomerConversationView(View):
+    template = "chats/customer_conversation.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except ApplicationError as exc:
+            if exc.status == 404:
+                raise Http404(exc.message)
+            raise
+
+    def resolve(self, request, **kwargs):
+        raise NotImplementedError
+
+    def get(self, request, **kwargs):
+        conversation, sender, extra = self.resolve(request, **kwargs)
+        return self._render(request, conversation, extra)
+
+    def post(self, request, **kwargs):
+        conversation, sender, extra = self.resolve(request, **kwargs)
+        try:
+            message_send(conversation=conversation, sender=sender, body=request.POST.get("body", ""),
+                         client_msg_id=request.POST.get("client_msg_id", ""))
+        except ApplicationError as exc:
+            if exc.status == 404:
+                raise
+            return self._render(request, conversation, {**extra, "error": exc.message}, status=exc.status)
+        return redirect(request.path)
+
+    def _render(self, request, conversation, extra, status=200):
+        context = {"conversation": conversation, "messages_": selectors.message_tail(conversation=conversation), **extra}
+        return render(request, self.template, context, status=status)
+
+
+class CustomerGroupView(_CustomerConversationView):
+    def resolve(self, request, group_id):
+        member = selectors.customer_group_membership(user=request.user, group_id=group_id)
+        conversation = conversation_for_group(group=member.group)
+        return conversation, Sender.of_customer(member.customer), {"member": member, "group": member.group,
+                                                                   "brand": member.group.brand}
+
+
+class CustomerDirectView(_CustomerConversationView):
+    def resolve(self, request, customer_id):
+        customer = selectors.customer_of_user(user=request.user, customer_id=customer_id)
+        conversation = conversation_for_customer(customer=customer)
+        return conversation, Sender.of_customer(customer), {"customer": customer, "brand": customer.brand,
+                                                            "rep": customer.assigned_rep}
+
+
+@login_required
+def customer_group_leave(request, group_id):
+    if request.method != "POST":
+        return redirect("chats:customer_group", group_id=group_id)
+    try:
+        member = selectors.customer_group_membership(user=request.user, group_id=group_id)
+    except ApplicationError:
+        raise Http404
+    group_member_leave(member=member)
+    messages.success(request, _("You left %(group)s.") % {"group": member.group.name})
+    return redirect("chats:customer_home")

@@ -1,0 +1,21 @@
+from rest_framework import serializers
+
+from .models import Customer, CustomerSource
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "email", "phone", "assigned_rep", "home_store", "consent_chat", "consent_promotions",
+                  "source", "source_ref", "created_at", "updated_at"]
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    assigned_rep = serializers.IntegerField(required=False, allow_null=True)
+    home_store = serializers.IntegerField(required=False, allow_null=True)
+    consent_chat = serializers.BooleanField(required=False)
+    consent_promotions = serializers.BooleanField(required=False)
+    source = serializers.ChoiceField(choices=CustomerSource.choices, required=False)

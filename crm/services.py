@@ -1,0 +1,157 @@
+"""Writes for customers. Every change other parts care about is recorded in the outbox."""
+
+from typing import Any
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from privtraffic.accounts.models import User
+from privtraffic.events.services import event_record
+from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.models import Brand, Membership, Store
+from privtraffic.tenancy.roles import Role
+
+from .models import Customer, CustomerSource
+
+EDITABLE_FIELDS = {"name", "email", "phone", "home_store", "assigned_rep", "consent_chat", "consent_promotions"}
+
+
+def _normalize_phone(phone: str) -> str:
+    phone = (phone or "").strip()
+    if not phone:
+        return ""
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise ApplicationError("invalid", _("Enter the phone in international form, e.g. +8613800138000."),
+                               fields={"phone": [_("Not a valid international phone number.")]})
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _clean(brand: Brand, data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    clean = dict(data)
+    if "name" in clean:
+        clean["name"] = (clean["name"] or "").strip()
+        if not clean["name"]:
+            errors["name"] = [_("This field is required.")]
+        elif len(clean["name"]) > 150:
+            errors["name"] = [_("At most 150 characters.")]
+    if "email" in clean:
+        clean["email"] = (clean["email"] or "").strip().lower()
+        if clean["email"]:
+            try:
+                validate_email(clean["email"])
+            except ValidationError:
+                errors["email"] = [_("Enter a valid email address.")]
+    if "phone" in clean:
+        try:
+            clean["phone"] = _normalize_phone(clean["phone"])
+        except ApplicationError as exc:
+            errors.update(exc.fields)
+    for field in ("home_store", "assigned_rep"):
+        value = clean.get(field)
+        if value is not None and value.brand_id != brand.id:
+            raise ApplicationError.not_found(field.replace("_", " "))
+    rep = clean.get("assigned_rep")
+    if rep is not None and (rep.role != Role.REP or not rep.is_active):
+        errors["assigned_rep"] = [_("Choose an active rep.")]
+    if errors:
+        raise ApplicationError("invalid", _("Some fields are not valid."), fields=errors)
+    return clean
+
+
+def _stamp_consents(customer: Customer, data: dict[str, Any]) -> None:
+    now = timezone.now()
+    for field in ("consent_chat", "consent_promotions"):
+        if field in data and bool(data[field]) != getattr(customer, field):
+            setattr(customer, field, bool(data[field]))
+            setattr(customer, f"{field}_at", now)
+
+
+def _customer_payload(customer: Customer) -> dict[str, Any]:
+    return {"customer_id": customer.pk, "name": customer.name, "email": customer.email,
+            "assigned_rep": customer.assigned_rep_id, "source": customer.source}
+
+
+def _save(customer: Customer) -> Customer:
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        message = _("Another customer already uses this email.")
+        raise ApplicationError("duplicate", message, fields={"email": [message]}, status=409)
+    return customer
+
+
+def customer_create(
+    *, brand: Brand, name: str, email: str = "", phone: str = "", user: User | None = None,
+    source: str = CustomerSource.API, source_ref: str = "", home_store: Store | None = None,
+    assigned_rep: Membership | None = None, consent_chat: bool = False, consent_promotions: bool = False,
+) -> Customer:
+    data = _clean(brand, {"name": name, "email": email, "phone": phone, "home_store": home_store,
+                          "assigned_rep": assigned_rep})
+    if source not in CustomerSource.values:
+        raise ApplicationError("invalid", _("Unknown source."), fields={"source": [_("Choose a valid source.")]})
+    customer = Customer(brand=brand, user=user, source=source, source_ref=source_ref[:120], **data)
+    _stamp_consents(customer, {"consent_chat": consent_chat, "consent_promotions": consent_promotions})
+    with transaction.atomic():
+        _save(customer)
+        event_record(brand=brand, type="customer.created", payload=_customer_payload(customer))
+    return customer
+
+
+def customer_update(*, customer: Customer, **changes: Any) -> Customer:
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError("invalid", _("These fields cannot be changed."),
+                               fields={f: [_("Not an editable field.")] for f in sorted(unknown)})
+    data = _clean(customer.brand, changes)
+    previous_rep = customer.assigned_rep_id
+    _stamp_consents(customer, data)
+    for field, value in data.items():
+        if field not in ("consent_chat", "consent_promotions"):
+            setattr(customer, field, value)
+    with transaction.atomic():
+        _save(customer)
+        event_record(brand=customer.brand, type="customer.updated", payload=_customer_payload(customer))
+        if customer.assigned_rep_id != previous_rep:
+            event_record(brand=customer.brand, type="customer.reassigned",
+                         payload={**_customer_payload(customer), "previous_rep": previous_rep})
+    return customer
+
+
+def customer_join_as_user(
+    *, brand: Brand, user: User, name: str, source: str, source_ref: str = "",
+    consent_chat: bool, consent_promotions: bool, home_store: Store | None = None,
+) -> Customer:
+    """The customer record of a person joining through a link: found by login or email, else created."""
+    customer = Customer.objects.filter(brand=brand, user=user).first()
+    if customer is None:
+        customer = Customer.objects.filter(brand=brand, email=user.email, user__isnull=True).first()
+    if customer is None:
+        return customer_create(brand=brand, name=name, email=user.email, user=user, source=source,
+                               source_ref=source_ref, home_store=home_store, consent_chat=consent_chat,
+                               consent_promotions=consent_promotions)
+    if customer.user_id is None:
+        customer.user = user
+        _save(customer)
+    # Joining again can add a consent, never silently withdraw one.
+    changes = {field: True for field, given in (("consent_chat", consent_chat), ("consent_promotions", consent_promotions))
+               if given and not getattr(customer, field)}
+    if changes:
+        customer = customer_update(customer=customer, **changes)
+    return customer
+
+
+def customer_assign_rep_if_unassigned(*, customer: Customer, rep: Membership) -> Customer:
+    """A rep's link makes them the customer's rep, unless someone already is."""
+    if customer.assigned_rep_id is not None:
+        return customer
+    return customer_update(customer=customer, assigned_rep=rep)
