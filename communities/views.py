@@ -5,7 +5,6 @@ and land in the chat. Returning customers skip straight in with one tap.
 """
 
 from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from django.views import View
 
 from crm.selectors import customer_for_user
 from crm.services import customer_join_as_user
+from privtraffic.accounts.services import customer_user_get_or_create
 from privtraffic.tenancy.dashboard import form_apply_error
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.selectors import store_list
@@ -99,7 +99,7 @@ class JoinView(View):
             "token": invite.token, "name": data["name"], "consent_chat": data["consent_chat"],
             "consent_promotions": data["consent_promotions"],
         }
-        user = _customer_user(data["email"], data["name"])
+        user = customer_user_get_or_create(email=data["email"], name=data["name"])
         LoginCodeVerificationProcess.initiate(request=request, user=user, email=user.email)
         complete = reverse("communities:join_complete", kwargs={"token": invite.token})
         return redirect(f"{reverse('account_confirm_login_code')}?{urlencode({'next': complete})}")
@@ -115,16 +115,6 @@ class JoinView(View):
             form_apply_error(form, exc)
             return render(request, "communities/join.html", _context(invite, form=form), status=400)
         return _join(request, invite, customer)
-
-
-def _customer_user(email: str, name: str):
-    """The login for a customer's email; new people get one without a password (they use codes)."""
-    user_model = get_user_model()
-    email = email.strip().lower()
-    user = user_model.objects.filter(email=email).first()
-    if user is None:
-        user = user_model.objects.create_user(email=email, password=None, name=name.strip())
-    return user
 
 
 @login_required
