@@ -88,3 +88,21 @@ def test_create_brand_from_the_shell_in_a_subprocess(tmp_path):
         cwd=root, env=env, capture_output=True, text=True, check=True,
     )
     assert result.stdout.startswith("API_KEY=pt_") and result.stdout.count("\n") == 1
+
+
+def test_seed_demo_builds_groups_customers_and_invites():
+    from communities.models import GroupMember, InviteLink, VipGroup
+    from crm.models import Customer
+
+    call_command("seed_demo", stdout=io.StringIO())
+    brand = Brand.objects.get(slug="demo")
+    assert Customer.objects.filter(brand=brand).count() == 1500
+    flagship = VipGroup.objects.get(brand=brand, name="Shanghai VIP Club")
+    assert (flagship.member_count, flagship.capacity, flagship.is_full) == (500, 500, True)
+    assert flagship.overflow_group.name == "Shanghai VIP Club #2"
+    for group in VipGroup.objects.filter(brand=brand):
+        active = GroupMember.objects.filter(group=group, left_at__isnull=True).count()
+        assert group.member_count == active, group.name
+    assert VipGroup.objects.filter(brand=brand, series_root__isnull=True).count() == 4
+    assert InviteLink.objects.filter(brand=brand, kind="group").count() == 4
+    assert InviteLink.objects.filter(brand=brand, kind="rep").count() == 6
