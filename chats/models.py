@@ -92,3 +92,22 @@ class Message(BrandOwned):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.sender_name}: {self.body[:40]}"
+
+
+class ReadState(BrandOwned):
+    """How far one participant has read a conversation; unread = last_seq - last_read_seq."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="read_states")
+    # Same form as Message.sender_key: "customer:<id>" or "user:<id>".
+    participant_key = models.CharField(max_length=64)
+    last_read_seq = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "participant_key"], name="readstate_once_per_participant"),
+        ]
+        indexes = [models.Index(fields=["brand", "participant_key"], name="readstate_brand_participant")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_key} read {self.conversation_id} to {self.last_read_seq}"

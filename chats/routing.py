@@ -1,3 +1,5 @@
-"""WebSocket routes of the chat app (the /ws/chat/ consumer lands with the real-time chat issue)."""
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from .consumers import ChatConsumer
+
+websocket_urlpatterns = [path("ws/chat/", ChatConsumer.as_asgi())]

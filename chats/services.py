@@ -20,7 +20,17 @@ from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Membership
 from privtraffic.tenancy.roles import Perm, Role, role_has
 
-from .models import MAX_BODY_LENGTH, Conversation, ConversationKind, Message, MessageKind, SenderType
+from . import realtime
+from .models import (
+    MAX_BODY_LENGTH,
+    Conversation,
+    ConversationKind,
+    Message,
+    MessageKind,
+    ReadState,
+    SenderType,
+)
+from .serialization import message_to_dict
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,8 @@ def conversation_for_customer(*, customer: Customer) -> Conversation:
 
 
 def _check_may_post(conversation: Conversation, sender: Sender) -> None:
+    if conversation.kind == ConversationKind.GROUP and conversation.group.archived:
+        raise ApplicationError("conversation_closed", _("This group is archived."), status=409)
     if sender.type in (SenderType.SYSTEM, SenderType.BOT):
         return
     if sender.customer is not None:
@@ -93,6 +105,10 @@ def _check_may_post(conversation: Conversation, sender: Sender) -> None:
         raise ApplicationError.not_found("conversation")
     if not role_has(membership.role, Perm.CHAT):
         raise ApplicationError.forbidden(_("Your role does not allow chatting."))
+    from .selectors import staff_visibility
+
+    if not Conversation.objects.filter(staff_visibility(membership), pk=conversation.pk).exists():
+        raise ApplicationError.not_found("conversation")
 
 
 def _validate(kind: str, body: str, payload: dict[str, Any]) -> str:
@@ -143,9 +159,55 @@ def message_send(
                 "message_id": message.pk, "conversation_id": locked.pk, "seq": message.seq,
                 "sender_type": message.sender_type, "kind": message.kind,
             })
+            # The sender has read up to their own message.
+            _advance_read(locked, sender.key, message.seq)
+            realtime.broadcast_on_commit(realtime.conversation_group(locked.pk),
+                                         {"type": "chat.message", "message": message_to_dict(message)})
     except IntegrityError:
         # The same client_msg_id raced in from a retry: the first one stands.
         return Message.objects.get(conversation=conversation, sender_key=sender.key, client_msg_id=client_msg_id)
     conversation.last_seq = message.seq
     conversation.last_message_at = message.created_at
+    return message
+
+
+def _advance_read(conversation: Conversation, participant_key: str, seq: int) -> bool:
+    """Move a read marker forward only; returns whether it moved."""
+    state, created = ReadState.objects.get_or_create(
+        conversation=conversation, participant_key=participant_key,
+        defaults={"brand_id": conversation.brand_id, "last_read_seq": seq},
+    )
+    if created:
+        return True
+    return ReadState.objects.filter(pk=state.pk, last_read_seq__lt=seq).update(last_read_seq=seq) == 1
+
+
+def conversation_mark_read(*, conversation: Conversation, participant_key: str, reader_name: str, seq: int) -> int:
+    """Record that a participant read up to seq (clamped to the last message) and tell the others."""
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise ApplicationError("invalid", _("seq must be a whole number."), fields={"seq": [_("Not a number.")]})
+    seq = min(seq, conversation.last_seq)
+    with transaction.atomic():
+        moved = _advance_read(conversation, participant_key, seq)
+        if moved:
+            realtime.broadcast_on_commit(realtime.conversation_group(conversation.pk), {
+                "type": "chat.read", "conversation": conversation.pk, "seq": seq,
+                "reader": {"key": participant_key, "name": reader_name},
+            })
+    return seq
+
+
+def message_delete(*, message: Message, actor: Membership | None) -> Message:
+    """Hide a message for everyone (moderation). Staff who may see the conversation, or the platform."""
+    if actor is not None:
+        _check_may_post(message.conversation, Sender.of_staff(actor))
+    if message.deleted_at is None:
+        with transaction.atomic():
+            message.deleted_at = timezone.now()
+            message.deleted_by = actor.user if actor else None
+            message.save(update_fields=["deleted_at", "deleted_by"])
+            event_record(brand=message.conversation.brand, type="message.deleted",
+                         payload={"message_id": message.pk, "conversation_id": message.conversation_id})
+            realtime.broadcast_on_commit(realtime.conversation_group(message.conversation_id),
+                                         {"type": "chat.message", "message": message_to_dict(message)})
     return message

@@ -3,10 +3,12 @@
 from django.utils.translation import gettext as _
 
 from communities.models import VipGroup
+from crm.models import Customer
 from privtraffic.events.registry import subscribe
 
 from .models import MessageKind
-from .services import Sender, conversation_for_group, message_send
+from .realtime import announce_visibility_change
+from .services import Sender, conversation_for_customer, conversation_for_group, message_send
 
 
 @subscribe("member.joined", name="chats.member_joined")
@@ -15,6 +17,9 @@ def post_join_messages(event) -> None:
     if group is None:
         return
     conversation = conversation_for_group(group=group)
+    # The new member's open sockets join the group's conversation now.
+    announce_visibility_change(brand_id=group.brand_id, conversation_id=conversation.pk,
+                               customer_ids=[event.payload["customer_id"]])
     name = event.payload["customer_name"]
     if group.system_messages:
         message_send(conversation=conversation, sender=Sender.system(), kind=MessageKind.SYSTEM,
@@ -32,11 +37,35 @@ def post_join_messages(event) -> None:
 @subscribe("member.left", name="chats.member_left")
 def post_leave_message(event) -> None:
     group = VipGroup.objects.filter(brand_id=event.brand_id, pk=event.payload["group_id"]).first()
-    if group is None or not group.system_messages:
+    if group is None:
+        return
+    conversation = conversation_for_group(group=group)
+    # A member who left or was removed stops receiving the group's messages at once.
+    announce_visibility_change(brand_id=group.brand_id, conversation_id=conversation.pk,
+                               customer_ids=[event.payload["customer_id"]])
+    if not group.system_messages:
         return
     name = event.payload["customer_name"]
     text = (_("%(name)s was removed from the group.") if event.payload["reason"] == "removed"
             else _("%(name)s left the group.")) % {"name": name}
-    message_send(conversation=conversation_for_group(group=group), sender=Sender.system(), kind=MessageKind.SYSTEM,
+    message_send(conversation=conversation, sender=Sender.system(), kind=MessageKind.SYSTEM,
                  body=text, payload={"event": "member.left", "customer_id": event.payload["customer_id"]},
                  client_msg_id=f"left-{event.id}")
+
+
+@subscribe("customer.reassigned", name="chats.customer_reassigned")
+def introduce_new_rep(event) -> None:
+    """The customer's 1:1 chat moves with its whole history; the new rep is introduced in it."""
+    customer = Customer.objects.filter(brand_id=event.brand_id, pk=event.payload["customer_id"]).select_related(
+        "assigned_rep__user").first()
+    if customer is None:
+        return
+    conversation = conversation_for_customer(customer=customer)
+    announce_visibility_change(brand_id=customer.brand_id, conversation_id=conversation.pk,
+                               customer_ids=[customer.pk])
+    if customer.assigned_rep is not None:
+        message_send(conversation=conversation, sender=Sender.system(), kind=MessageKind.SYSTEM,
+                     body=_("%(rep)s is now your shopping assistant. Ask anything here.")
+                     % {"rep": customer.assigned_rep.user.display_name},
+                     payload={"event": "customer.reassigned", "rep": customer.assigned_rep_id},
+                     client_msg_id=f"rep-{event.id}")

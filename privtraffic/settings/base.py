@@ -240,3 +240,9 @@ LOGGING = {
 # Static files are served by WhiteNoise from the app folders; production collects them instead.
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Chat ---
+CHAT_TOKEN_TTL_SECONDS = env_int("CHAT_TOKEN_TTL_SECONDS", 3600)
+# Flood control: at most CHAT_FLOOD_LIMIT messages per sender in CHAT_FLOOD_WINDOW_SECONDS.
+CHAT_FLOOD_LIMIT = env_int("CHAT_FLOOD_LIMIT", 10)
+CHAT_FLOOD_WINDOW_SECONDS = env_int("CHAT_FLOOD_WINDOW_SECONDS", 10)

@@ -83,7 +83,7 @@ class Membership(BrandOwned):
         constraints = [
             models.UniqueConstraint(fields=["brand", "user"], name="membership_one_per_brand"),
             models.CheckConstraint(
-                condition=~models.Q(role__in=list(STORE_ROLES)) | models.Q(store__isnull=False),
+                condition=~models.Q(role__in=sorted(STORE_ROLES)) | models.Q(store__isnull=False),
                 name="membership_store_role_has_store",
             ),
         ]

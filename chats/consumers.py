@@ -1,0 +1,229 @@
+"""/ws/chat/: one socket per browser tab or app, speaking the CONTRACT.md frames.
+
+The socket joins every conversation its identity may see, and re-checks when a
+`conversation.check` arrives (someone joined, left, was removed or reassigned).
+Every frame is validated; a bad one gets an error frame and the socket stays open.
+"""
+
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+
+from privtraffic.tenancy.errors import ApplicationError
+
+from . import realtime, selectors
+from .serialization import message_to_dict
+from .services import Sender, conversation_mark_read, message_send
+from .tokens import chat_token_customer
+
+logger = logging.getLogger(__name__)
+
+UNAUTHENTICATED = 4401
+TYPING_INTERVAL_SECONDS = 2.0
+
+
+def _flood_allows(sender_key: str) -> bool:
+    """A fixed-window counter per sender, shared by every socket and process through the cache."""
+    window = int(time.time() // settings.CHAT_FLOOD_WINDOW_SECONDS)
+    key = f"chat-flood:{sender_key}:{window}"
+    cache.add(key, 0, timeout=settings.CHAT_FLOOD_WINDOW_SECONDS * 2)
+    return cache.incr(key) <= settings.CHAT_FLOOD_LIMIT
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.identity = await database_sync_to_async(self._identify)()
+        self.joined: set[int] = set()
+        self.personal_groups: list[str] = []
+        self._last_typing: dict[int, float] = {}
+        await self.accept()
+        if self.identity.is_empty:
+            await self.close(code=UNAUTHENTICATED)
+            return
+        self.personal_groups = [realtime.brand_staff_group(m.brand_id) for m in self.identity.memberships]
+        self.personal_groups += [realtime.customer_group(c.pk) for c in self.identity.customers]
+        for group in self.personal_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        for conversation_id in await database_sync_to_async(selectors.conversation_ids_visible)(identity=self.identity):
+            await self._join(conversation_id)
+        await self.send_json({"type": "ready", "conversations": sorted(self.joined)})
+
+    def _identify(self) -> selectors.ChatIdentity:
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        token = (query.get("token") or [""])[0]
+        if token:
+            customer = chat_token_customer(token)
+            return selectors.chat_identity_for_customer(customer=customer) if customer else selectors.ChatIdentity()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return selectors.ChatIdentity()
+        return selectors.chat_identity_for_user(user=user)
+
+    async def disconnect(self, code):
+        for group in getattr(self, "personal_groups", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for conversation_id in list(getattr(self, "joined", ())):
+            await self._leave(conversation_id)
+
+    async def _join(self, conversation_id: int) -> None:
+        await self.channel_layer.group_add(realtime.conversation_group(conversation_id), self.channel_name)
+        self.joined.add(conversation_id)
+
+    async def _leave(self, conversation_id: int) -> None:
+        await self.channel_layer.group_discard(realtime.conversation_group(conversation_id), self.channel_name)
+        self.joined.discard(conversation_id)
+
+    # --- client frames --------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = json.loads(text_data or "")
+        except (TypeError, ValueError):
+            await self._error("bad_frame", _("Frames must be JSON objects."))
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs):
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self._error("bad_frame", _("Frames must be JSON objects with a type."))
+            return
+        handler = {"send": self._on_send, "sync": self._on_sync, "read": self._on_read,
+                   "typing": self._on_typing}.get(content["type"])
+        ref = content.get("client_msg_id") if isinstance(content.get("client_msg_id"), str) else None
+        if handler is None:
+            await self._error("unknown_type", _("Unknown frame type %(type)s.") % {"type": content["type"][:40]}, ref)
+            return
+        try:
+            await handler(content)
+        except ApplicationError as exc:
+            await self._error(exc.code, exc.message, ref)
+        except Exception:
+            logger.exception("chat frame failed")
+            await self._error("server_error", _("Something went wrong; try again."), ref)
+
+    def _conversation_id(self, content: dict) -> int:
+        value = content.get("conversation")
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ApplicationError("invalid", _("conversation must be a conversation id."))
+        return value
+
+    def _conversation(self, content: dict):
+        return selectors.conversation_get(identity=self.identity, conversation_id=self._conversation_id(content))
+
+    def _sender_for(self, conversation) -> Sender:
+        customer = self.identity.customer_in(conversation.brand_id)
+        if customer is not None:
+            return Sender.of_customer(customer)
+        membership = self.identity.membership_in(conversation.brand_id)
+        if membership is None:
+            raise ApplicationError.not_found("conversation")
+        return Sender.of_staff(membership)
+
+    async def _on_send(self, content: dict) -> None:
+        client_msg_id = content.get("client_msg_id")
+        if not isinstance(client_msg_id, str) or not client_msg_id.strip():
+            raise ApplicationError("invalid", _("client_msg_id is required."))
+        if not isinstance(content.get("body"), str):
+            raise ApplicationError("invalid", _("body must be text."))
+
+        def send():
+            conversation = self._conversation(content)
+            sender = self._sender_for(conversation)
+            if not _flood_allows(sender.key):
+                raise ApplicationError("rate_limited", _("You are sending too fast. Wait a few seconds."))
+            return message_to_dict(message_send(conversation=conversation, sender=sender, body=content["body"],
+                                                client_msg_id=client_msg_id))
+
+        message = await database_sync_to_async(send)()
+        await self.send_json({"type": "ack", "client_msg_id": client_msg_id, "message": message})
+
+    async def _on_sync(self, content: dict) -> None:
+        after_seq = content.get("after_seq", 0)
+        if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
+            raise ApplicationError("invalid", _("after_seq must be a whole number."))
+
+        def load():
+            conversation = self._conversation(content)
+            page = selectors.message_list(conversation=conversation, after_seq=after_seq,
+                                          limit=selectors.SYNC_PAGE_SIZE + 1)
+            return conversation.pk, [message_to_dict(m) for m in page[: selectors.SYNC_PAGE_SIZE]], len(page) > selectors.SYNC_PAGE_SIZE
+
+        conversation_id, messages, has_more = await database_sync_to_async(load)()
+        if conversation_id not in self.joined:
+            await self._join(conversation_id)
+        await self.send_json({"type": "sync", "conversation": conversation_id, "messages": messages, "has_more": has_more})
+
+    async def _on_read(self, content: dict) -> None:
+        seq = content.get("seq")
+
+        def mark():
+            conversation = self._conversation(content)
+            key = self.identity.participant_key_for(conversation)
+            return conversation_mark_read(conversation=conversation, participant_key=key,
+                                          reader_name=self._sender_for(conversation).name, seq=seq)
+
+        await database_sync_to_async(mark)()
+
+    async def _on_typing(self, content: dict) -> None:
+        conversation_id = self._conversation_id(content)
+        if conversation_id not in self.joined:
+            raise ApplicationError.not_found("conversation")
+        now = time.monotonic()
+        if now - self._last_typing.get(conversation_id, 0.0) < TYPING_INTERVAL_SECONDS:
+            return  # typing is a hint: extra frames are dropped, not errors
+
+        self._last_typing[conversation_id] = now
+
+        def who():
+            conversation = self._conversation(content)
+            sender = self._sender_for(conversation)
+            return {"key": sender.key, "name": sender.name}
+
+        await self.channel_layer.group_send(realtime.conversation_group(conversation_id), {
+            "type": "chat.typing", "conversation": conversation_id, "who": await database_sync_to_async(who)(),
+            "origin": self.channel_name,
+        })
+
+    async def _error(self, code: str, message: str, ref: str | None = None) -> None:
+        await self.send_json({"type": "error", "code": code, "message": str(message), "ref": ref})
+
+    # --- channel-layer events ---------------------------------------------------------------
+
+    async def chat_message(self, event):
+        if event["message"]["conversation"] in self.joined:
+            await self.send_json({"type": "message", "message": event["message"]})
+
+    async def chat_read(self, event):
+        if event["conversation"] in self.joined:
+            await self.send_json({"type": "read", "conversation": event["conversation"], "seq": event["seq"],
+                                  "reader": event["reader"]})
+
+    async def chat_typing(self, event):
+        if event["conversation"] in self.joined and event.get("origin") != self.channel_name:
+            await self.send_json({"type": "typing", "conversation": event["conversation"], "who": event["who"]})
+
+    async def conversation_check(self, event):
+        conversation_id = event["conversation"]
+        identity = await database_sync_to_async(self._refresh_identity)()
+        visible = await database_sync_to_async(selectors.conversation_is_visible)(
+            identity=identity, conversation_id=conversation_id)
+        if visible and conversation_id not in self.joined:
+            await self._join(conversation_id)
+            await self.send_json({"type": "conversation.added", "conversation": conversation_id})
+        elif not visible and conversation_id in self.joined:
+            await self._leave(conversation_id)
+            await self.send_json({"type": "conversation.removed", "conversation": conversation_id})
+
+    def _refresh_identity(self) -> selectors.ChatIdentity:
+        # Roles and memberships change while a socket is open; re-read them for visibility decisions.
+        if self.identity.user is not None:
+            self.identity = selectors.chat_identity_for_user(user=self.identity.user)
+        return self.identity

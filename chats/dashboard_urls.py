@@ -1,0 +1,3 @@
+"""Rep inbox pages under /b/<slug>/inbox/."""
+
+inbox_urlpatterns: list = []
