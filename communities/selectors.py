@@ -51,7 +51,9 @@ def member_get(*, group: VipGroup, customer_id) -> GroupMember:
 def invite_list(*, brand: Brand, group_id=None, rep_id=None, actor: Membership | None = None) -> QuerySet[InviteLink]:
     qs = InviteLink.objects.filter(brand=brand).select_related("group", "rep__user", "store", "created_by")
     if actor is not None and is_store_scoped(actor.role):
-        qs = qs.filter(Q(store_id=actor.store_id) | Q(rep=actor))
+        # The same groups group_list shows them (their store's and storeless ones), plus their own rep links.
+        qs = qs.filter(Q(store_id=actor.store_id) | Q(rep=actor) | Q(group__store_id=actor.store_id)
+                       | Q(kind="group", group__store__isnull=True))
     if group_id:
         qs = qs.filter(group_id=group_id)
     if rep_id:

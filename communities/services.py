@@ -23,7 +23,7 @@ from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership, Store
-from privtraffic.tenancy.roles import Perm, Role, role_has
+from privtraffic.tenancy.roles import Perm, Role, is_store_scoped, role_has
 
 from .models import GroupMember, InviteKind, InviteLink, LeaveReason, MemberRole, VipGroup
 
@@ -42,6 +42,16 @@ Actor = Membership | GroupMember | None
 def _require_staff(actor: Membership | None, perm: Perm) -> None:
     if actor is not None and not role_has(actor.role, perm):
         raise ApplicationError.forbidden(_("Your role does not allow this."))
+
+
+def _require_in_scope(actor: Membership | None, *, brand_id: int, store_id: int | None) -> None:
+    """Staff act only inside their brand, and store roles only on their store's (or storeless) things."""
+    if actor is None:
+        return
+    if actor.brand_id != brand_id:
+        raise ApplicationError.not_found("group")
+    if is_store_scoped(actor.role) and store_id not in (None, actor.store_id):
+        raise ApplicationError.not_found("group")
 
 
 def _validate_group(group: VipGroup) -> None:
@@ -84,6 +94,10 @@ def group_update(*, group: VipGroup, actor: Membership | None, **changes: Any) -
     if unknown:
         raise ApplicationError("invalid", _("Unknown fields."), fields={f: [_("Unknown field.")] for f in unknown})
     _check_related(group.brand, store=changes.get("store"), overflow_group=changes.get("overflow_group"), group=group)
+    if changes.get("overflow_group") is not None and _overflow_leads_to(changes["overflow_group"], group):
+        raise ApplicationError("invalid", _("That overflow group already overflows back into this one."),
+                               fields={"overflow_group": [_("This would make a loop.")]})
+    _require_in_scope(actor, brand_id=group.brand_id, store_id=group.store_id)
     with transaction.atomic():
         locked = VipGroup.objects.select_for_update().get(pk=group.pk)
         for field, value in changes.items():
@@ -96,6 +110,17 @@ def group_update(*, group: VipGroup, actor: Membership | None, **changes: Any) -
             )
         locked.save()
     return locked
+
+
+def _overflow_leads_to(start: VipGroup, target: VipGroup) -> bool:
+    seen: set[int] = set()
+    current_id: int | None = start.pk
+    while current_id is not None and current_id not in seen:
+        if current_id == target.pk:
+            return True
+        seen.add(current_id)
+        current_id = VipGroup.objects.filter(pk=current_id).values_list("overflow_group_id", flat=True).first()
+    return False
 
 
 def _overflow_of(group: VipGroup) -> VipGroup:
@@ -187,7 +212,11 @@ def group_member_add(
     if group.archived:
         raise ApplicationError("group_archived", _("This group is archived."), status=409)
     target = group
+    visited: set[int] = set()
     for _hop in range(MAX_OVERFLOW_HOPS):
+        if target.pk in visited:
+            break  # a hand-made overflow loop: every group in it is full
+        visited.add(target.pk)
         try:
             member = _seat_customer(target, customer, invite, allow_removed)
         except _AlreadyMember as already:
@@ -235,7 +264,8 @@ def _check_moderation(member: GroupMember, actor: Actor) -> None:
     if actor is None:
         return
     if isinstance(actor, Membership):
-        if actor.brand_id != member.brand_id or not role_has(actor.role, Perm.CHAT):
+        _require_in_scope(actor, brand_id=member.brand_id, store_id=member.group.store_id)
+        if not role_has(actor.role, Perm.CHAT):
             raise ApplicationError.forbidden(_("Your role does not allow this."))
         return
     if not (actor.group_id == member.group_id and actor.role == MemberRole.MODERATOR and actor.left_at is None):
@@ -263,6 +293,7 @@ def group_member_mute(*, member: GroupMember, actor: Actor, until: datetime | No
 
 def group_member_set_role(*, member: GroupMember, actor: Membership | None, role: str) -> GroupMember:
     _require_staff(actor, Perm.CHAT)
+    _require_in_scope(actor, brand_id=member.brand_id, store_id=member.group.store_id)
     if role not in MemberRole.values:
         raise ApplicationError("invalid", _("Unknown role."), fields={"role": [_("Choose member or moderator.")]})
     if member.left_at is not None:
@@ -287,6 +318,7 @@ def invite_link_create(
         if group.brand_id != brand.id:
             raise ApplicationError.not_found("group")
         _require_staff(actor, Perm.CHAT)
+        _require_in_scope(actor, brand_id=brand.id, store_id=group.store_id)
         if group.archived:
             raise ApplicationError("group_archived", _("This group is archived."), status=409)
     if rep is not None:
@@ -311,6 +343,8 @@ def invite_link_create(
 
 def invite_link_revoke(*, invite: InviteLink, actor: Membership | None) -> InviteLink:
     _require_staff(actor, Perm.CHAT)
+    if actor is not None and invite.rep_id != actor.pk:
+        _require_in_scope(actor, brand_id=invite.brand_id, store_id=invite.store_id)
     if invite.revoked_at is None:
         invite.revoked_at = timezone.now()
         invite.save(update_fields=["revoked_at"])

@@ -65,3 +65,9 @@ def make_invite(brand: Brand, *, group=None, rep=None, **fields):
     if group is None and rep is None:
         group = make_group(brand)
     return invite_link_create(brand=brand, actor=None, group=group, rep=rep, **fields)
+
+
+def make_conversation(brand: Brand, customer=None):
+    from chats.services import conversation_for_customer
+
+    return conversation_for_customer(customer=customer or make_customer(brand))

@@ -24,6 +24,7 @@ ID_FACTORIES: dict[str, Callable[[Brand], int]] = {
     "group_id": lambda brand: factories.make_group(brand).pk,
     "customer_id": lambda brand: factories.make_customer(brand).pk,
     "invite_id": lambda brand: factories.make_invite(brand).pk,
+    "conversation_id": lambda brand: factories.make_conversation(brand).pk,
 }
 
 _PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")

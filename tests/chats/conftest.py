@@ -1,3 +1,5 @@
+import contextlib
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
@@ -43,7 +45,5 @@ async def connect():
 
     yield _connect
     for comm in opened:
-        try:
+        with contextlib.suppress(Exception):  # already closed by the test or the server
             await comm.disconnect()
-        except Exception:  # already closed by the test or the server
-            pass

@@ -189,3 +189,31 @@ def test_invite_create_bad_input(brand, other_brand):
     assert not InviteLink.objects.exists()
     tokens = {services.invite_link_create(brand=brand, actor=None, group=group).token for _ in range(5)}
     assert len(tokens) == 5 and all(len(t) >= 20 for t in tokens)
+
+
+def test_overflow_loops_are_refused_and_never_spin(brand):
+    a = factories.make_group(brand, "A", capacity=1)
+    b = factories.make_group(brand, "B", capacity=1, overflow_group=a)
+    error = _error(services.group_update, group=a, actor=None, overflow_group=b)
+    assert error.fields == {"overflow_group": ["This would make a loop."]}
+    VipGroup.objects.filter(pk=a.pk).update(overflow_group=b)  # as if a loop slipped in
+    for group in (a, b):
+        services.group_member_add(group=group, customer=factories.make_customer(brand))
+    error = _error(services.group_member_add, group=a, customer=factories.make_customer(brand), follow_overflow=True)
+    assert error.code == "group_full"
+
+
+def test_store_staff_act_only_on_their_store(brand):
+    rep = factories.make_member(brand, Role.REP)
+    other_store_group = factories.make_group(brand, store=factories.make_store(brand))
+    member = services.group_member_add(group=other_store_group, customer=factories.make_customer(brand))
+    assert _error(services.group_member_remove, member=member, actor=rep).status == 404
+    assert _error(services.group_member_set_role, member=member, actor=rep, role="moderator").status == 404
+    assert _error(services.invite_link_create, brand=brand, actor=rep, group=other_store_group).status == 404
+    storeless = factories.make_group(brand)
+    invite = services.invite_link_create(brand=brand, actor=rep, group=storeless)
+    from communities.selectors import invite_list
+
+    assert invite in invite_list(brand=brand, actor=rep)
+    foreign_invite = factories.make_invite(brand, group=other_store_group)
+    assert _error(services.invite_link_revoke, invite=foreign_invite, actor=rep).status == 404

@@ -76,7 +76,7 @@ def test_failed_subscriber_is_retried_by_the_sweep_then_given_up(brand, calls, s
 
     Event.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(minutes=1))
     failing["on"] = False
-    assert relay_pending_events.delay().get() == 1
+    assert relay_pending_events.apply().result == 1
     event.refresh_from_db()
     assert event.relayed_at is not None and seen == [event.id]
 

@@ -256,7 +256,7 @@ def test_idempotency_records_are_pruned(brand, api):
     api.post("/api/v1/stores/", {"name": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="old")
     api.post("/api/v1/stores/", {"name": "B"}, format="json", HTTP_IDEMPOTENCY_KEY="new")
     IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(days=2))
-    assert prune_idempotency_records.delay().get() == 1
+    assert prune_idempotency_records.apply().result == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
 
 
