@@ -1,0 +1,68 @@
+import pytest
+
+from chats.models import Message
+from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
+from chats.tokens import chat_token_customer
+from communities.services import group_member_add
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _error(response, status, code):
+    assert response.status_code == status, response.content
+    assert response.json()["error"]["code"] == code
+    return response.json()["error"]
+
+
+def test_conversations_filter_by_group_and_customer(brand, api):
+    customer = factories.make_customer(brand)
+    group = factories.make_group(brand)
+    group_member_add(group=group, customer=customer)
+    direct = conversation_for_customer(customer=customer)
+    group_conv = conversation_for_group(group=group)
+    assert [c["id"] for c in api.get(f"/api/v1/conversations/?group={group.pk}").json()["results"]] == [group_conv.pk]
+    assert [c["id"] for c in api.get(f"/api/v1/conversations/?customer={customer.pk}").json()["results"]] == [direct.pk]
+    _error(api.get("/api/v1/conversations/?group=abc"), 400, "invalid")
+
+
+def test_post_message_is_idempotent_by_client_msg_id(brand, api):
+    conversation = conversation_for_customer(customer=factories.make_customer(brand))
+    url = f"/api/v1/conversations/{conversation.pk}/messages/"
+    first = api.post(url, {"body": "Your order has shipped", "client_msg_id": "ship-1"}, format="json")
+    assert first.status_code == 201
+    body = first.json()
+    assert (body["seq"], body["sender_type"], body["sender_name"]) == (1, "bot", brand.name)
+    again = api.post(url, {"body": "Your order has shipped", "client_msg_id": "ship-1"}, format="json")
+    assert again.json()["id"] == body["id"]
+    assert Message.objects.filter(conversation=conversation).count() == 1
+
+
+@pytest.mark.parametrize("body, field", [({"body": ""}, "body"), ({"body": "x" * 4001}, "body"),
+                                         ({"body": "hi", "kind": "video"}, "kind")])
+def test_post_message_bad_input(brand, api, body, field):
+    conversation = conversation_for_customer(customer=factories.make_customer(brand))
+    error = _error(api.post(f"/api/v1/conversations/{conversation.pk}/messages/", body, format="json"), 400, "invalid")
+    assert field in error["fields"]
+    assert not Message.objects.exists()
+
+
+def test_messages_after_seq_pages_in_order(brand, api):
+    conversation = conversation_for_customer(customer=factories.make_customer(brand))
+    for i in range(7):
+        message_send(conversation=conversation, sender=Sender.bot("Brand"), body=f"m{i}")
+    page = api.get(f"/api/v1/conversations/{conversation.pk}/messages/?after_seq=2&limit=3").json()
+    assert [m["seq"] for m in page["results"]] == [3, 4, 5] and page["next"]
+    rest = api.get(page["next"]).json()
+    assert [m["seq"] for m in rest["results"]] == [6, 7] and rest["next"] is None
+
+
+def test_chat_token_opens_chat_for_that_customer_only(brand, other_brand, api):
+    customer = factories.make_customer(brand)
+    response = api.post(f"/api/v1/customers/{customer.pk}/chat-token/")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["ws_url"].startswith("ws://testserver/ws/chat/?token=")
+    assert chat_token_customer(body["token"]) == customer
+    assert chat_token_customer(body["token"] + "x") is None
+    _error(api.post(f"/api/v1/customers/{factories.make_customer(other_brand).pk}/chat-token/"), 404, "not_found")
