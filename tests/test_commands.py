@@ -106,3 +106,16 @@ def test_seed_demo_builds_groups_customers_and_invites():
     assert VipGroup.objects.filter(brand=brand, series_root__isnull=True).count() == 4
     assert InviteLink.objects.filter(brand=brand, kind="group").count() == 4
     assert InviteLink.objects.filter(brand=brand, kind="rep").count() == 6
+
+
+def test_seed_demo_writes_chat_history_in_order():
+    from chats.models import Conversation, Message
+
+    call_command("seed_demo", stdout=io.StringIO())
+    brand = Brand.objects.get(slug="demo")
+    conversations = Conversation.objects.filter(brand=brand)
+    assert conversations.filter(kind="group").count() == 5 and conversations.filter(kind="direct").count() == 60
+    for conversation in conversations:
+        seqs = list(Message.objects.filter(conversation=conversation).order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, conversation.last_seq + 1))
+    assert Message.objects.filter(brand=brand, sender_type="rep").exists()

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from chats.demo import seed_conversations
 from communities.demo import seed_communities
 from privtraffic.tenancy.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_team
 from privtraffic.tenancy.models import Brand
@@ -17,10 +18,11 @@ class Command(BaseCommand):
             # Each app adds its part on top of the team as it grows (groups, customers, chats, campaigns).
             team = seed_team()
             communities = seed_communities(team)
+            messages = seed_conversations(team, communities["groups"])
         self.stdout.write(
             f"Created demo brand '{team.brand.name}' with {len(team.stores)} stores, {len(team.reps)} reps, "
             f"{communities['customers']} customers, {len(communities['groups'])} groups and "
-            f"{len(communities['invites'])} invite links."
+            f"{len(communities['invites'])} invite links and {messages} chat messages."
         )
         first_invite = communities["invites"][0]
         self.stdout.write(f"  Try the join flow: /join/{first_invite.token}/")
