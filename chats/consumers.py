@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from privtraffic.tenancy.errors import ApplicationError
 
 from . import realtime, selectors
+from .moderation import rule_warning
 from .serialization import message_to_dict
 from .services import Sender, conversation_mark_read, message_send
 from .tokens import chat_token_customer
@@ -139,11 +140,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             sender = self._sender_for(conversation)
             if not _flood_allows(sender.key):
                 raise ApplicationError("rate_limited", _("You are sending too fast. Wait a few seconds."))
-            return message_to_dict(message_send(conversation=conversation, sender=sender, body=content["body"],
-                                                client_msg_id=client_msg_id))
+            message = message_send(conversation=conversation, sender=sender, body=content["body"],
+                                   client_msg_id=client_msg_id)
+            return message_to_dict(message), message.hidden_reason
 
-        message = await database_sync_to_async(send)()
+        message, hidden_reason = await database_sync_to_async(send)()
         await self.send_json({"type": "ack", "client_msg_id": client_msg_id, "message": message})
+        if hidden_reason:
+            await self._error("moderated", rule_warning(hidden_reason), client_msg_id)
 
     async def _on_sync(self, content: dict) -> None:
         after_seq = content.get("after_seq", 0)

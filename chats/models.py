@@ -80,6 +80,8 @@ class Message(BrandOwned):
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
+    # Set when an automatic group rule hid the message (the rule's name); moderators still see it.
+    hidden_reason = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["conversation", "seq"]
@@ -111,3 +113,85 @@ class ReadState(BrandOwned):
 
     def __str__(self) -> str:
         return f"{self.participant_key} read {self.conversation_id} to {self.last_read_seq}"
+
+
+class ModerationAction(models.TextChoices):
+    HIDE = "hide", _("Hide and warn")
+    MUTE = "mute", _("Hide and mute")
+    REMOVE = "remove", _("Hide and remove from group")
+
+
+class GroupRule(BrandOwned):
+    """A group's automatic moderation: what non-staff may not post, and what happens when they do."""
+
+    group = models.OneToOneField(VipGroup, on_delete=models.CASCADE, related_name="chat_rule")
+    blocked_words = models.TextField(_("blocked words"), blank=True, help_text=_("One word or phrase per line."))
+    block_links = models.BooleanField(_("block links from members"), default=False)
+    block_images = models.BooleanField(_("block images from members"), default=False)
+    flood_limit = models.PositiveSmallIntegerField(
+        _("max messages per member per minute"), default=0, help_text=_("0 turns flood control off."))
+    action = models.CharField(_("then"), max_length=8, choices=ModerationAction.choices, default=ModerationAction.HIDE)
+    mute_minutes = models.PositiveIntegerField(_("mute for (minutes)"), default=60)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"rules of {self.group}"
+
+    @property
+    def words(self) -> list[str]:
+        return [w.strip().lower() for w in self.blocked_words.splitlines() if w.strip()]
+
+
+class ModerationLog(BrandOwned):
+    """Every automatic or manual moderation action, for the moderators' record."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="moderation_log")
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    rule = models.CharField(max_length=32)
+    action = models.CharField(max_length=16)
+    detail = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["brand", "created_at"], name="modlog_brand_created")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} -> {self.action}"
+
+
+class MessageReport(BrandOwned):
+    """A customer flagged a message for the moderators."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "reporter"], name="report_once_per_reporter")]
+        indexes = [models.Index(fields=["brand", "resolved_at", "created_at"], name="report_brand_open")]
+
+    def __str__(self) -> str:
+        return f"report on {self.message_id}"
+
+
+class QuickReply(BrandOwned):
+    """A brand's canned response; {first_name}, {rep_name} and {store_name} are filled in when sent."""
+
+    title = models.CharField(_("title"), max_length=80)
+    body = models.TextField(_("text"), max_length=MAX_BODY_LENGTH)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [models.UniqueConstraint(fields=["brand", "title"], name="quickreply_unique_title")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -25,4 +25,5 @@ def message_to_dict(message: Message) -> dict[str, Any]:
         "created_at": _iso(message.created_at),
         "edited_at": _iso(message.edited_at),
         "deleted_at": _iso(message.deleted_at),
+        "hidden": bool(message.hidden_reason),
     }

@@ -5,6 +5,7 @@ a `message.created` outbox event is written in the same transaction, and the
 live broadcast (added with the socket) goes out on commit.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from .models import (
     ReadState,
     SenderType,
 )
+from .moderation import rule_broken, rule_enforce
 from .serialization import message_to_dict
 
 
@@ -111,6 +113,44 @@ def _check_may_post(conversation: Conversation, sender: Sender) -> None:
         raise ApplicationError.not_found("conversation")
 
 
+_HTTP_URL = re.compile(r"^https?://[^\s<>\"']+$")
+_MONEY = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
+# What each card kind must carry: field -> (required, check, message).
+PAYLOAD_SHAPES: dict[str, dict[str, tuple[bool, Any, str]]] = {
+    MessageKind.IMAGE: {"url": (True, _HTTP_URL.match, "an http(s) URL")},
+    MessageKind.PRODUCT: {
+        "name": (True, lambda v: 0 < len(v) <= 120, "1-120 characters"),
+        "price": (True, _MONEY.match, "a price like 199.00"),
+        "currency": (True, re.compile(r"^[A-Z]{3}$").match, "a 3-letter currency code"),
+        "url": (False, _HTTP_URL.match, "an http(s) URL"),
+        "image_url": (False, _HTTP_URL.match, "an http(s) URL"),
+    },
+    MessageKind.COUPON: {
+        "code": (True, re.compile(r"^[A-Za-z0-9_-]{3,40}$").match, "3-40 letters, digits, - or _"),
+        "title": (True, lambda v: 0 < len(v) <= 120, "1-120 characters"),
+    },
+    MessageKind.ORDER: {
+        "external_id": (True, lambda v: 0 < len(v) <= 64, "1-64 characters"),
+        "status": (True, lambda v: v in {"placed", "paid", "shipped", "delivered", "cancelled", "refunded"},
+                   "an order status"),
+    },
+}
+
+
+def _validate_payload(kind: str, payload: dict[str, Any]) -> None:
+    errors = {}
+    for name, (required, check, expected) in PAYLOAD_SHAPES.get(kind, {}).items():
+        value = payload.get(name)
+        if value is None or value == "":
+            if required:
+                errors[f"payload.{name}"] = [_("This field is required.")]
+            continue
+        if not isinstance(value, str) or not check(value):
+            errors[f"payload.{name}"] = [_("Must be %(expected)s.") % {"expected": expected}]
+    if errors:
+        raise ApplicationError("invalid", _("The card is missing details."), fields=errors)
+
+
 def _validate(kind: str, body: str, payload: dict[str, Any]) -> str:
     if kind not in MessageKind.values:
         raise ApplicationError("invalid", _("Unknown message kind."), fields={"kind": [_("Unknown kind.")]})
@@ -122,6 +162,7 @@ def _validate(kind: str, body: str, payload: dict[str, Any]) -> str:
                                fields={"body": [_("At most 4,000 characters.")]})
     if not isinstance(payload, dict):
         raise ApplicationError("invalid", _("The payload must be an object."), fields={"payload": [_("Not an object.")]})
+    _validate_payload(kind, payload)
     return body
 
 
@@ -142,6 +183,9 @@ def message_send(
                                        client_msg_id=client_msg_id).first()
         if first is not None:
             return first
+    broken = None
+    if sender.customer is not None:
+        broken = rule_broken(conversation=conversation, customer=sender.customer, kind=kind, body=body)
     try:
         with transaction.atomic():
             # The row lock on the conversation orders concurrent senders: each gets the next seq.
@@ -154,7 +198,10 @@ def message_send(
                 brand_id=locked.brand_id, conversation=locked, seq=locked.last_seq, sender_type=sender.type,
                 sender_user=sender.user, sender_customer=sender.customer, sender_name=sender.name[:150],
                 sender_key=sender.key, kind=kind, body=body, payload=payload, client_msg_id=client_msg_id,
+                deleted_at=now if broken else None, hidden_reason=broken or "",
             )
+            if broken:
+                rule_enforce(message=message, rule_name=broken)
             event_record(brand=locked.brand, type="message.created", payload={
                 "message_id": message.pk, "conversation_id": locked.pk, "seq": message.seq,
                 "sender_type": message.sender_type, "kind": message.kind,
@@ -211,3 +258,58 @@ def message_delete(*, message: Message, actor: Membership | None) -> Message:
             realtime.broadcast_on_commit(realtime.conversation_group(message.conversation_id),
                                          {"type": "chat.message", "message": message_to_dict(message)})
     return message
+
+
+# --- quick replies ----------------------------------------------------------------------------
+
+QUICK_REPLY_VARIABLES = {"first_name", "rep_name", "store_name"}
+_VARIABLE = re.compile(r"{([^{}]*)}")
+
+
+def _check_variables(body: str) -> None:
+    unknown = sorted({name for name in _VARIABLE.findall(body) if name not in QUICK_REPLY_VARIABLES})
+    if unknown:
+        known = ", ".join("{" + v + "}" for v in sorted(QUICK_REPLY_VARIABLES))
+        raise ApplicationError(
+            "invalid", _("Unknown variable %(names)s. Use %(known)s.") % {"names": ", ".join(unknown), "known": known},
+            fields={"body": [_("Unknown variable: %(names)s") % {"names": ", ".join(unknown)}]})
+
+
+def quick_reply_save(*, brand, actor: Membership | None, title: str, body: str, quick_reply=None):
+    from .models import QuickReply
+
+    if actor is not None and not role_has(actor.role, Perm.MANAGE_CAMPAIGNS) and actor.role != Role.STORE_MANAGER:
+        raise ApplicationError.forbidden(_("Your role does not allow managing quick replies."))
+    title, body = (title or "").strip(), (body or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = [_("This field is required.")]
+    if not body:
+        errors["body"] = [_("This field is required.")]
+    elif len(body) > MAX_BODY_LENGTH:
+        errors["body"] = [_("At most 4,000 characters.")]
+    if errors:
+        raise ApplicationError("invalid", _("Some fields are not valid."), fields=errors)
+    _check_variables(body)
+    reply = quick_reply or QuickReply(brand=brand, created_by=actor.user if actor else None)
+    reply.title, reply.body = title[:80], body
+    try:
+        with transaction.atomic():
+            reply.save()
+    except IntegrityError:
+        message = _("A quick reply with this title already exists.")
+        raise ApplicationError("duplicate", message, fields={"title": [message]}, status=409)
+    return reply
+
+
+def quick_reply_render(*, body: str, conversation: Conversation, membership: Membership) -> str:
+    """Fill {first_name}, {rep_name} and {store_name} for this conversation."""
+    _check_variables(body)
+    customer = conversation.customer if conversation.kind == ConversationKind.DIRECT else None
+    store = membership.store or (customer.home_store if customer else None)
+    values = {
+        "first_name": customer.first_name if customer else "",
+        "rep_name": membership.user.display_name,
+        "store_name": store.name if store else conversation.brand.name,
+    }
+    return _VARIABLE.sub(lambda m: values[m.group(1)], body).strip()
