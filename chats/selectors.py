@@ -191,3 +191,18 @@ def customer_of_user(*, user: User, customer_id) -> Customer:
 def customer_group_list(*, user: User) -> QuerySet[GroupMember]:
     return (GroupMember.objects.filter(customer__user=user, left_at__isnull=True)
             .select_related("group", "group__brand", "customer").order_by("group__name"))
+
+
+def moderation_log(*, brand: Brand, group) -> QuerySet:
+    from .models import ModerationLog
+
+    return ModerationLog.objects.filter(brand=brand, conversation__group=group).select_related("customer")[:50]
+
+
+def open_reports(*, brand: Brand, membership: Membership) -> QuerySet:
+    """Unresolved reports on messages in conversations this staff member may see."""
+    from .models import MessageReport
+
+    visible = Conversation.objects.filter(staff_visibility(membership)).values("pk")
+    return (MessageReport.objects.filter(brand=brand, resolved_at__isnull=True, message__conversation_id__in=visible)
+            .select_related("message", "message__conversation__group", "reporter").order_by("-created_at"))

@@ -4,6 +4,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -86,3 +88,29 @@ def customer_group_leave(request, group_id):
     group_member_leave(member=member)
     messages.success(request, _("You left %(group)s.") % {"group": member.group.name})
     return redirect("chats:customer_home")
+
+
+@login_required
+def customer_message_report(request, message_id):
+    """A customer flags a message in one of their conversations for the moderators."""
+    if request.method != "POST":
+        raise Http404
+    from .models import Message
+    from .moderation import message_report
+
+    identity = selectors.chat_identity_for_user(user=request.user)
+    visible = selectors.conversation_list(identity=identity).values("pk")
+    message = Message.objects.filter(pk=message_id, conversation_id__in=visible).select_related("conversation").first()
+    customer = identity.customer_in(message.brand_id) if message else None
+    if message is None or customer is None:
+        raise Http404
+    try:
+        message_report(message=message, reporter=customer, reason=request.POST.get("reason", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Thanks. The moderators will take a look."))
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("chats:customer_home")
+    return redirect(next_url)

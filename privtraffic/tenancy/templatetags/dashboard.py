@@ -15,6 +15,8 @@ NAV = [
     ("communities:groups", _("Groups"), Perm.CHAT),
     ("communities:invites", _("Invite links"), Perm.CHAT),
     ("chats:inbox", _("Inbox"), Perm.CHAT),
+    ("chats:reports", _("Reports"), Perm.CHAT),
+    ("chats:quick_replies", _("Quick replies"), Perm.CHAT),
     ("crm:customers", _("Customers"), Perm.VIEW_CUSTOMERS),
     ("campaigns:campaigns", _("Campaigns"), Perm.MANAGE_CAMPAIGNS),
     ("tenancy:settings", _("Settings"), Perm.MANAGE_SETTINGS),
