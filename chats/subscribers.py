@@ -11,15 +11,22 @@ from .realtime import announce_visibility_change
 from .services import Sender, conversation_for_customer, conversation_for_group, message_send
 
 
-@subscribe("member.joined", name="chats.member_joined")
-def post_join_messages(event) -> None:
+def _group_conversation_of(event):
+    """The group and conversation a membership event is about; the member's sockets re-check it now."""
     group = VipGroup.objects.filter(brand_id=event.brand_id, pk=event.payload["group_id"]).first()
     if group is None:
-        return
+        return None, None
     conversation = conversation_for_group(group=group)
-    # The new member's open sockets join the group's conversation now.
     announce_visibility_change(brand_id=group.brand_id, conversation_id=conversation.pk,
                                customer_ids=[event.payload["customer_id"]])
+    return group, conversation
+
+
+@subscribe("member.joined", name="chats.member_joined")
+def post_join_messages(event) -> None:
+    group, conversation = _group_conversation_of(event)
+    if group is None:
+        return
     name = event.payload["customer_name"]
     if group.system_messages:
         message_send(conversation=conversation, sender=Sender.system(), kind=MessageKind.SYSTEM,
@@ -36,13 +43,9 @@ def post_join_messages(event) -> None:
 
 @subscribe("member.left", name="chats.member_left")
 def post_leave_message(event) -> None:
-    group = VipGroup.objects.filter(brand_id=event.brand_id, pk=event.payload["group_id"]).first()
+    group, conversation = _group_conversation_of(event)
     if group is None:
         return
-    conversation = conversation_for_group(group=group)
-    # A member who left or was removed stops receiving the group's messages at once.
-    announce_visibility_change(brand_id=group.brand_id, conversation_id=conversation.pk,
-                               customer_ids=[event.payload["customer_id"]])
     if not group.system_messages:
         return
     name = event.payload["customer_name"]

@@ -67,22 +67,23 @@ def _context(invite: InviteLink, **extra) -> dict:
 
 
 class JoinView(View):
-    def get(self, request, token: str):
-        invite = _usable_invite(token)
-        reason = invite.unusable_reason()
+    def dispatch(self, request, *args, token: str, **kwargs):
+        self.invite = _usable_invite(token)
+        reason = self.invite.unusable_reason()
         if reason:
-            return _gone(request, invite, reason)
+            return _gone(request, self.invite, reason)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        invite = self.invite
         customer = customer_for_user(brand=invite.brand, user=request.user)
         form = None
         if customer is None:
             form = JoinAsKnownUserForm() if request.user.is_authenticated else JoinForm()
         return render(request, "communities/join.html", _context(invite, customer=customer, form=form))
 
-    def post(self, request, token: str):
-        invite = _usable_invite(token)
-        reason = invite.unusable_reason()
-        if reason:
-            return _gone(request, invite, reason)
+    def post(self, request):
+        invite = self.invite
         customer = customer_for_user(brand=invite.brand, user=request.user)
         if customer is not None:
             return _join(request, invite, customer)  # a returning customer: straight in

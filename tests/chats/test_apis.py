@@ -5,14 +5,11 @@ from chats.services import Sender, conversation_for_customer, conversation_for_g
 from chats.tokens import chat_token_customer
 from communities.services import group_member_add
 from tests import factories
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
 
-def _error(response, status, code):
-    assert response.status_code == status, response.content
-    assert response.json()["error"]["code"] == code
-    return response.json()["error"]
 
 
 def test_conversations_filter_by_group_and_customer(brand, api):
@@ -23,7 +20,7 @@ def test_conversations_filter_by_group_and_customer(brand, api):
     group_conv = conversation_for_group(group=group)
     assert [c["id"] for c in api.get(f"/api/v1/conversations/?group={group.pk}").json()["results"]] == [group_conv.pk]
     assert [c["id"] for c in api.get(f"/api/v1/conversations/?customer={customer.pk}").json()["results"]] == [direct.pk]
-    _error(api.get("/api/v1/conversations/?group=abc"), 400, "invalid")
+    api_error(api.get("/api/v1/conversations/?group=abc"), 400, "invalid")
 
 
 def test_post_message_is_idempotent_by_client_msg_id(brand, api):
@@ -42,7 +39,7 @@ def test_post_message_is_idempotent_by_client_msg_id(brand, api):
                                          ({"body": "hi", "kind": "video"}, "kind")])
 def test_post_message_bad_input(brand, api, body, field):
     conversation = conversation_for_customer(customer=factories.make_customer(brand))
-    error = _error(api.post(f"/api/v1/conversations/{conversation.pk}/messages/", body, format="json"), 400, "invalid")
+    error = api_error(api.post(f"/api/v1/conversations/{conversation.pk}/messages/", body, format="json"), 400, "invalid")
     assert field in error["fields"]
     assert not Message.objects.exists()
 
@@ -65,4 +62,4 @@ def test_chat_token_opens_chat_for_that_customer_only(brand, other_brand, api):
     assert body["ws_url"].startswith("ws://testserver/ws/chat/?token=")
     assert chat_token_customer(body["token"]) == customer
     assert chat_token_customer(body["token"] + "x") is None
-    _error(api.post(f"/api/v1/customers/{factories.make_customer(other_brand).pk}/chat-token/"), 404, "not_found")
+    api_error(api.post(f"/api/v1/customers/{factories.make_customer(other_brand).pk}/chat-token/"), 404, "not_found")

@@ -6,15 +6,11 @@ from communities.models import GroupMember, InviteLink, VipGroup
 from communities.services import group_member_add
 from privtraffic.tenancy.roles import Role
 from tests import factories
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
 
-def _error(response, status, code):
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert error["code"] == code
-    return error
 
 
 def test_group_create_read_update(brand, api):
@@ -36,14 +32,14 @@ def test_group_capacity_defaults_to_500(brand, api):
 
 @pytest.mark.parametrize("capacity", [0, 501, "many"])
 def test_group_bad_capacity_is_400(brand, api, capacity):
-    error = _error(api.post("/api/v1/groups/", {"name": "X", "capacity": capacity}, format="json"), 400, "invalid")
+    error = api_error(api.post("/api/v1/groups/", {"name": "X", "capacity": capacity}, format="json"), 400, "invalid")
     assert "capacity" in error["fields"]
     assert not VipGroup.objects.exists()
 
 
 def test_group_with_other_brand_store_is_404(brand, other_brand, api):
     response = api.post("/api/v1/groups/", {"name": "X", "store": factories.make_store(other_brand).pk}, format="json")
-    _error(response, 404, "not_found")
+    api_error(response, 404, "not_found")
     assert not VipGroup.objects.exists()
 
 
@@ -63,7 +59,7 @@ def test_member_add_to_full_group_is_409_with_overflow(brand, api):
     group = factories.make_group(brand, capacity=1, overflow_group=overflow)
     group_member_add(group=group, customer=factories.make_customer(brand))
     customer = factories.make_customer(brand)
-    error = _error(api.post(f"/api/v1/groups/{group.pk}/members/", {"customer": customer.pk}, format="json"),
+    error = api_error(api.post(f"/api/v1/groups/{group.pk}/members/", {"customer": customer.pk}, format="json"),
                    409, "group_full")
     assert error["fields"]["overflow_group"] == [overflow.pk]
     assert not GroupMember.objects.filter(customer=customer).exists()
@@ -74,8 +70,8 @@ def test_member_add_to_full_group_is_409_with_overflow(brand, api):
 def test_member_add_other_brand_customer_is_404(brand, other_brand, api):
     group = factories.make_group(brand)
     foreign = factories.make_customer(other_brand)
-    _error(api.post(f"/api/v1/groups/{group.pk}/members/", {"customer": foreign.pk}, format="json"), 404, "not_found")
-    _error(api.post(f"/api/v1/groups/{group.pk}/members/", {}, format="json"), 400, "invalid")
+    api_error(api.post(f"/api/v1/groups/{group.pk}/members/", {"customer": foreign.pk}, format="json"), 404, "not_found")
+    api_error(api.post(f"/api/v1/groups/{group.pk}/members/", {}, format="json"), 400, "invalid")
     assert not GroupMember.objects.exists()
 
 
@@ -86,8 +82,8 @@ def test_member_mute_promote_and_remove(brand, api):
     url = f"/api/v1/groups/{group.pk}/members/{customer.pk}/"
     assert api.patch(url, {"role": "moderator"}, format="json").json()["role"] == "moderator"
     assert api.patch(url, {"muted_until": "2099-01-01T00:00:00Z"}, format="json").json()["muted_until"].startswith("2099")
-    _error(api.patch(url, {"muted_until": "2000-01-01T00:00:00Z"}, format="json"), 400, "invalid")
-    _error(api.patch(url, {"role": "king"}, format="json"), 400, "invalid")
+    api_error(api.patch(url, {"muted_until": "2000-01-01T00:00:00Z"}, format="json"), 400, "invalid")
+    api_error(api.patch(url, {"role": "king"}, format="json"), 400, "invalid")
     removed = api.delete(url).json()
     assert removed["is_active"] is False and removed["leave_reason"] == "removed"
     assert api.get(f"/api/v1/groups/{group.pk}/members/").json()["results"] == []
@@ -129,20 +125,20 @@ def test_rep_invite(brand, api):
 
 @pytest.mark.parametrize("body", [{}, {"group": 1, "rep": 1}, {"group": "x"}, {"max_uses": 0, "group": 1}])
 def test_invite_bad_body_is_400(brand, api, body):
-    _error(api.post("/api/v1/invites/", body, format="json"), 400, "invalid")
+    api_error(api.post("/api/v1/invites/", body, format="json"), 400, "invalid")
     assert not InviteLink.objects.exists()
 
 
 def test_invite_for_other_brand_group_or_rep_is_404(brand, other_brand, api):
-    _error(api.post("/api/v1/invites/", {"group": factories.make_group(other_brand).pk}, format="json"), 404, "not_found")
+    api_error(api.post("/api/v1/invites/", {"group": factories.make_group(other_brand).pk}, format="json"), 404, "not_found")
     other_rep = factories.make_member(other_brand, Role.REP)
-    _error(api.post("/api/v1/invites/", {"rep": other_rep.pk}, format="json"), 404, "not_found")
+    api_error(api.post("/api/v1/invites/", {"rep": other_rep.pk}, format="json"), 404, "not_found")
 
 
 def test_bad_query_params_are_400(brand, api):
-    _error(api.get("/api/v1/groups/?store=abc"), 400, "invalid")
-    _error(api.get("/api/v1/invites/?group=1;drop"), 400, "invalid")
-    _error(api.get("/api/v1/reps/?store=x"), 400, "invalid")
+    api_error(api.get("/api/v1/groups/?store=abc"), 400, "invalid")
+    api_error(api.get("/api/v1/invites/?group=1;drop"), 400, "invalid")
+    api_error(api.get("/api/v1/reps/?store=x"), 400, "invalid")
 
 
 def test_groups_list_constant_queries(brand, api):

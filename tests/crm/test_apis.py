@@ -6,15 +6,11 @@ from crm.models import Customer
 from privtraffic.events.models import Event
 from privtraffic.tenancy.roles import Role
 from tests import factories
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
 
-def _error(response, status, code):
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert error["code"] == code
-    return error
 
 
 def test_customer_create_normalizes_and_records_event(brand, api):
@@ -37,14 +33,14 @@ def test_customer_create_normalizes_and_records_event(brand, api):
     ({"name": "A", "source": "magic"}, "source"),
 ])
 def test_customer_bad_input(brand, api, body, field):
-    error = _error(api.post("/api/v1/customers/", body, format="json"), 400, "invalid")
+    error = api_error(api.post("/api/v1/customers/", body, format="json"), 400, "invalid")
     assert field in error["fields"]
     assert not Customer.objects.exists()
 
 
 def test_customer_duplicate_email_is_409(brand, api):
     factories.make_customer(brand, email="same@example.test")
-    _error(api.post("/api/v1/customers/", {"name": "B", "email": "Same@example.test"}, format="json"), 409, "duplicate")
+    api_error(api.post("/api/v1/customers/", {"name": "B", "email": "Same@example.test"}, format="json"), 409, "duplicate")
 
 
 def test_customer_same_email_in_two_brands_is_fine(brand, other_brand, api):
@@ -60,7 +56,7 @@ def test_customer_update_and_assign_rep(brand, other_brand, api):
     assert response.json()["assigned_rep"] == rep.pk and response.json()["consent_promotions"] is True
     assert Event.objects.filter(type="customer.reassigned").count() == 1
     foreign_rep = factories.make_member(other_brand, Role.REP)
-    _error(api.patch(f"/api/v1/customers/{customer.pk}/", {"assigned_rep": foreign_rep.pk}, format="json"), 404,
+    api_error(api.patch(f"/api/v1/customers/{customer.pk}/", {"assigned_rep": foreign_rep.pk}, format="json"), 404,
            "not_found")
 
 

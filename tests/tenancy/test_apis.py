@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from privtraffic.tenancy.models import ApiKey, IdempotencyRecord, Membership, Store
 from privtraffic.tenancy.services import api_key_revoke
 from tests import factories
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -19,21 +20,13 @@ def _client(key: str | None = None, header: str | None = None) -> APIClient:
     return client
 
 
-def _assert_error(response, status: int, code: str):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    assert isinstance(body["error"]["fields"], dict)
-    return body["error"]
 
 
 # --- authentication -------------------------------------------------------------------------
 
 
 def test_missing_key_is_401_with_error_object(brand):
-    error = _assert_error(_client().get("/api/v1/stores/"), 401, "not_authenticated")
+    error = api_error(_client().get("/api/v1/stores/"), 401, "not_authenticated")
     assert "credentials" in error["message"].lower()
 
 
@@ -43,20 +36,20 @@ def test_missing_key_is_401_with_error_object(brand):
 )
 def test_wrong_key_is_401(brand, header):
     response = _client(header=header).get("/api/v1/stores/")
-    _assert_error(response, 401, "authentication_failed")
+    api_error(response, 401, "authentication_failed")
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_key_with_right_prefix_but_wrong_secret_is_401(brand, api_key):
     tampered = api_key[:-4] + ("AAAA" if not api_key.endswith("AAAA") else "BBBB")
-    _assert_error(_client(tampered).get("/api/v1/stores/"), 401, "authentication_failed")
+    api_error(_client(tampered).get("/api/v1/stores/"), 401, "authentication_failed")
 
 
 def test_revoked_key_is_401(brand, api_key):
     client = _client(api_key)
     assert client.get("/api/v1/stores/").status_code == 200
     api_key_revoke(api_key=ApiKey.objects.get(brand=brand), actor=None)
-    _assert_error(client.get("/api/v1/stores/"), 401, "authentication_failed")
+    api_error(client.get("/api/v1/stores/"), 401, "authentication_failed")
 
 
 def test_key_records_last_used(brand, api_key):
@@ -97,30 +90,30 @@ def test_store_update(brand, api):
     [({}, "name"), ({"name": ""}, "name"), ({"name": "x" * 121}, "name"), ({"name": "ok", "city": "c" * 81}, "city")],
 )
 def test_store_create_bad_body_names_the_field_and_changes_nothing(brand, api, body, field):
-    error = _assert_error(api.post("/api/v1/stores/", body, format="json"), 400, "invalid")
+    error = api_error(api.post("/api/v1/stores/", body, format="json"), 400, "invalid")
     assert field in error["fields"]
     assert not Store.objects.filter(brand=brand).exists()
 
 
 def test_store_duplicate_name_is_409(brand, api):
     factories.make_store(brand, "Same")
-    error = _assert_error(api.post("/api/v1/stores/", {"name": "Same"}, format="json"), 409, "duplicate")
+    error = api_error(api.post("/api/v1/stores/", {"name": "Same"}, format="json"), 409, "duplicate")
     assert "name" in error["fields"]
     assert Store.objects.filter(brand=brand, name="Same").count() == 1
 
 
 def test_malformed_json_is_400_parse_error(brand, api):
     response = api.post("/api/v1/stores/", "{not json", content_type="application/json")
-    _assert_error(response, 400, "parse_error")
+    api_error(response, 400, "parse_error")
 
 
 def test_unknown_route_under_api_is_json_404(brand, api):
-    _assert_error(api.get("/api/v1/nothing-here/"), 404, "not_found")
-    _assert_error(api.get("/api/v1/stores/not-a-number/"), 404, "not_found")
+    api_error(api.get("/api/v1/nothing-here/"), 404, "not_found")
+    api_error(api.get("/api/v1/stores/not-a-number/"), 404, "not_found")
 
 
 def test_method_not_allowed_uses_error_object(brand, api):
-    _assert_error(api.delete("/api/v1/stores/"), 405, "method_not_allowed")
+    api_error(api.delete("/api/v1/stores/"), 405, "method_not_allowed")
 
 
 # --- pagination and query counts --------------------------------------------------------------
@@ -173,13 +166,13 @@ def test_rep_create_makes_a_rep_of_a_store(brand, api, mailoutbox, django_captur
 def test_rep_create_with_other_brand_store_is_404(brand, other_brand, api):
     foreign = factories.make_store(other_brand)
     response = api.post("/api/v1/reps/", {"email": "a@example.test", "store": foreign.pk}, format="json")
-    _assert_error(response, 404, "not_found")
+    api_error(response, 404, "not_found")
     assert not Membership.objects.filter(brand=brand, role="rep").exists()
 
 
 def test_rep_create_bad_email_is_400(brand, api):
     store = factories.make_store(brand)
-    error = _assert_error(api.post("/api/v1/reps/", {"email": "nope", "store": store.pk}, format="json"), 400, "invalid")
+    error = api_error(api.post("/api/v1/reps/", {"email": "nope", "store": store.pk}, format="json"), 400, "invalid")
     assert "email" in error["fields"]
 
 
@@ -203,7 +196,7 @@ def test_rep_move_store_and_deactivate(brand, api):
 
 def test_reps_endpoint_does_not_expose_owner(brand, api):
     owner = factories.owner_of(brand)
-    _assert_error(api.get(f"/api/v1/reps/{owner.pk}/"), 404, "not_found")
+    api_error(api.get(f"/api/v1/reps/{owner.pk}/"), 404, "not_found")
 
 
 # --- idempotency ------------------------------------------------------------------------------
@@ -221,7 +214,7 @@ def test_idempotent_repeat_returns_first_response(brand, api):
 def test_idempotency_key_with_different_body_is_409(brand, api):
     api.post("/api/v1/stores/", {"name": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
     response = api.post("/api/v1/stores/", {"name": "B"}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
-    _assert_error(response, 409, "idempotency_conflict")
+    api_error(response, 409, "idempotency_conflict")
     assert not Store.objects.filter(brand=brand, name="B").exists()
 
 
@@ -242,7 +235,7 @@ def test_idempotency_keys_are_per_brand(brand, other_brand, api):
 
 def test_overlong_idempotency_key_is_rejected(brand, api):
     response = api.post("/api/v1/stores/", {"name": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="k" * 256)
-    _assert_error(response, 400, "invalid_idempotency_key")
+    api_error(response, 400, "invalid_idempotency_key")
     assert not Store.objects.filter(brand=brand).exists()
 
 
@@ -277,7 +270,7 @@ def test_throttle_per_key(brand, settings, api, other_brand):
         for _ in range(3):
             assert api.get("/api/v1/stores/").status_code == 200
         response = api.get("/api/v1/stores/")
-        _assert_error(response, 429, "throttled")
+        api_error(response, 429, "throttled")
         assert int(response["Retry-After"]) > 0
         other = _client(factories.make_api_key(other_brand))
         assert other.get("/api/v1/stores/").status_code == 200  # another key has its own budget
