@@ -1,0 +1,30 @@
+"""Forms of the rep inbox: one POST per action on the open conversation."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import MAX_BODY_LENGTH
+
+INBOX_FILTERS = ["all", "mine", "unassigned", "store", "groups"]
+MUTE_HOURS = {"1h": 1, "24h": 24}
+
+
+class InboxActionForm(forms.Form):
+    """send (the no-JS composer), delete a message, or mute / remove a message's sender in a group."""
+
+    ACTIONS = ["send", "delete", "mute", "remove"]
+
+    action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    body = forms.CharField(required=False, max_length=MAX_BODY_LENGTH, strip=False)
+    client_msg_id = forms.CharField(required=False, max_length=64)
+    message_id = forms.IntegerField(required=False, min_value=1)
+    duration = forms.ChoiceField(choices=[(d, d) for d in MUTE_HOURS], required=False)
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action in ("delete", "mute", "remove") and not data.get("message_id"):
+            self.add_error("message_id", _("Choose a message."))
+        if action == "mute" and not data.get("duration"):
+            self.add_error("duration", _("Choose how long to mute: 1h or 24h."))
+        return data

@@ -1,0 +1,179 @@
+"""The rep inbox (/b/<slug>/inbox/): the conversation list, the live pane and the profile beside it.
+
+Thin: every conversation comes from chats.selectors with the acting membership, so a rep sees only
+their own customers' 1:1 chats and their store's groups; any other id (or another brand's) is a 404.
+Writes go through the services (message_send, message_delete, group_member_mute/remove) with
+actor=self.membership. The pane is server-rendered; static/js/chat.js makes it live.
+"""
+
+import json
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import OuterRef, Q, Subquery
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities import selectors as community_selectors
+from communities import services as community_services
+from communities.models import MemberRole
+from crm.models import Customer
+from privtraffic.tenancy.dashboard import BrandView
+from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.models import Membership
+from privtraffic.tenancy.roles import Perm
+from privtraffic.tenancy.selectors import brand_get_object
+
+from . import selectors
+from .inbox_forms import INBOX_FILTERS, MUTE_HOURS, InboxActionForm
+from .models import Conversation, ConversationKind, Message
+from .services import Sender, message_delete, message_send
+
+LIST_LIMIT = 100
+PANEL_STAFF_LIMIT = 50
+
+
+class InboxView(BrandView):
+    """The conversation list on its own; InboxConversationView adds the open conversation."""
+
+    permission = Perm.CHAT
+
+    def get(self, request, conversation_id=None):
+        with timezone.override(self.brand.tzinfo):
+            conversation = self._conversation(conversation_id) if conversation_id else None
+            return self._render(request, conversation)
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def _identity(self) -> selectors.ChatIdentity:
+        return selectors.ChatIdentity(user=self.request.user, memberships=[self.membership])
+
+    def _conversation(self, conversation_id) -> Conversation:
+        return selectors.conversation_get(identity=self._identity(), conversation_id=conversation_id)
+
+    def _list_params(self, request) -> tuple[str, str]:
+        current = request.GET.get("filter", "all")
+        return (current if current in INBOX_FILTERS else "all"), request.GET.get("q", "").strip()[:100]
+
+    def _conversations(self, current: str, q: str) -> tuple[list[Conversation], bool]:
+        latest = (Message.objects.filter(conversation=OuterRef("pk"), deleted_at__isnull=True)
+                  .order_by("-seq").values("body")[:1])
+        qs = selectors.inbox_list(brand=self.brand, membership=self.membership, filter=current, search=q)
+        rows = list(qs.annotate(preview=Subquery(latest))[: LIST_LIMIT + 1])
+        return rows[:LIST_LIMIT], len(rows) > LIST_LIMIT
+
+    def _render(self, request, conversation: Conversation | None, *, error: str = "", status: int = 200):
+        current, q = self._list_params(request)
+        conversations, more = self._conversations(current, q)
+        query = request.GET.urlencode()
+        context = {
+            "conversations": conversations,
+            "more": more,
+            "filter": current,
+            "filters": [(key, label) for key, label in _filter_labels() if key != "store" or self.membership.store_id],
+            "q": q,
+            "query": f"?{query}" if query else "",
+            "conversation": conversation,
+            "error": error,
+        }
+        if conversation is not None:
+            context.update(self._pane_context(conversation))
+        return render(request, "chats/inbox.html", context, status=status)
+
+    def _pane_context(self, conversation: Conversation) -> dict:
+        context = {
+            "messages_": selectors.message_tail(conversation=conversation),
+            "me": f"user:{self.request.user.pk}",
+            "reads_json": json.dumps(selectors.read_states(conversation=conversation)),
+            "is_group": conversation.kind == ConversationKind.GROUP,
+            "can_post": not (conversation.kind == ConversationKind.GROUP and conversation.group.archived),
+            "mute_durations": list(MUTE_HOURS),
+        }
+        if conversation.kind == ConversationKind.GROUP:
+            group = conversation.group
+            context.update({
+                "group": group,
+                "moderators": list(community_selectors.member_list(group=group)
+                                   .filter(role=MemberRole.MODERATOR).order_by("customer__name")),
+                "staff": _group_staff(conversation),
+                "can_manage_groups": self.can(Perm.MANAGE_GROUPS),
+            })
+        else:
+            customer = (Customer.objects.select_related("assigned_rep__user", "home_store")
+                        .get(brand=self.brand, pk=conversation.customer_id))
+            context.update({
+                "customer": customer,
+                "customer_groups": list(community_selectors.customer_groups(customer=customer)
+                                        .order_by("group__name")),
+            })
+        return context
+
+
+class InboxConversationView(InboxView):
+    """One conversation: GET shows it; POST sends (no-JS composer), deletes, mutes or removes."""
+
+    def post(self, request, conversation_id):
+        with timezone.override(self.brand.tzinfo):
+            conversation = self._conversation(conversation_id)
+            form = InboxActionForm(request.POST)
+            if not form.is_valid():
+                return self._render(request, conversation, error=_first_error(form), status=400)
+            try:
+                done = self._act(conversation, form.cleaned_data)
+            except ApplicationError as exc:
+                if exc.status in (403, 404):
+                    raise  # BrandView turns these into PermissionDenied / Http404
+                return self._render(request, conversation, error=exc.message, status=exc.status)
+            if done:
+                messages.success(request, done)
+            return redirect(request.get_full_path())
+
+    def _act(self, conversation: Conversation, data: dict) -> str:
+        action = data["action"]
+        if action == "send":
+            message_send(conversation=conversation, sender=Sender.of_staff(self.membership), body=data["body"],
+                         client_msg_id=data["client_msg_id"])
+            return ""
+        message = brand_get_object(Message.objects.filter(conversation=conversation), brand=self.brand,
+                                   what="message", pk=data["message_id"])
+        message.conversation = conversation
+        if action == "delete":
+            message_delete(message=message, actor=self.membership)
+            return _("The message was deleted.")
+        if conversation.kind != ConversationKind.GROUP:
+            raise ApplicationError("invalid", _("Muting and removing are for group chats."))
+        if message.sender_customer_id is None:
+            raise ApplicationError("invalid", _("Only customers can be muted or removed."))
+        member = community_selectors.member_get(group=conversation.group, customer_id=message.sender_customer_id)
+        name = member.customer.name
+        if action == "mute":
+            until = timezone.now() + timedelta(hours=MUTE_HOURS[data["duration"]])
+            community_services.group_member_mute(member=member, actor=self.membership, until=until)
+            return _("%(name)s is muted for %(duration)s.") % {"name": name, "duration": data["duration"]}
+        community_services.group_member_remove(member=member, actor=self.membership)
+        return _("%(name)s was removed from the group.") % {"name": name}
+
+
+def _filter_labels():
+    return [("all", _("All")), ("mine", _("Mine")), ("unassigned", _("Unassigned")), ("store", _("My store")),
+            ("groups", _("Groups"))]
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        if errors:
+            return str(errors[0])
+    return _("Check the form and try again.")
+
+
+def _group_staff(conversation: Conversation) -> list[Membership]:
+    """Staff of the group's store, and anyone on staff who has posted in it, by name with their role."""
+    group = conversation.group
+    posted = (Message.objects.filter(brand_id=conversation.brand_id, conversation=conversation,
+                                     sender_user__isnull=False).values("sender_user_id"))
+    who = Q(user_id__in=posted)
+    if group.store_id:
+        who |= Q(store_id=group.store_id)
+    return list(Membership.objects.filter(who, brand_id=conversation.brand_id, is_active=True)
+                .select_related("user", "store").order_by("role", "user__name", "user__email")[:PANEL_STAFF_LIMIT])

@@ -1,0 +1,620 @@
+/*
+ * chat.js: the live chat client for the customer chat page and the rep inbox.
+ *
+ * Speaks the /ws/chat/ frames of CONTRACT.md. No build step, no globals. The page
+ * marks its root with [data-chat-root] and tells us (as data attributes):
+ *   data-conversation  the open conversation id (absent on the bare inbox list)
+ *   data-last-seq      the last seq the server rendered
+ *   data-me            our participant key ("customer:12" | "user:3")
+ *   data-reads         optional JSON {participant_key: last_read_seq}
+ *   data-actions-template  optional id of a <template> with per-message staff actions
+ *   data-i18n-*        user-facing strings (seen, typing, sending, failed, retry, deleted, ...)
+ * Server-rendered messages (li[data-seq]) are the starting state. Every piece of data
+ * goes into the DOM through textContent / value, never as markup.
+ */
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-chat-root]");
+  if (!root || !("WebSocket" in window)) return;
+
+  var cid = parseInt(root.getAttribute("data-conversation") || "", 10) || null;
+  var me = root.getAttribute("data-me") || "";
+  var meIsStaff = me.indexOf("user:") === 0;
+  var wsPath = root.getAttribute("data-ws-path") || "/ws/chat/";
+  var list = root.querySelector(".messages-list");
+  var form = root.querySelector("form.composer");
+  var input = form ? form.querySelector("textarea[name=body], input[name=body]") : null;
+  var typingEl = root.querySelector(".typing-indicator");
+  var statusEl = document.getElementById("connection-status");
+  var errorEl = root.querySelector(".chat-error");
+  var actionsTemplate = document.getElementById(root.getAttribute("data-actions-template") || "");
+
+  var TYPING_SEND_INTERVAL = 2500;
+  var TYPING_SHOW_MS = 3000;
+  var MAX_BACKOFF_MS = 30000;
+
+  function str(name, fallback) {
+    var value = root.getAttribute("data-i18n-" + name);
+    return value === null ? fallback : value;
+  }
+
+  // --- state ------------------------------------------------------------------------------
+
+  var ws = null;
+  var ready = false;
+  var everReady = false;
+  var attempt = 0;
+  var reconnectTimer = null;
+  var lastSeq = parseInt(root.getAttribute("data-last-seq") || "0", 10) || 0; // contiguous: we hold 1..lastSeq
+  var maxSeq = lastSeq; // the highest seq we hold
+  var seenAhead = {}; // seqs held above lastSeq (after a gap)
+  var syncInFlight = false;
+  var resyncWanted = false;
+  var lastReadSent = 0;
+  var reads = {};
+  var pending = {}; // client_msg_id -> {body, li, failed}
+  var lastTypingSent = 0;
+  var typingTimer = null;
+  var baseTitle = document.title;
+  var unseen = 0;
+
+  try {
+    var initialReads = JSON.parse(root.getAttribute("data-reads") || "{}");
+    Object.keys(initialReads).forEach(function (key) {
+      if (typeof initialReads[key] === "number") reads[key] = initialReads[key];
+    });
+  } catch (e) { /* no initial read state */ }
+
+  if (list) {
+    Array.prototype.forEach.call(list.querySelectorAll("li[data-seq]"), function (li) {
+      var seq = parseInt(li.getAttribute("data-seq"), 10);
+      if (seq > maxSeq) maxSeq = seq;
+    });
+    if (maxSeq > lastSeq) lastSeq = maxSeq;
+  }
+
+  // --- helpers ----------------------------------------------------------------------------
+
+  function newId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    if (window.crypto && window.crypto.getRandomValues) {
+      window.crypto.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
+  function token(value) {
+    return String(value || "").toLowerCase().replace(/[^a-z0-9_-]/g, "");
+  }
+
+  function isOpen() {
+    return ws !== null && ws.readyState === WebSocket.OPEN && ready;
+  }
+
+  function send(frame) {
+    if (!isOpen()) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function setStatus(state, text) {
+    if (!statusEl) return;
+    statusEl.setAttribute("data-state", state);
+    statusEl.textContent = text;
+  }
+
+  var errorTimer = null;
+  function showError(text) {
+    if (!errorEl) return;
+    errorEl.textContent = text;
+    errorEl.hidden = false;
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(function () { errorEl.hidden = true; errorEl.textContent = ""; }, 6000);
+  }
+
+  function appendLines(el, text) {
+    var lines = String(text).split("\n");
+    lines.forEach(function (line, i) {
+      if (i > 0) el.appendChild(document.createElement("br"));
+      el.appendChild(document.createTextNode(line));
+    });
+  }
+
+  function timeOf(iso) {
+    var t = document.createElement("time");
+    if (!iso) return t;
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return t;
+    t.setAttribute("datetime", iso);
+    t.textContent = ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    return t;
+  }
+
+  function nearBottom() {
+    return !list || list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  }
+
+  function scrollToBottom() {
+    if (list) list.scrollTop = list.scrollHeight;
+  }
+
+  function listShown() {
+    return !!list && list.getClientRects().length > 0;
+  }
+
+  function removeEmptyNote() {
+    if (!list) return;
+    Array.prototype.forEach.call(list.querySelectorAll("li.empty"), function (li) { li.remove(); });
+  }
+
+  // --- rendering ----------------------------------------------------------------------------
+
+  function cloneActions(message) {
+    if (!actionsTemplate || !actionsTemplate.content || message.deleted_at || message.kind === "system") return null;
+    var fragment = actionsTemplate.content.cloneNode(true);
+    Array.prototype.forEach.call(fragment.querySelectorAll("input[name=message_id]"), function (field) {
+      field.value = String(message.id);
+    });
+    Array.prototype.forEach.call(fragment.querySelectorAll("[data-for]"), function (el) {
+      if (el.getAttribute("data-for") !== message.sender_type) el.remove();
+    });
+    return fragment;
+  }
+
+  function renderMessage(m) {
+    var li = document.createElement("li");
+    li.className = "msg msg-" + token(m.sender_type) + " msg-kind-" + token(m.kind);
+    if (m.sender_key === me) li.classList.add("msg-own");
+    if (m.deleted_at) li.classList.add("msg-deleted");
+    li.setAttribute("data-seq", String(m.seq));
+    li.setAttribute("data-id", String(m.id));
+    li.setAttribute("data-sender", String(m.sender_key || ""));
+    li.setAttribute("data-sig", String(m.deleted_at || "") + "|" + String(m.edited_at || ""));
+    if (m.kind === "system") {
+      var p = document.createElement("p");
+      p.className = "system";
+      p.textContent = m.body || "";
+      li.appendChild(p);
+      return li;
+    }
+    var sender = document.createElement("span");
+    sender.className = "sender";
+    sender.textContent = m.sender_name || "";
+    li.appendChild(sender);
+    var body = document.createElement("p");
+    body.className = "body";
+    if (m.deleted_at) {
+      body.classList.add("deleted");
+      body.textContent = m.hidden ? str("hidden", "Hidden by the group's rules.")
+        : str("deleted", "This message was deleted.");
+    } else {
+      appendLines(body, m.body || "");
+      var payload = m.payload || {};
+      var extra = ["title", "name", "code"].map(function (k) { return payload[k]; })
+        .filter(function (v) { return typeof v === "string" && v; })[0];
+      if (m.kind !== "text" && extra) {
+        var card = document.createElement("span");
+        card.className = "msg-card";
+        card.textContent = extra;
+        body.appendChild(card);
+      }
+    }
+    li.appendChild(body);
+    li.appendChild(timeOf(m.created_at));
+    var actions = cloneActions(m);
+    if (actions) li.appendChild(actions);
+    return li;
+  }
+
+  function bySeq(seq) {
+    return list.querySelector('li[data-seq="' + Number(seq) + '"]');
+  }
+
+  function place(li, seq) {
+    var items = list.querySelectorAll("li[data-seq]");
+    for (var i = items.length - 1; i >= 0; i--) {
+      if (parseInt(items[i].getAttribute("data-seq"), 10) < seq) {
+        items[i].parentNode.insertBefore(li, items[i].nextSibling);
+        return;
+      }
+    }
+    var first = items.length ? items[0] : list.querySelector("li.pending, li.failed");
+    if (first) list.insertBefore(li, first);
+    else list.appendChild(li);
+  }
+
+  function noteSeq(seq) {
+    if (seq > maxSeq) maxSeq = seq;
+    if (seq > lastSeq) seenAhead[seq] = true;
+    while (seenAhead[lastSeq + 1]) {
+      delete seenAhead[lastSeq + 1];
+      lastSeq += 1;
+    }
+  }
+
+  /* Show one MESSAGE of the open conversation; idempotent by seq. Returns true when it was new. */
+  function showMessage(m) {
+    if (!list || typeof m.seq !== "number") return false;
+    var stick = nearBottom() || m.sender_key === me;
+    if (m.client_msg_id && m.sender_key === me && pending[m.client_msg_id]) {
+      pending[m.client_msg_id].li.remove();
+      delete pending[m.client_msg_id];
+    }
+    var existing = bySeq(m.seq);
+    var isNew = !existing;
+    var li = renderMessage(m);
+    if (existing) {
+      if (existing.getAttribute("data-sig") === li.getAttribute("data-sig")) return false;
+      existing.parentNode.replaceChild(li, existing);
+    } else {
+      removeEmptyNote();
+      place(li, m.seq);
+    }
+    var gap = m.seq > lastSeq + 1;
+    noteSeq(m.seq);
+    if (gap) requestSync();
+    if (isNew && m.sender_key !== me) hideTyping(m.sender_key);
+    if (stick) scrollToBottom();
+    return isNew;
+  }
+
+  // --- read receipts --------------------------------------------------------------------------
+
+  function othersRead() {
+    var best = 0;
+    Object.keys(reads).forEach(function (key) {
+      if (key === me) return;
+      if (meIsStaff && key.indexOf("customer:") !== 0) return; // staff care whether the customer saw it
+      if (reads[key] > best) best = reads[key];
+    });
+    return best;
+  }
+
+  function updateReceipt() {
+    if (!list) return;
+    var latestOwn = null;
+    var latestSeq = 0;
+    Array.prototype.forEach.call(list.querySelectorAll("li[data-seq]"), function (li) {
+      var seq = parseInt(li.getAttribute("data-seq"), 10);
+      if (li.getAttribute("data-sender") === me && !li.classList.contains("msg-kind-system") && seq > latestSeq) {
+        latestOwn = li;
+        latestSeq = seq;
+      }
+    });
+    var show = latestOwn !== null && othersRead() >= latestSeq;
+    Array.prototype.forEach.call(list.querySelectorAll(".read-receipt"), function (el) {
+      if (!show || el.parentNode !== latestOwn) el.remove();
+    });
+    if (show && !latestOwn.querySelector(".read-receipt")) {
+      var receipt = document.createElement("span");
+      receipt.className = "read-receipt";
+      receipt.textContent = str("seen", "Seen");
+      latestOwn.appendChild(receipt);
+    }
+  }
+
+  function maybeRead() {
+    if (!cid || document.visibilityState !== "visible" || !listShown() || !isOpen()) return;
+    if (maxSeq <= lastReadSent) return;
+    lastReadSent = maxSeq;
+    send({ type: "read", conversation: cid, seq: maxSeq });
+    setInboxUnread(cid, 0);
+  }
+
+  // --- typing -----------------------------------------------------------------------------------
+
+  function hideTyping(key) {
+    if (!typingEl) return;
+    if (key && typingEl.getAttribute("data-who") !== key) return;
+    clearTimeout(typingTimer);
+    typingEl.hidden = true;
+    typingEl.textContent = "";
+    typingEl.removeAttribute("data-who");
+  }
+
+  function showTyping(who) {
+    if (!typingEl || !who || who.key === me) return;
+    typingEl.textContent = str("typing", "%(name)s is typing…").replace("%(name)s", String(who.name || ""));
+    typingEl.setAttribute("data-who", String(who.key || ""));
+    typingEl.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { hideTyping(); }, TYPING_SHOW_MS);
+  }
+
+  // --- the inbox list (other conversations) --------------------------------------------------------
+
+  function inboxItem(conversationId) {
+    return document.querySelector('[data-inbox-item="' + Number(conversationId) + '"]');
+  }
+
+  function setInboxUnread(conversationId, count) {
+    var item = inboxItem(conversationId);
+    var badge = item && item.querySelector(".unread-badge");
+    if (!badge) return;
+    badge.textContent = String(count);
+    badge.hidden = count <= 0;
+  }
+
+  /* A message of a conversation other than the open one: bump its row. Returns true when new. */
+  function bumpInbox(m) {
+    var item = inboxItem(m.conversation);
+    if (!item) return false;
+    var known = parseInt(item.getAttribute("data-last-seq") || "0", 10) || 0;
+    if (m.seq <= known) return false;
+    item.setAttribute("data-last-seq", String(m.seq));
+    var preview = item.querySelector(".preview");
+    if (preview && !m.deleted_at) preview.textContent = m.body || "";
+    if (m.sender_key !== me) {
+      var badge = item.querySelector(".unread-badge");
+      var count = badge ? (parseInt(badge.textContent, 10) || 0) + 1 : 1;
+      setInboxUnread(m.conversation, count);
+    }
+    if (item.parentNode && item.parentNode.firstElementChild !== item) {
+      item.parentNode.insertBefore(item, item.parentNode.firstElementChild);
+    }
+    return m.sender_key !== me;
+  }
+
+  // --- title badge --------------------------------------------------------------------------------
+
+  function bumpTitle() {
+    if (!document.hidden) return;
+    unseen += 1;
+    document.title = "(" + unseen + ") " + baseTitle;
+  }
+
+  function clearTitle() {
+    unseen = 0;
+    document.title = baseTitle;
+  }
+
+  // --- sending ------------------------------------------------------------------------------------
+
+  function renderPending(id, body) {
+    var li = document.createElement("li");
+    li.className = "msg msg-own pending";
+    li.setAttribute("data-client-msg-id", id);
+    var text = document.createElement("p");
+    text.className = "body";
+    appendLines(text, body);
+    li.appendChild(text);
+    var state = document.createElement("small");
+    state.className = "msg-state";
+    state.textContent = str("sending", "Sending…");
+    li.appendChild(state);
+    return li;
+  }
+
+  function trySend(id) {
+    var item = pending[id];
+    if (!item || item.failed) return;
+    send({ type: "send", conversation: cid, client_msg_id: id, body: item.body });
+  }
+
+  function markFailed(id, text) {
+    var item = pending[id];
+    if (!item) return;
+    item.failed = true;
+    item.li.classList.remove("pending");
+    item.li.classList.add("failed");
+    var state = item.li.querySelector(".msg-state");
+    state.textContent = "";
+    var why = document.createElement("span");
+    why.className = "error";
+    why.textContent = text || str("failed", "Not sent.");
+    state.appendChild(why);
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "link small retry";
+    retry.textContent = str("retry", "Retry");
+    retry.addEventListener("click", function () {
+      item.failed = false;
+      item.li.classList.remove("failed");
+      item.li.classList.add("pending");
+      state.textContent = str("sending", "Sending…");
+      trySend(id);
+    });
+    state.appendChild(document.createTextNode(" "));
+    state.appendChild(retry);
+  }
+
+  if (form && input && cid) {
+    form.addEventListener("submit", function (event) {
+      if (!everReady) return; // never connected: the plain POST form still works
+      event.preventDefault();
+      var body = input.value;
+      if (!body.trim()) return;
+      var id = newId();
+      var li = renderPending(id, body);
+      pending[id] = { body: body, li: li, failed: false };
+      removeEmptyNote();
+      list.appendChild(li);
+      scrollToBottom();
+      input.value = "";
+      input.focus();
+      trySend(id);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && input.tagName === "TEXTAREA") {
+        event.preventDefault();
+        if (typeof form.requestSubmit === "function") form.requestSubmit();
+        else form.dispatchEvent(new Event("submit", { cancelable: true }));
+      }
+    });
+    input.addEventListener("input", function () {
+      var now = Date.now();
+      if (input.value && now - lastTypingSent > TYPING_SEND_INTERVAL && isOpen()) {
+        lastTypingSent = now;
+        send({ type: "typing", conversation: cid });
+      }
+    });
+  }
+
+  // Forms that ask before they act (delete, remove): the question is plain text.
+  root.addEventListener("submit", function (event) {
+    var target = event.target;
+    var question = target && target.getAttribute && target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+
+  // --- sync ---------------------------------------------------------------------------------------
+
+  function requestSync() {
+    if (!cid || !isOpen()) return;
+    if (syncInFlight) {
+      resyncWanted = true;
+      return;
+    }
+    syncInFlight = true;
+    resyncWanted = false;
+    send({ type: "sync", conversation: cid, after_seq: lastSeq });
+  }
+
+  function onSync(frame) {
+    if (frame.conversation !== cid) return;
+    syncInFlight = false;
+    var fresh = false;
+    (frame.messages || []).forEach(function (m) {
+      if (showMessage(m) && m.sender_key !== me) fresh = true;
+    });
+    if (fresh) bumpTitle();
+    if (!frame.has_more && lastSeq < maxSeq) {
+      // The server gave everything after lastSeq: any seq still missing does not exist.
+      seenAhead = {};
+      lastSeq = maxSeq;
+    }
+    if (frame.has_more || resyncWanted) requestSync();
+    updateReceipt();
+    maybeRead();
+  }
+
+  // --- frames ---------------------------------------------------------------------------------------
+
+  function handle(frame) {
+    if (!frame || typeof frame.type !== "string") return;
+    switch (frame.type) {
+      case "ready":
+        ready = true;
+        everReady = true;
+        attempt = 0;
+        setStatus("online", str("online", "Connected"));
+        if (form) form.setAttribute("data-live", "true");
+        requestSync();
+        Object.keys(pending).forEach(trySend);
+        maybeRead();
+        break;
+      case "message":
+      case "ack":
+        if (!frame.message) break;
+        if (frame.message.conversation === cid) {
+          var isNew = showMessage(frame.message);
+          if (isNew && frame.message.sender_key !== me) bumpTitle();
+          updateReceipt();
+          maybeRead();
+        } else if (bumpInbox(frame.message)) {
+          bumpTitle();
+        }
+        break;
+      case "sync":
+        onSync(frame);
+        break;
+      case "read":
+        if (frame.conversation !== cid || !frame.reader || typeof frame.seq !== "number") break;
+        if (frame.reader.key === me) {
+          if (frame.seq > lastReadSent) lastReadSent = frame.seq;
+          setInboxUnread(cid, 0);
+        } else {
+          reads[frame.reader.key] = Math.max(reads[frame.reader.key] || 0, frame.seq);
+          updateReceipt();
+        }
+        break;
+      case "typing":
+        if (frame.conversation === cid) showTyping(frame.who);
+        break;
+      case "error":
+        if (frame.ref && pending[frame.ref]) markFailed(frame.ref, frame.message);
+        else {
+          if (frame.code === "not_found" && syncInFlight) syncInFlight = false;
+          showError(frame.message || str("failed", "Not sent."));
+        }
+        break;
+      case "conversation.removed":
+        if (frame.conversation === cid) {
+          showError(str("removed", "You no longer have access to this conversation."));
+          if (form) form.hidden = true;
+        }
+        break;
+      default:
+        break; // conversation.added and future frames: nothing to show here
+    }
+  }
+
+  // --- connection -----------------------------------------------------------------------------------
+
+  function connect() {
+    reconnectTimer = null;
+    setStatus(everReady ? "reconnecting" : "connecting",
+      everReady ? str("reconnecting", "Reconnecting…") : str("connecting", "Connecting…"));
+    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    var socket;
+    try {
+      socket = new WebSocket(scheme + "//" + window.location.host + wsPath);
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    ws = socket;
+    socket.onmessage = function (event) {
+      if (socket !== ws) return;
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      handle(frame);
+    };
+    socket.onclose = function (event) {
+      if (socket !== ws) return;
+      ready = false;
+      syncInFlight = false;
+      ws = null;
+      if (event.code === 4401) {
+        setStatus("signed-out", str("signed-out", "Signed out. Reload the page to sign in again."));
+        return;
+      }
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer !== null) return;
+    setStatus("offline", str("offline", "Offline. Reconnecting…"));
+    var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, attempt));
+    delay = delay / 2 + Math.random() * delay / 2;
+    attempt += 1;
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  window.addEventListener("online", function () {
+    if (ws === null && reconnectTimer !== null) {
+      clearTimeout(reconnectTimer);
+      connect();
+    }
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      clearTitle();
+      maybeRead();
+    }
+  });
+  window.addEventListener("focus", function () {
+    clearTitle();
+    maybeRead();
+  });
+
+  updateReceipt();
+  scrollToBottom();
+  connect();
+})();
