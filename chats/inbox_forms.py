@@ -12,13 +12,20 @@ MUTE_HOURS = {"1h": 1, "24h": 24}
 class InboxActionForm(forms.Form):
     """send (the no-JS composer), delete a message, or mute / remove a message's sender in a group."""
 
-    ACTIONS = ["send", "delete", "mute", "remove"]
+    ACTIONS = ["send", "delete", "mute", "remove", "product", "coupon"]
 
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     body = forms.CharField(required=False, max_length=MAX_BODY_LENGTH, strip=False)
     client_msg_id = forms.CharField(required=False, max_length=64)
     message_id = forms.IntegerField(required=False, min_value=1)
     duration = forms.ChoiceField(choices=[(d, d) for d in MUTE_HOURS], required=False)
+    # Cards: the shapes are checked by chats.services.message_send.
+    card_name = forms.CharField(required=False, max_length=120)
+    card_price = forms.CharField(required=False, max_length=16)
+    card_currency = forms.CharField(required=False, max_length=3)
+    card_url = forms.CharField(required=False, max_length=500)
+    coupon_code = forms.CharField(required=False, max_length=40)
+    coupon_title = forms.CharField(required=False, max_length=120)
 
     def clean(self):
         data = super().clean()

@@ -27,8 +27,8 @@ from privtraffic.tenancy.selectors import brand_get_object
 
 from . import selectors
 from .inbox_forms import INBOX_FILTERS, MUTE_HOURS, InboxActionForm
-from .models import Conversation, ConversationKind, Message
-from .services import Sender, message_delete, message_send
+from .models import Conversation, ConversationKind, Message, QuickReply
+from .services import Sender, message_delete, message_send, quick_reply_render
 
 LIST_LIMIT = 100
 PANEL_STAFF_LIMIT = 50
@@ -89,6 +89,7 @@ class InboxView(BrandView):
             "is_group": conversation.kind == ConversationKind.GROUP,
             "can_post": not (conversation.kind == ConversationKind.GROUP and conversation.group.archived),
             "mute_durations": list(MUTE_HOURS),
+            "quick_replies": _quick_replies(conversation, self.membership),
         }
         if conversation.kind == ConversationKind.GROUP:
             group = conversation.group
@@ -135,6 +136,11 @@ class InboxConversationView(InboxView):
             message_send(conversation=conversation, sender=Sender.of_staff(self.membership), body=data["body"],
                          client_msg_id=data["client_msg_id"])
             return ""
+        if action in ("product", "coupon"):
+            message_send(conversation=conversation, sender=Sender.of_staff(self.membership), kind=action,
+                         body=data["body"], payload=_card_payload(action, data, self.brand.default_currency),
+                         client_msg_id=data["client_msg_id"])
+            return _("Card sent.")
         message = brand_get_object(Message.objects.filter(conversation=conversation), brand=self.brand,
                                    what="message", pk=data["message_id"])
         message.conversation = conversation
@@ -155,9 +161,26 @@ class InboxConversationView(InboxView):
         return _("%(name)s was removed from the group.") % {"name": name}
 
 
+def _card_payload(kind: str, data: dict, currency: str) -> dict:
+    if kind == "product":
+        payload = {"name": data["card_name"].strip(), "price": data["card_price"].strip(),
+                   "currency": (data["card_currency"].strip() or currency).upper()}
+        if data["card_url"].strip():
+            payload["url"] = data["card_url"].strip()
+        return payload
+    return {"code": data["coupon_code"].strip(), "title": data["coupon_title"].strip()}
+
+
 def _filter_labels():
     return [("all", _("All")), ("mine", _("Mine")), ("unassigned", _("Unassigned")), ("store", _("My store")),
             ("groups", _("Groups"))]
+
+
+def _quick_replies(conversation: Conversation, membership: Membership) -> list[tuple[str, str]]:
+    """The brand's quick replies with {first_name} and friends filled in for this conversation."""
+    replies = QuickReply.objects.filter(brand_id=conversation.brand_id).order_by("title", "id")
+    return [(reply.title, quick_reply_render(body=reply.body, conversation=conversation, membership=membership))
+            for reply in replies]
 
 
 def _first_error(form) -> str:

@@ -1,5 +1,7 @@
 """The customer's chat pages (/chat/): phone-first, server-rendered; the socket adds live updates."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -18,9 +20,14 @@ from .services import Sender, conversation_for_customer, conversation_for_group,
 
 @login_required
 def customer_home(request):
-    groups = selectors.customer_group_list(user=request.user)
-    customers = [c for c in selectors.customers_of_user(user=request.user) if c.assigned_rep_id]
-    return render(request, "chats/customer_home.html", {"groups": groups, "rep_chats": customers})
+    """Every chat of this person across brands, most recent first, with unread counts."""
+    identity = selectors.chat_identity_for_user(user=request.user)
+    # A rep chat is listed once a rep is assigned, even before its first message.
+    for customer in identity.customers:
+        if customer.assigned_rep_id:
+            conversation_for_customer(customer=customer)
+    return render(request, "chats/customer_home.html",
+                  {"conversations": selectors.customer_conversations(identity=identity)})
 
 
 class _CustomerConversationView(View):
@@ -57,7 +64,13 @@ class _CustomerConversationView(View):
         return redirect(request.path)
 
     def _render(self, request, conversation, extra, status=200):
-        context = {"conversation": conversation, "messages_": selectors.message_tail(conversation=conversation), **extra}
+        context = {
+            "conversation": conversation,
+            "messages_": selectors.message_tail(conversation=conversation),
+            "me": extra["sender"].key,
+            "reads_json": json.dumps(selectors.read_states(conversation=conversation)),
+            **extra,
+        }
         return render(request, self.template, context, status=status)
 
 
@@ -65,16 +78,18 @@ class CustomerGroupView(_CustomerConversationView):
     def resolve(self, request, group_id):
         member = selectors.customer_group_membership(user=request.user, group_id=group_id)
         conversation = conversation_for_group(group=member.group)
-        return conversation, Sender.of_customer(member.customer), {"member": member, "group": member.group,
-                                                                   "brand": member.group.brand}
+        sender = Sender.of_customer(member.customer)
+        return conversation, sender, {"member": member, "group": member.group, "brand": member.group.brand,
+                                      "sender": sender}
 
 
 class CustomerDirectView(_CustomerConversationView):
     def resolve(self, request, customer_id):
         customer = selectors.customer_of_user(user=request.user, customer_id=customer_id)
         conversation = conversation_for_customer(customer=customer)
-        return conversation, Sender.of_customer(customer), {"customer": customer, "brand": customer.brand,
-                                                            "rep": customer.assigned_rep}
+        sender = Sender.of_customer(customer)
+        return conversation, sender, {"customer": customer, "brand": customer.brand, "rep": customer.assigned_rep,
+                                      "sender": sender}
 
 
 @login_required

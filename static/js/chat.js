@@ -193,21 +193,39 @@
         : str("deleted", "This message was deleted.");
     } else {
       appendLines(body, m.body || "");
-      var payload = m.payload || {};
-      var extra = ["title", "name", "code"].map(function (k) { return payload[k]; })
-        .filter(function (v) { return typeof v === "string" && v; })[0];
-      if (m.kind !== "text" && extra) {
-        var card = document.createElement("span");
-        card.className = "msg-card";
-        card.textContent = extra;
-        body.appendChild(card);
-      }
+      var card = renderCard(m.kind, m.payload || {});
+      if (card) body.appendChild(card);
     }
     li.appendChild(body);
     li.appendChild(timeOf(m.created_at));
     var actions = cloneActions(m);
     if (actions) li.appendChild(actions);
     return li;
+  }
+
+  // Product and coupon cards; every value goes in as text, and links only when they are http(s).
+  function renderCard(kind, payload) {
+    if (kind !== "product" && kind !== "coupon") return null;
+    var card = document.createElement("span");
+    card.className = "msg-card msg-card-" + kind;
+    var title = document.createElement("strong");
+    title.textContent = String((kind === "product" ? payload.name : payload.title) || "");
+    card.appendChild(title);
+    var detail = document.createElement("span");
+    detail.className = "msg-card-detail";
+    detail.textContent = kind === "product"
+      ? String(payload.price || "") + " " + String(payload.currency || "")
+      : str("coupon-code", "Code") + ": " + String(payload.code || "");
+    card.appendChild(detail);
+    if (kind === "product" && typeof payload.url === "string" && /^https?:\/\//.test(payload.url)) {
+      var link = document.createElement("a");
+      link.href = payload.url;
+      link.rel = "noopener noreferrer";
+      link.target = "_blank";
+      link.textContent = str("view-product", "View product");
+      card.appendChild(link);
+    }
+    return card;
   }
 
   function bySeq(seq) {

@@ -1,6 +1,7 @@
 import pytest
 
 from chats.models import Message
+from chats.services import Sender, message_send
 from communities.services import group_member_add, group_member_set_role, group_update
 from tests import factories
 
@@ -67,3 +68,18 @@ def test_chat_home_lists_groups(client, member):
     client.force_login(member.customer.user)
     html = client.get("/chat/").content.decode()
     assert "Club" in html and f"/chat/group/{member.group_id}/" in html
+
+
+def test_chat_home_shows_unread_counts_and_rep_chat(client, brand):
+    rep = factories.make_member(brand, "rep")
+    user = factories.make_user("solo@example.test", password=None)
+    customer = factories.make_customer(brand, "Solo", email=user.email, user=user, assigned_rep=rep)
+    from chats.services import conversation_for_customer
+
+    conversation = conversation_for_customer(customer=customer)
+    for text in ("Hi!", "New arrivals today"):
+        message_send(conversation=conversation, sender=Sender.of_staff(rep), body=text)
+    client.force_login(user)
+    html = client.get("/chat/").content.decode()
+    assert rep.user.display_name in html and "2 unread messages" in html
+    assert f'data-reads="{{&quot;user:{rep.user_id}&quot;: 2}}"' in client.get(f"/chat/direct/{customer.pk}/").content.decode()

@@ -253,3 +253,27 @@ def test_inbox_list_query_count_does_not_grow_with_conversations(client, brand):
         html = _inbox(client, brand)
     assert html.count("data-inbox-item=") == 20
     assert len(ten) == len(one), [q["sql"] for q in ten.captured_queries]
+
+
+def test_inbox_quick_replies_and_cards(client, brand):
+    from chats.services import quick_reply_save
+
+    rep = factories.make_member(brand, Role.REP)
+    customer = factories.make_customer(brand, "Mei Lin", assigned_rep=rep)
+    conversation = conversation_for_customer(customer=customer)
+    quick_reply_save(brand=brand, actor=None, title="Greeting", body="Hi {first_name}, this is {rep_name}.")
+    client.force_login(rep.user)
+    url = f"/b/{brand.slug}/inbox/{conversation.pk}/"
+    page = client.get(url).content.decode()
+    assert f"Hi Mei, this is {rep.user.display_name}." in page
+    response = client.post(url, {"action": "product", "card_name": "BBQ set", "card_price": "899.00",
+                                 "card_url": "https://acme.example/bbq"})
+    assert response.status_code == 302
+    card = Message.objects.get(conversation=conversation, kind="product")
+    assert card.payload == {"name": "BBQ set", "price": "899.00", "currency": brand.default_currency,
+                            "url": "https://acme.example/bbq"}
+    bad = client.post(url, {"action": "product", "card_name": "BBQ", "card_price": "cheap"})
+    assert bad.status_code == 400
+    client.post(url, {"action": "coupon", "coupon_code": "SPRING-10", "coupon_title": "10% off"})
+    assert Message.objects.get(conversation=conversation, kind="coupon").payload["code"] == "SPRING-10"
+    assert "SPRING-10" in client.get(url).content.decode()
