@@ -206,8 +206,9 @@ def message_send(
                 "message_id": message.pk, "conversation_id": locked.pk, "seq": message.seq,
                 "sender_type": message.sender_type, "kind": message.kind,
             })
-            # The sender has read up to their own message.
-            _advance_read(locked, sender.key, message.seq)
+            # A person has read up to their own message; bots and the system read nothing.
+            if sender.type not in (SenderType.BOT, SenderType.SYSTEM):
+                _advance_read(locked, sender.key, message.seq)
             realtime.broadcast_on_commit(realtime.conversation_group(locked.pk),
                                          {"type": "chat.message", "message": message_to_dict(message)})
     except IntegrityError:
