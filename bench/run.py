@@ -125,7 +125,7 @@ def main(argv: list[str]) -> int:
 
     group = group_create(brand=brand, actor=None, name="Bench VIP", capacity=500)
     conversation = conversation_for_group(group=group)
-    sender = Sender.bot("bench")
+    sender = Sender.bot("bench", key="bench")
     start = time.perf_counter()
     for i in range(count):
         message_send(conversation=conversation, sender=sender, body=f"offer {i}", client_msg_id=f"b{i}")

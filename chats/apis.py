@@ -65,7 +65,7 @@ class MessageListApi(BrandAPIView):
         conversation = brand_get_object(_brand_conversations(self.brand), brand=self.brand, what="conversation",
                                         pk=conversation_id)
         data = parse_input(MessageCreateSerializer, request.data)
-        message = message_send(conversation=conversation, sender=Sender.bot(self.brand.name), body=data["body"],
+        message = message_send(conversation=conversation, sender=Sender.bot(self.brand.name, key="api"), body=data["body"],
                                kind=data["kind"], payload=data["payload"], client_msg_id=data["client_msg_id"])
         return Response(message_to_dict(message), status=status.HTTP_201_CREATED)
 

@@ -18,11 +18,12 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.models import Membership
 
 from . import realtime, selectors
 from .moderation import rule_warning
 from .serialization import message_to_dict
-from .services import Sender, conversation_mark_read, message_send
+from .services import Sender, conversation_mark_read, message_find_retry, message_send
 from .tokens import chat_token_customer
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
             content = json.loads(text_data or "")
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             await self._error("bad_frame", _("Frames must be JSON objects."))
             return
         await self.receive_json(content)
@@ -126,6 +127,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         membership = self.identity.membership_in(conversation.brand_id)
         if membership is None:
             raise ApplicationError.not_found("conversation")
+        # Re-read: a deactivation or role change since connect must take effect on the next frame.
+        membership = Membership.objects.select_related("user", "store").get(pk=membership.pk)
         return Sender.of_staff(membership)
 
     async def _on_send(self, content: dict) -> None:
@@ -138,7 +141,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         def send():
             conversation = self._conversation(content)
             sender = self._sender_for(conversation)
-            if not _flood_allows(sender.key):
+            retried = message_find_retry(conversation=conversation, sender=sender, client_msg_id=client_msg_id)
+            if retried is None and not _flood_allows(sender.key):
                 raise ApplicationError("rate_limited", _("You are sending too fast. Wait a few seconds."))
             message = message_send(conversation=conversation, sender=sender, body=content["body"],
                                    client_msg_id=client_msg_id)
@@ -223,6 +227,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._join(conversation_id)
             await self.send_json({"type": "conversation.added", "conversation": conversation_id})
         elif not visible and conversation_id in self.joined:
+            await self._leave(conversation_id)
+            await self.send_json({"type": "conversation.removed", "conversation": conversation_id})
+
+    async def identity_refresh(self, event):
+        """Roles or stores changed: re-read the identity and bring the joined set in line with it."""
+        identity = await database_sync_to_async(self._refresh_identity)()
+        if identity.is_empty:
+            await self.close(code=UNAUTHENTICATED)
+            return
+        visible = set(await database_sync_to_async(selectors.conversation_ids_visible)(identity=identity))
+        for conversation_id in sorted(visible - self.joined):
+            await self._join(conversation_id)
+            await self.send_json({"type": "conversation.added", "conversation": conversation_id})
+        for conversation_id in sorted(self.joined - visible):
             await self._leave(conversation_id)
             await self.send_json({"type": "conversation.removed", "conversation": conversation_id})
 

@@ -10,6 +10,7 @@ from communities.selectors import group_get
 from privtraffic.tenancy.dashboard import BrandView, form_apply_error
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Perm
+from privtraffic.tenancy.selectors import brand_get_object
 
 from . import moderation, selectors, services
 from .models import GroupRule, ModerationAction, QuickReply
@@ -36,9 +37,8 @@ class QuickReplyListView(BrandView):
 
     def post(self, request):
         if request.POST.get("action") == "delete":
-            reply = QuickReply.objects.filter(brand=self.brand, pk=request.POST.get("reply_id", "0") or 0).first()
-            if reply is None:
-                raise ApplicationError.not_found("quick reply")
+            reply = brand_get_object(QuickReply.objects.all(), brand=self.brand, what="quick reply",
+                                     pk=request.POST.get("reply_id"))
             if not (self.can(Perm.MANAGE_CAMPAIGNS) or self.membership.role == "store_manager"):
                 raise ApplicationError.forbidden(_("Your role does not allow managing quick replies."))
             reply.delete()
@@ -96,10 +96,8 @@ class ReportListView(BrandView):
         return render(request, "chats/moderation/reports.html", {"reports": reports})
 
     def post(self, request):
-        report = selectors.open_reports(brand=self.brand, membership=self.membership).filter(
-            pk=request.POST.get("report_id", "0") or 0).first()
-        if report is None:
-            raise ApplicationError.not_found("report")
+        report = brand_get_object(selectors.open_reports(brand=self.brand, membership=self.membership),
+                                  brand=self.brand, what="report", pk=request.POST.get("report_id"))
         if request.POST.get("action") == "delete_message":
             services.message_delete(message=report.message, actor=self.membership)
         moderation.message_report_resolve(report=report, actor=self.membership)

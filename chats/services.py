@@ -59,8 +59,9 @@ class Sender:
         return cls(SenderType.SYSTEM, "System", "system")
 
     @classmethod
-    def bot(cls, name: str) -> "Sender":
-        return cls(SenderType.BOT, name, f"bot:{name}")
+    def bot(cls, name: str, key: str) -> "Sender":
+        """A bot speaks under a display name, but its client_msg_ids are scoped by a stable key."""
+        return cls(SenderType.BOT, name, f"bot:{key}")
 
     @property
     def user(self) -> User | None:
@@ -166,6 +167,12 @@ def _validate(kind: str, body: str, payload: dict[str, Any]) -> str:
     return body
 
 
+def message_find_retry(*, conversation: Conversation, sender: Sender, client_msg_id: str) -> Message | None:
+    """The message this sender already stored under client_msg_id, if any (only ever their own)."""
+    return Message.objects.filter(conversation=conversation, sender_key=sender.key,
+                                  client_msg_id=client_msg_id).first()
+
+
 def message_send(
     *, conversation: Conversation, sender: Sender, body: str, kind: str = MessageKind.TEXT,
     payload: dict[str, Any] | None = None, client_msg_id: str = "",
@@ -176,13 +183,13 @@ def message_send(
     if len(client_msg_id) > 64:
         raise ApplicationError("invalid", _("client_msg_id is at most 64 characters."),
                                fields={"client_msg_id": [_("Too long.")]})
-    _check_may_post(conversation, sender)
-    body = _validate(kind, body, payload)
     if client_msg_id:
-        first = Message.objects.filter(conversation=conversation, sender_key=sender.key,
-                                       client_msg_id=client_msg_id).first()
+        # A retry returns the stored message even if the sender was muted (or the group closed) since.
+        first = message_find_retry(conversation=conversation, sender=sender, client_msg_id=client_msg_id)
         if first is not None:
             return first
+    _check_may_post(conversation, sender)
+    body = _validate(kind, body, payload)
     broken = None
     if sender.customer is not None:
         broken = rule_broken(conversation=conversation, customer=sender.customer, kind=kind, body=body)

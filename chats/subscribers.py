@@ -7,7 +7,7 @@ from crm.models import Customer
 from privtraffic.events.registry import subscribe
 
 from .models import MessageKind
-from .realtime import announce_visibility_change
+from .realtime import announce_visibility_change, brand_staff_group, broadcast_on_commit
 from .services import Sender, conversation_for_customer, conversation_for_group, message_send
 
 
@@ -35,7 +35,7 @@ def post_join_messages(event) -> None:
                      client_msg_id=f"join-{event.id}")
     if group.welcome_message.strip():
         first_name = name.split()[0] if name.strip() else name
-        message_send(conversation=conversation, sender=Sender.bot(group.name), kind=MessageKind.TEXT,
+        message_send(conversation=conversation, sender=Sender.bot(group.name, key=f"group:{group.pk}"), kind=MessageKind.TEXT,
                      body=f"@{first_name} {group.welcome_message.strip()}",
                      payload={"welcome_for": event.payload["customer_id"]},
                      client_msg_id=f"welcome-{event.id}")
@@ -54,6 +54,19 @@ def post_leave_message(event) -> None:
     message_send(conversation=conversation, sender=Sender.system(), kind=MessageKind.SYSTEM,
                  body=text, payload={"event": "member.left", "customer_id": event.payload["customer_id"]},
                  client_msg_id=f"left-{event.id}")
+
+
+@subscribe("staff.updated", name="chats.staff_updated")
+def refresh_staff_sockets(event) -> None:
+    """A role, store or active flag changed: the brand's staff sockets re-read what they may see."""
+    broadcast_on_commit(brand_staff_group(event.brand_id), {"type": "identity.refresh"})
+
+
+@subscribe("group.updated", name="chats.group_updated")
+def recheck_group_visibility(event) -> None:
+    group = VipGroup.objects.filter(brand_id=event.brand_id, pk=event.payload["group_id"]).first()
+    if group is not None:
+        announce_visibility_change(brand_id=group.brand_id, conversation_id=conversation_for_group(group=group).pk)
 
 
 @subscribe("customer.reassigned", name="chats.customer_reassigned")

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class JoinForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=150)
-    email = forms.EmailField(label=_("Email"), help_text=_("We send a one-time code to this address."))
+    email = forms.EmailField(label=_("Email"), max_length=254, help_text=_("We send a one-time code to this address."))
     consent_chat = forms.BooleanField(
         label=_("Let the brand chat with me here"), required=True,
         error_messages={"required": _("Chat needs your consent: tick the box to join.")},

@@ -81,7 +81,7 @@ class InviteCreateSerializer(serializers.Serializer):
     rep = serializers.IntegerField(required=False)
     store = serializers.IntegerField(required=False, allow_null=True)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
-    max_uses = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    max_uses = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, allow_null=True)
     label = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     campaign_label = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 

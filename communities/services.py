@@ -98,6 +98,10 @@ def group_update(*, group: VipGroup, actor: Membership | None, **changes: Any) -
         raise ApplicationError("invalid", _("That overflow group already overflows back into this one."),
                                fields={"overflow_group": [_("This would make a loop.")]})
     _require_in_scope(actor, brand_id=group.brand_id, store_id=group.store_id)
+    if "store" in changes and actor is not None and is_store_scoped(actor.role):
+        new_store = changes["store"]
+        if new_store is None or new_store.pk != actor.store_id:
+            raise ApplicationError.forbidden(_("You can only keep groups in your own store."))
     with transaction.atomic():
         locked = VipGroup.objects.select_for_update().get(pk=group.pk)
         for field, value in changes.items():
@@ -108,7 +112,11 @@ def group_update(*, group: VipGroup, actor: Membership | None, **changes: Any) -
                 "invalid", _("Capacity cannot be below the current member count."),
                 fields={"capacity": [_("The group has %(n)d members.") % {"n": locked.member_count}]},
             )
+        store_changed = locked.store_id != group.store_id
         locked.save()
+        if store_changed:
+            event_record(brand=locked.brand, type="group.updated",
+                         payload={"group_id": locked.pk, "store_id": locked.store_id})
     return locked
 
 
@@ -134,7 +142,7 @@ def _overflow_of(group: VipGroup) -> VipGroup:
                        .order_by("-series_number").values_list("series_number", flat=True).first())
         number = (last_number or 1) + 1
         successor = VipGroup(
-            brand_id=locked.brand_id, name=f"{root.name} #{number}", series_root=root, series_number=number,
+            brand_id=locked.brand_id, name=f"{root.name[:110]} #{number}", series_root=root, series_number=number,
             **{field: getattr(root, field) for field in SERIES_COPIED_FIELDS},
         )
         successor.save()

@@ -5,6 +5,7 @@ and land in the chat. Returning customers skip straight in with one tap.
 """
 
 from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
+from allauth.core import ratelimit
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -95,9 +96,13 @@ class JoinView(View):
         if request.user.is_authenticated:
             return self._create_customer_and_join(request, invite, request.user, data, form)
 
-        # Prove the email with a one-time code, then finish at join_complete.
+        email = data["email"].strip().lower()
+        if not ratelimit.consume(request, action="request_login_code", key=email):
+            form.add_error("email", _("Too many codes were sent to this address. Wait a few minutes and try again."))
+            return render(request, "communities/join.html", _context(invite, form=form), status=429)
+        # Prove the email with a one-time code, then finish at join_complete (for this email only).
         request.session[PENDING_JOIN_KEY] = {
-            "token": invite.token, "name": data["name"], "consent_chat": data["consent_chat"],
+            "token": invite.token, "email": email, "name": data["name"], "consent_chat": data["consent_chat"],
             "consent_promotions": data["consent_promotions"],
         }
         user = customer_user_get_or_create(email=data["email"], name=data["name"])
@@ -120,22 +125,26 @@ class JoinView(View):
 
 @login_required
 def join_complete(request, token: str):
-    """After the code: create the customer with the consents given on the form, then join."""
+    """After the code: create the customer with the consents given on the form, then join.
+
+    Only a join this browser started, for this token and this verified email, is completed here,
+    so a link from elsewhere cannot join a signed-in person to anything.
+    """
     invite = _usable_invite(token)
-    pending = request.session.get(PENDING_JOIN_KEY)
-    customer = customer_for_user(brand=invite.brand, user=request.user)
-    if customer is None and (not pending or pending.get("token") != token):
+    pending = request.session.pop(PENDING_JOIN_KEY, None)
+    if not pending or pending.get("token") != token or pending.get("email") != request.user.email:
         return redirect("communities:join", token=token)
     reason = invite.unusable_reason()
     if reason:
         return _gone(request, invite, reason)
-    if customer is None:
+    try:
         customer = customer_join_as_user(
             brand=invite.brand, user=request.user, name=pending["name"], source=services.JOIN_SOURCES[invite.kind],
             source_ref=invite.token, consent_chat=pending["consent_chat"],
             consent_promotions=pending["consent_promotions"], home_store=invite.store,
         )
-    request.session.pop(PENDING_JOIN_KEY, None)
+    except ApplicationError as exc:
+        return render(request, "communities/join.html", _context(invite, error=exc.message), status=exc.status)
     return _join(request, invite, customer)
 
 

@@ -12,7 +12,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 class CustomerInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     assigned_rep = serializers.IntegerField(required=False, allow_null=True)
     home_store = serializers.IntegerField(required=False, allow_null=True)

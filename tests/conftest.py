@@ -4,6 +4,15 @@ from rest_framework.test import APIClient
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and throttles start from zero in every test (the cache is this worker's own)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def brand(db):
     return factories.make_brand("acme", name="Acme Beauty")

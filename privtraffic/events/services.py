@@ -25,7 +25,8 @@ def event_record(*, brand: Brand, type: str, payload: dict[str, Any]) -> Event: 
 
     clean_payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
     event = Event.objects.create(brand=brand, type=type, payload=clean_payload)
-    transaction.on_commit(lambda: relay_event.delay(brand.id, str(event.id)))
+    # robust: the write has committed; if the broker is away, the periodic sweep relays the event later.
+    transaction.on_commit(lambda: relay_event.delay(brand.id, str(event.id)), robust=True)
     return event
 
 
@@ -42,9 +43,11 @@ def event_relay(*, event: Event) -> bool:
             with transaction.atomic():
                 subscriber.handler(event)
                 EventReceipt.objects.create(brand_id=event.brand_id, event=event, subscriber=subscriber.name)
-        except IntegrityError:
-            # A concurrent relay handled it first; its receipt stands and our writes rolled back.
-            continue
+        except IntegrityError as exc:
+            if EventReceipt.objects.filter(event=event, subscriber=subscriber.name).exists():
+                continue  # a concurrent relay handled it first; its receipt stands and our writes rolled back
+            logger.exception("Subscriber %s failed on event %s", subscriber.name, event.id)
+            errors.append(f"{subscriber.name}: {exc!r}")
         except Exception as exc:
             logger.exception("Subscriber %s failed on event %s", subscriber.name, event.id)
             errors.append(f"{subscriber.name}: {exc!r}")

@@ -26,3 +26,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+
+# Each xdist worker caches in its own Redis database (1..15), so a test may clear its cache
+# (rate limits, throttles) without touching other workers or the channel layer in database 0.
+if REDIS_URL:
+    _worker_number = int(_worker[2:]) if _worker.startswith("gw") and _worker[2:].isdigit() else 0
+    _cache_db = 1 + _worker_number % 15
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL.rsplit("/", 1)[0] + f"/{_cache_db}",
+        }
+    }

@@ -80,7 +80,11 @@ class _IdempotentReplay(Exception):
         self.body = body
 
 
-_LOCKED_ATTRIBUTES = ("authentication_classes", "permission_classes", "throttle_classes")
+_LOCKED_ATTRIBUTES = (
+    "authentication_classes", "permission_classes", "throttle_classes",
+    "get_authenticators", "get_permissions", "check_permissions", "check_object_permissions", "dispatch",
+    "perform_authentication",
+)
 
 
 class BrandAPIView(APIView):
@@ -113,7 +117,9 @@ class BrandAPIView(APIView):
             with transaction.atomic():
                 return IdempotencyRecord.objects.create(brand=self.brand, key=key, request_hash=digest)
         except IntegrityError:
-            existing = IdempotencyRecord.objects.get(brand=self.brand, key=key)
+            existing = IdempotencyRecord.objects.filter(brand=self.brand, key=key).first()
+        if existing is None:  # the first request failed and let go of the key just now
+            raise ApplicationError("idempotency_in_progress", _("Retry this request."), status=409)
         if existing.request_hash != digest:
             raise ApplicationError(
                 "idempotency_conflict",
@@ -125,6 +131,17 @@ class BrandAPIView(APIView):
                 "idempotency_in_progress", _("A request with this Idempotency-Key is still being processed."), status=409
             )
         raise _IdempotentReplay(existing.response_status, existing.response_body)
+
+    def handle_exception(self, exc):
+        try:
+            return super().handle_exception(exc)
+        except Exception:
+            # An unexpected failure is not an answer: free the key so the client can retry.
+            record = getattr(self, "_idempotency_record", None)
+            if record is not None:
+                record.delete()
+                self._idempotency_record = None
+            raise
 
     def finalize_response(self, request, response, *args, **kwargs):
         record = getattr(self, "_idempotency_record", None)

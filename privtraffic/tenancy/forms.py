@@ -60,7 +60,7 @@ class _StoreChoiceMixin:
 
 
 class MemberInviteForm(_StoreChoiceMixin, forms.Form):
-    email = forms.EmailField(label=_("Email"))
+    email = forms.EmailField(label=_("Email"), max_length=254)
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     store = forms.ModelChoiceField(label=_("Store"), queryset=Store.objects.none(), required=False,

@@ -27,7 +27,7 @@ class RepSerializer(serializers.ModelSerializer):
 
 
 class RepCreateSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     store = serializers.IntegerField()
 

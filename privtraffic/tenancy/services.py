@@ -181,6 +181,16 @@ def _send_team_invitation(*, membership: Membership, new_user: bool) -> None:
     )
 
 
+def _record_staff_change(membership: Membership) -> None:
+    """Open chat sockets of the brand's staff re-read who may see what (see chats.subscribers)."""
+    from privtraffic.events.services import event_record
+
+    event_record(brand=membership.brand, type="staff.updated", payload={
+        "membership_id": membership.pk, "user_id": membership.user_id, "role": membership.role,
+        "store_id": membership.store_id, "is_active": membership.is_active,
+    })
+
+
 def member_update(
     *, membership: Membership, actor: Membership | None, role: str, store: Store | None = None
 ) -> Membership:
@@ -198,6 +208,7 @@ def member_update(
         membership.role = role
         membership.store = store
         membership.save(update_fields=["role", "store"])
+        _record_staff_change(membership)
     return membership
 
 
@@ -213,6 +224,7 @@ def member_set_active(*, membership: Membership, actor: Membership | None, activ
         membership.is_active = active
         membership.deactivated_at = None if active else timezone.now()
         membership.save(update_fields=["is_active", "deactivated_at"])
+        _record_staff_change(membership)
     return membership
 
 

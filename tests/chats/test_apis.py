@@ -47,7 +47,7 @@ def test_post_message_bad_input(brand, api, body, field):
 def test_messages_after_seq_pages_in_order(brand, api):
     conversation = conversation_for_customer(customer=factories.make_customer(brand))
     for i in range(7):
-        message_send(conversation=conversation, sender=Sender.bot("Brand"), body=f"m{i}")
+        message_send(conversation=conversation, sender=Sender.bot("Brand", key="test"), body=f"m{i}")
     page = api.get(f"/api/v1/conversations/{conversation.pk}/messages/?after_seq=2&limit=3").json()
     assert [m["seq"] for m in page["results"]] == [3, 4, 5] and page["next"]
     rest = api.get(page["next"]).json()

@@ -263,3 +263,17 @@ async def test_concurrent_senders_never_share_a_seq():
     stored = await database_sync_to_async(
         lambda: list(Message.objects.filter(conversation=world["group_conv"]).values_list("seq", flat=True)))()
     assert sorted(stored) == list(range(1, len(stored) + 1))
+
+
+async def test_deactivated_staff_socket_is_closed_and_moved_rep_loses_old_store(connect):
+    from privtraffic.tenancy.services import member_set_active, member_update
+
+    world = await _world()
+    rep_socket = await connect(user=world["rep"].user)
+    assert world["group_conv"].pk in (await receive_until(rep_socket, "ready"))["conversations"]
+    new_store = await database_sync_to_async(factories.make_store)(world["brand"])
+    await database_sync_to_async(member_update)(membership=world["rep"], actor=None, role="rep", store=new_store)
+    assert (await receive_until(rep_socket, "conversation.removed"))["conversation"] == world["group_conv"].pk
+
+    await database_sync_to_async(member_set_active)(membership=world["rep"], actor=None, active=False)
+    assert (await rep_socket.receive_output(timeout=3))["type"] == "websocket.close"

@@ -87,16 +87,16 @@ def test_flood_rule(club):
 def test_card_payloads_are_validated(brand, kind, payload, field):
     conversation = conversation_for_customer(customer=factories.make_customer(brand))
     with pytest.raises(ApplicationError) as error:
-        message_send(conversation=conversation, sender=Sender.bot("Brand"), kind=kind, body="", payload=payload)
+        message_send(conversation=conversation, sender=Sender.bot("Brand", key="test"), kind=kind, body="", payload=payload)
     assert field in error.value.fields
     assert not Message.objects.exists()
 
 
 def test_product_and_coupon_cards(brand):
     conversation = conversation_for_customer(customer=factories.make_customer(brand))
-    product = message_send(conversation=conversation, sender=Sender.bot("Brand"), kind="product", body="",
+    product = message_send(conversation=conversation, sender=Sender.bot("Brand", key="test"), kind="product", body="",
                            payload={"name": "BBQ set", "price": "899.00", "currency": "CNY", "url": "https://acme.cn/bbq"})
-    coupon = message_send(conversation=conversation, sender=Sender.bot("Brand"), kind="coupon", body="For you",
+    coupon = message_send(conversation=conversation, sender=Sender.bot("Brand", key="test"), kind="coupon", body="For you",
                           payload={"code": "SPRING-10", "title": "10% off"})
     assert (product.seq, coupon.seq) == (1, 2)
 

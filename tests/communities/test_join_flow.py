@@ -141,3 +141,20 @@ def test_customer_can_leave_from_the_chat(client, brand, mailoutbox):
     assert response.status_code == 302
     assert GroupMember.objects.get().left_at is not None
     assert client.get(f"/chat/group/{invite.group_id}/").status_code == 404
+
+
+def test_complete_link_from_elsewhere_joins_nobody(client, brand, mailoutbox):
+    first = factories.make_invite(brand)
+    _join_new(client, mailoutbox, first)
+    other = factories.make_invite(brand, group=factories.make_group(brand, "Other"))
+    response = client.get(f"/join/{other.token}/complete/")  # e.g. an <img src> on another site
+    assert response.status_code == 302 and response["Location"] == f"/join/{other.token}/"
+    assert not GroupMember.objects.filter(group=other.group).exists()
+
+
+def test_join_code_requests_are_rate_limited(client, brand, mailoutbox):
+    invite = factories.make_invite(brand)
+    statuses = [client.post(f"/join/{invite.token}/", {"name": "A", "email": "victim@example.test",
+                                                        "consent_chat": "on"}).status_code for _ in range(5)]
+    assert statuses[0] == 302 and 429 in statuses
+    assert len(mailoutbox) < 5
