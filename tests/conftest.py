@@ -1,11 +1,40 @@
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
 from tests import factories
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _redis_of_this_worker(worker_id):
+    """Give this xdist worker its own channel-layer prefix and cache database.
+
+    Settings are imported before xdist names the worker, so this is done here, and exported
+    to the environment for the servers and workers the tests start as subprocesses.
+    """
+    from channels.layers import channel_layers
+    from django.conf import settings
+    from django.test.signals import clear_cache_handlers
+
+    if not settings.REDIS_URL:
+        yield
+        return
+    number = int(worker_id[2:]) if worker_id.startswith("gw") else 0
+    prefix, cache_db = f"test-{worker_id}", str(1 + number % 15)
+    os.environ["CHANNEL_LAYER_PREFIX"] = prefix
+    os.environ["TEST_CACHE_DB"] = cache_db
+    layer = settings.CHANNEL_LAYERS["default"]
+    settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": {**layer["CONFIG"], "prefix": prefix}}}
+    settings.CACHES = {"default": {**settings.CACHES["default"],
+                                   "LOCATION": settings.REDIS_URL.rsplit("/", 1)[0] + "/" + cache_db}}
+    channel_layers.backends.clear()
+    clear_cache_handlers(setting="CACHES")
+    yield
+
+
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(_redis_of_this_worker):
     """Rate limits and throttles start from zero in every test (the cache is this worker's own)."""
     from django.core.cache import cache
 

@@ -277,3 +277,31 @@ async def test_deactivated_staff_socket_is_closed_and_moved_rep_loses_old_store(
 
     await database_sync_to_async(member_set_active)(membership=world["rep"], actor=None, active=False)
     assert (await rep_socket.receive_output(timeout=3))["type"] == "websocket.close"
+
+
+async def test_deeply_nested_frame_is_an_error_not_a_crash(connect):
+    world = await _world()
+    socket = await connect(user=world["customer"].user)
+    await receive_until(socket, "ready")
+    await socket.send_to(text_data="[" * 100_000 + "]" * 100_000)
+    assert (await receive_until(socket, "error"))["code"] == "bad_frame"
+
+
+async def test_retry_after_mute_returns_the_first_message(connect):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from communities.models import GroupMember
+    from communities.services import group_member_mute
+
+    world = await _world()
+    socket = await connect(user=world["customer"].user)
+    await receive_until(socket, "ready")
+    frame = {"type": "send", "conversation": world["group_conv"].pk, "client_msg_id": "r1", "body": "before mute"}
+    await socket.send_json_to(frame)
+    first = await receive_until(socket, "ack")
+    member = await database_sync_to_async(GroupMember.objects.get)(customer=world["customer"])
+    await database_sync_to_async(group_member_mute)(member=member, actor=None, until=timezone.now() + timedelta(hours=1))
+    await socket.send_json_to(frame)
+    assert (await receive_until(socket, "ack"))["message"]["id"] == first["message"]["id"]

@@ -4,6 +4,7 @@ every message exactly once, in seq order, using only what the socket contract gi
 
 import asyncio
 import random
+import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -44,9 +45,10 @@ class Client:
         await self.socket.send_json_to({"type": "sync", "conversation": self.conversation_id, "after_seq": self.last})
 
     def _accept(self, message: dict) -> None:
+        assert message["conversation"] == self.conversation_id, message
         seq = message["seq"]
         if seq in self.messages:
-            assert self.messages[seq] == message["id"], "two different messages with one seq"
+            assert self.messages[seq] == message["id"], f"two different messages with one seq: {message}"
             return
         if seq == self.last + 1:
             self.messages[seq] = message["id"]
@@ -60,6 +62,7 @@ class Client:
                     await self.request_sync()  # a gap: ask for exactly what is missing
                 self._accept(frame["message"])
             elif frame["type"] == "sync":
+                assert frame["conversation"] == self.conversation_id, frame
                 for message in frame["messages"]:
                     self._accept(message)
                 if frame["has_more"]:
@@ -80,8 +83,21 @@ def _world():
     return rep, conversation_for_group(group=group), users
 
 
+@pytest.fixture
+def own_channel_layer(settings):
+    """This test's sockets and broadcasts use a channel-layer prefix no other test shares."""
+    from channels.layers import channel_layers
+
+    layer = dict(settings.CHANNEL_LAYERS["default"])
+    layer["CONFIG"] = {**layer.get("CONFIG", {}), "prefix": f"prop-{uuid.uuid4().hex[:8]}"}
+    settings.CHANNEL_LAYERS = {"default": layer}
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_every_client_ends_with_every_message_once_in_order(seed):
+async def test_every_client_ends_with_every_message_once_in_order(seed, own_channel_layer):
     rng = random.Random(seed)
     rep, conversation, users = await database_sync_to_async(_world)()
     clients = [Client(user, conversation.pk) for user in users]

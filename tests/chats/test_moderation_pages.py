@@ -70,3 +70,9 @@ def test_quick_replies_page(client, brand):
     response = client.post(url, {"title": "Bad", "body": "Hello {nickname}"})
     assert response.status_code == 400 and "Unknown variable" in response.content.decode()
     assert list(QuickReply.objects.values_list("title", flat=True)) == ["Hi"]
+
+
+def test_non_numeric_ids_are_404_not_500(client, brand, scene):
+    client.force_login(factories.owner_of(brand).user)
+    assert client.post(f"/b/{brand.slug}/reports/", {"report_id": "abc"}).status_code == 404
+    assert client.post(f"/b/{brand.slug}/quick-replies/", {"action": "delete", "reply_id": "x"}).status_code == 404

@@ -217,3 +217,14 @@ def test_store_staff_act_only_on_their_store(brand):
     assert invite in invite_list(brand=brand, actor=rep)
     foreign_invite = factories.make_invite(brand, group=other_store_group)
     assert _error(services.invite_link_revoke, invite=foreign_invite, actor=rep).status == 404
+
+
+def test_series_names_fit_the_column_and_store_managers_keep_groups_home(brand):
+    group = factories.make_group(brand, "N" * 120, capacity=1)
+    services.group_member_add(group=group, customer=factories.make_customer(brand))
+    overflow = services.group_member_add(group=group, customer=factories.make_customer(brand), follow_overflow=True).group
+    assert overflow.name.endswith(" #2") and len(overflow.name) <= 120
+    manager = factories.make_member(brand, Role.STORE_MANAGER)
+    own = factories.make_group(brand, store=manager.store)
+    assert _error(services.group_update, group=own, actor=manager, store=None).code == "forbidden"
+    assert _error(services.group_update, group=own, actor=manager, store=factories.make_store(brand)).code == "forbidden"

@@ -71,3 +71,8 @@ def test_customer_search_and_constant_queries(brand, api):
         assert len(api.get("/api/v1/customers/").json()["results"]) == 11
     assert len(large) == len(small)
     assert [c["name"] for c in api.get("/api/v1/customers/?search=zhang").json()["results"]] == ["Zhang San"]
+
+
+def test_overlong_email_is_400(brand, api):
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".test"
+    api_error(api.post("/api/v1/customers/", {"name": "A", "email": email}, format="json"), 400, "invalid")

@@ -113,3 +113,18 @@ def test_payload_is_stored_as_json(brand):
     event = event_record(brand=brand, type="x", payload={"total": Decimal("12.50"), "at": timezone.now()})
     event.refresh_from_db()
     assert event.payload["total"] == "12.50" and isinstance(event.payload["at"], str)
+
+
+def test_integrity_error_inside_a_handler_is_a_failure_not_a_duplicate(brand):
+    from django.db import IntegrityError
+
+    def handler(event):
+        raise IntegrityError("duplicate key in the subscriber's own table")
+
+    registry.subscribe("test.integrity", name="tests.integrity")(handler)
+    try:
+        event = event_record(brand=brand, type="test.integrity", payload={})
+        event.refresh_from_db()
+        assert event.relayed_at is None and event.attempts == 1 and "duplicate key" in event.last_error
+    finally:
+        registry.unsubscribe("tests.integrity")

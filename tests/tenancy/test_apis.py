@@ -288,3 +288,20 @@ def test_openapi_schema_and_offline_docs(client, db):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "swagger-ui" in html and "cdn" not in html.lower()
+
+
+def test_unexpected_error_frees_the_idempotency_key(brand, api, monkeypatch):
+    from privtraffic.tenancy import apis
+
+    def boom(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(apis.services, "store_create", boom)
+    client = api
+    client.raise_request_exception = False
+    response = client.post("/api/v1/stores/", {"name": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="retry-me")
+    assert response.status_code == 500
+    assert not IdempotencyRecord.objects.filter(key="retry-me").exists()
+    monkeypatch.undo()
+    retry = client.post("/api/v1/stores/", {"name": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="retry-me")
+    assert retry.status_code == 201
