@@ -3,6 +3,7 @@
 from typing import Any
 
 import phonenumbers
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -135,6 +136,10 @@ def customer_join_as_user(
     customer = Customer.objects.filter(brand=brand, user=user).first()
     if customer is None:
         customer = Customer.objects.filter(brand=brand, email=user.email, user__isnull=True).first()
+        # Taking over an existing record (its history, its orders) needs a proven email address.
+        if customer is not None and not EmailAddress.objects.filter(user=user, email__iexact=user.email,
+                                                                    verified=True).exists():
+            raise ApplicationError("email_unverified", _("Confirm your email address first."), status=403)
     if customer is None:
         return customer_create(brand=brand, name=name, email=user.email, user=user, source=source,
                                source_ref=source_ref, home_store=home_store, consent_chat=consent_chat,

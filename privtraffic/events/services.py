@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from privtraffic.tenancy.models import Brand
@@ -28,6 +29,11 @@ def event_record(*, brand: Brand, type: str, payload: dict[str, Any]) -> Event: 
     # robust: the write has committed; if the broker is away, the periodic sweep relays the event later.
     transaction.on_commit(lambda: relay_event.delay(brand.id, str(event.id)), robust=True)
     return event
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min ... capped at 1 h: twelve attempts span about seven hours."""
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
 def event_relay(*, event: Event) -> bool:
@@ -55,9 +61,10 @@ def event_relay(*, event: Event) -> bool:
     if errors:
         event.attempts += 1
         event.last_error = "\n".join(errors)[:4000]
+        event.next_attempt_at = now + retry_delay(event.attempts)
         if event.attempts >= settings.EVENTS_MAX_ATTEMPTS:
             event.failed_at = now
-        event.save(update_fields=["attempts", "last_error", "failed_at"])
+        event.save(update_fields=["attempts", "last_error", "failed_at", "next_attempt_at"])
         return False
     event.relayed_at = now
     event.save(update_fields=["relayed_at"])
@@ -67,7 +74,9 @@ def event_relay(*, event: Event) -> bool:
 def event_relay_pending(*, older_than_seconds: int = 10, limit: int = 500) -> int:
     """The sweep: relay events a lost task or a crash left behind. Returns how many it tried."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    pending = Event.objects.filter(relayed_at__isnull=True, failed_at__isnull=True, created_at__lte=cutoff)
+    now = timezone.now()
+    pending = Event.objects.filter(relayed_at__isnull=True, failed_at__isnull=True, created_at__lte=cutoff).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     events = list(pending.order_by("created_at")[:limit])
     for event in events:
         event_relay(event=event)

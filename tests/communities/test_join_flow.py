@@ -158,3 +158,15 @@ def test_join_code_requests_are_rate_limited(client, brand, mailoutbox):
                                                         "consent_chat": "on"}).status_code for _ in range(5)]
     assert statuses[0] == 302 and 429 in statuses
     assert len(mailoutbox) < 5
+
+
+def test_signed_in_person_cannot_claim_a_record_by_an_unverified_email(client, brand):
+    factories.make_customer(brand, "Real Owner", email="owner@example.test")
+    impostor = factories.make_user("other@example.test", verified=False)
+    impostor.email = "owner@example.test"  # an address this account never proved
+    impostor.save()
+    client.force_login(impostor)
+    invite = factories.make_invite(brand)
+    response = client.post(f"/join/{invite.token}/", {"name": "Impostor", "consent_chat": "on"})
+    assert response.status_code == 400 and "Confirm your email" in response.content.decode()
+    assert Customer.objects.get(email="owner@example.test").user is None

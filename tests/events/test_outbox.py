@@ -74,7 +74,10 @@ def test_failed_subscriber_is_retried_by_the_sweep_then_given_up(brand, calls, s
     assert event.relayed_at is None and event.attempts == 1 and "downstream is down" in event.last_error
     assert not Store.objects.filter(name=f"from-{event.id}").exists()  # the failed handler's write rolled back
 
+    assert event.next_attempt_at > timezone.now()  # backed off: the sweep leaves it alone for now
     Event.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    assert event_relay_pending() == 0
+    Event.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     failing["on"] = False
     assert relay_pending_events.apply().result == 1
     event.refresh_from_db()
@@ -83,7 +86,8 @@ def test_failed_subscriber_is_retried_by_the_sweep_then_given_up(brand, calls, s
     settings.EVENTS_MAX_ATTEMPTS = 2
     failing["on"] = True
     doomed = event_record(brand=brand, type="test.happened", payload={})
-    Event.objects.filter(pk=doomed.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    Event.objects.filter(pk=doomed.pk).update(created_at=timezone.now() - timedelta(minutes=1),
+                                              next_attempt_at=timezone.now() - timedelta(seconds=1))
     event_relay_pending()
     doomed.refresh_from_db()
     assert doomed.failed_at is not None and doomed.attempts == 2
@@ -128,3 +132,9 @@ def test_integrity_error_inside_a_handler_is_a_failure_not_a_duplicate(brand):
         assert event.relayed_at is None and event.attempts == 1 and "duplicate key" in event.last_error
     finally:
         registry.unsubscribe("tests.integrity")
+
+
+def test_retry_delay_grows_and_is_capped():
+    from privtraffic.events.services import retry_delay
+
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 8, 12)] == [30, 60, 120, 3600, 3600]
