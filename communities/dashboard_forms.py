@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from privtraffic.tenancy.models import Membership, Store
+from privtraffic.uploads import clean_image_upload
 
 from .models import MAX_GROUP_CAPACITY, VipGroup
 
@@ -36,6 +37,14 @@ class GroupForm(forms.Form):
         empty_label=_("Create the next group of the series when full"),
     )
     archived = forms.BooleanField(label=_("Archived (nobody can join)"), required=False)
+    cover_image = forms.FileField(label=_("Cover image (PNG, JPEG or WebP, up to 2 MB)"), required=False)
+
+    def clean_cover_image(self):
+        return clean_image_upload(self.cleaned_data.get("cover_image"), max_bytes=2 * 1024 * 1024)
+
+    def changes(self) -> dict:
+        """The cleaned fields to save; an empty upload keeps the current cover."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "cover_image" or v}
 
     def __init__(self, *args, stores, groups, editing: VipGroup | None = None, **kwargs):
         if editing is not None:

@@ -74,11 +74,11 @@ class _CommunitiesView(BrandView):
         if not self.can(perm):
             raise PermissionDenied(_("Your role does not allow this."))
 
-    def _group_form(self, data=None, editing=None):
+    def _group_form(self, data=None, editing=None, files=None):
         groups = selectors.group_list(brand=self.brand, actor=self.membership)
         if editing is not None:
-            return GroupForm(data, stores=self._stores(), groups=groups, editing=editing)
-        return GroupForm(data, stores=self._stores(), groups=groups, initial=self._store_initial())
+            return GroupForm(data, files, stores=self._stores(), groups=groups, editing=editing)
+        return GroupForm(data, files, stores=self._stores(), groups=groups, initial=self._store_initial())
 
     def _revoke(self, request, *, group=None):
         """Revoke the invite named by the POSTed invite_id. Returns the invite, or None for bad input."""
@@ -135,10 +135,10 @@ class GroupListView(_CommunitiesView):
     @_in_brand_time
     def post(self, request):
         self._require(Perm.MANAGE_GROUPS)
-        form = self._group_form(request.POST)
+        form = self._group_form(request.POST, files=request.FILES)
         if form.is_valid():
             try:
-                group = services.group_create(brand=self.brand, actor=self.membership, **form.cleaned_data)
+                group = services.group_create(brand=self.brand, actor=self.membership, **form.changes())
             except ApplicationError as exc:
                 _reraise_access(exc)
                 form_apply_error(form, exc)
@@ -186,9 +186,9 @@ class GroupDetailView(_CommunitiesView):
         try:
             if action == "update":
                 self._require(Perm.MANAGE_GROUPS)
-                edit_form = self._group_form(request.POST, editing=group)
+                edit_form = self._group_form(request.POST, editing=group, files=request.FILES)
                 if edit_form.is_valid():
-                    services.group_update(group=group, actor=self.membership, **edit_form.cleaned_data)
+                    services.group_update(group=group, actor=self.membership, **edit_form.changes())
                     messages.success(request, _("Group saved."))
                     return redirect("communities:group_detail", slug=self.brand.slug, group_id=group.pk)
             elif action == "create_invite":

@@ -3,11 +3,12 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from privtraffic.uploads import clean_image_upload
+
 from .models import Brand, Store
 from .roles import Role
 
 _TIME_ZONES = sorted(zoneinfo.available_timezones())
-LOGO_TYPES = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"RIFF": "webp"}
 
 
 class BrandCreateForm(forms.Form):
@@ -24,16 +25,7 @@ class BrandSettingsForm(forms.Form):
     logo = forms.FileField(label=_("Logo (PNG, JPEG or WebP, up to 1 MB)"), required=False)
 
     def clean_logo(self):
-        logo = self.cleaned_data.get("logo")
-        if not logo:
-            return None
-        if logo.size > 1024 * 1024:
-            raise forms.ValidationError(_("The logo must be 1 MB or smaller."))
-        head = logo.read(4)
-        logo.seek(0)
-        if not any(head.startswith(magic) for magic in LOGO_TYPES):
-            raise forms.ValidationError(_("Upload a PNG, JPEG or WebP image."))
-        return logo
+        return clean_image_upload(self.cleaned_data.get("logo"))
 
     @classmethod
     def for_brand(cls, brand: Brand, data=None, files=None):

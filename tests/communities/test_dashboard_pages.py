@@ -450,3 +450,22 @@ def test_invites_list_query_count_does_not_grow_with_rows(login, brand):
         else:
             factories.make_invite(brand, group=factories.make_group(brand, f"G{i}"), store=factories.make_store(brand))
     assert _count_queries(client, _url(brand, "invites/")) == one
+
+
+def test_group_cover_image_upload_is_checked(client, brand, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(factories.owner_of(brand).user)
+    url = f"/b/{brand.slug}/groups/"
+    fake = SimpleUploadedFile("cover.png", b"<svg onload=alert(1)>", content_type="image/png")
+    response = client.post(url, {"name": "Covered", "capacity": 100, "cover_image": fake})
+    assert response.status_code == 400 and "PNG, JPEG or WebP" in response.content.decode()
+    png = SimpleUploadedFile("cover.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
+    response = client.post(url, {"name": "Covered", "capacity": 100, "cover_image": png})
+    assert response.status_code == 302
+    group = VipGroup.objects.get(brand=brand, name="Covered")
+    assert group.cover_image.name.startswith("group-covers/")
+    invite = factories.make_invite(brand, group=group)
+    client.logout()
+    assert group.cover_image.url in client.get(f"/join/{invite.token}/").content.decode()
