@@ -35,6 +35,8 @@ class Customer(BrandOwned):
     consent_promotions_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the person's data was erased; the row stays so history (orders, chats) keeps its shape.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -54,3 +56,59 @@ class Customer(BrandOwned):
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.strip() else ""
+
+
+class AuditLog(BrandOwned):
+    """Who did what to a customer's personal data (exports, erasures, imports, transfers)."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True, help_text=_("e.g. the API key prefix"))
+    action = models.CharField(max_length=40)
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["brand", "created_at"], name="audit_brand_created")]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_label or self.actor_id}"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(BrandOwned):
+    """A CSV import of customers, run as a task with progress the dashboard can show."""
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    file = models.FileField(upload_to="imports/")
+    original_name = models.CharField(max_length=200, blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text=_("column mapping, skip_invalid, ..."))
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text=_('[{"row": 17, "field": "email", "message": ...}]'))
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["brand", "created_at"], name="import_brand_created")]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if not self.total_rows else min(100, round(100 * self.processed_rows / self.total_rows))
