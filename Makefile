@@ -26,7 +26,7 @@ run-full: install
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "Set DATABASE_URL and REDIS_URL (see README)"; exit 2; }
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	  $(BIN)/celery -A privtraffic worker --loglevel=info --concurrency=2 & \
 	  $(BIN)/celery -A privtraffic beat --loglevel=info & \
 	  $(BIN)/uvicorn privtraffic.asgi:application --host $(HOST) --port $(PORT) --proxy-headers & \
