@@ -8,7 +8,7 @@ from privtraffic.tenancy.demo import DemoTeam
 from privtraffic.tenancy.models import Membership
 from privtraffic.tenancy.roles import Role
 
-from .services import Sender, conversation_for_customer, conversation_for_group, message_send
+from .services import Sender, conversation_for_customer, conversation_for_group, message_send, quick_reply_save
 
 GROUP_LINES = [
     ("staff", "Good morning everyone! Our spring serum restock lands on Friday — members get first pick."),
@@ -26,8 +26,17 @@ DIRECT_LINES = [
 ]
 
 
+QUICK_REPLIES = [
+    ("Greeting", "Hi {first_name}! This is {rep_name} from {store_name}. How can I help?"),
+    ("Hold at counter", "I've put one aside for you at {store_name}. It's yours until Sunday."),
+    ("Thanks", "Thank you {first_name}! See you soon."),
+]
+
+
 def seed_conversations(team: DemoTeam, groups) -> int:
     rng = random.Random(7)
+    for title, body in QUICK_REPLIES:
+        quick_reply_save(brand=team.brand, actor=None, title=title, body=body)
     owner = Membership.objects.get(brand=team.brand, role=Role.OWNER)
     sent = 0
     for group in groups:
