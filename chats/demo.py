@@ -8,7 +8,13 @@ from privtraffic.tenancy.demo import DemoTeam
 from privtraffic.tenancy.models import Membership
 from privtraffic.tenancy.roles import Role
 
-from .services import Sender, conversation_for_customer, conversation_for_group, message_send, quick_reply_save
+from .services import (
+    Sender,
+    conversation_for_customer,
+    conversation_for_group,
+    message_send,
+    quick_reply_save,
+)
 
 GROUP_LINES = [
     ("staff", "Good morning everyone! Our spring serum restock lands on Friday — members get first pick."),
