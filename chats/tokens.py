@@ -12,6 +12,10 @@ SALT = "privtraffic.chat-token"
 
 
 def chat_token_issue(*, customer: Customer) -> tuple[str, "timezone.datetime"]:
+    if customer.erased_at is not None:
+        from privtraffic.tenancy.errors import ApplicationError
+
+        raise ApplicationError("customer_erased", "This customer's data was erased.", status=409)
     token = signing.dumps({"c": customer.pk, "b": customer.brand_id}, salt=SALT, compress=True)
     return token, timezone.now() + timedelta(seconds=settings.CHAT_TOKEN_TTL_SECONDS)
 

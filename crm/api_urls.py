@@ -5,4 +5,9 @@ from . import apis
 urlpatterns = [
     path("customers/", apis.CustomerListApi.as_view(), name="api-customers"),
     path("customers/<int:customer_id>/", apis.CustomerDetailApi.as_view(), name="api-customer-detail"),
+    path("customers/<int:customer_id>/export/", apis.CustomerExportApi.as_view(), name="api-customer-export"),
+    path("customers/<int:customer_id>/erase/", apis.CustomerEraseApi.as_view(), name="api-customer-erase"),
+    path("customers/<int:customer_id>/reassign/", apis.CustomerReassignApi.as_view(), name="api-customer-reassign"),
+    path("reps/<int:rep_id>/transfer-customers/", apis.RepCustomersTransferApi.as_view(),
+         name="api-rep-customers-transfer"),
 ]

@@ -1,6 +1,6 @@
-"""/api/v1/customers/: basic CRUD (the CRM issue adds tags, attributes, import, export and erase)."""
+"""/api/v1/customers/: CRUD, export and erase (personal data), reassignment and a rep's customer transfer."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -8,8 +8,15 @@ from privtraffic.tenancy.api import BrandAPIView
 from privtraffic.tenancy.parsing import parse_input
 from privtraffic.tenancy.selectors import rep_get, store_get
 
-from . import selectors, services
-from .serializers import CustomerInputSerializer, CustomerSerializer
+from . import privacy, selectors, services
+from .serializers import (
+    CustomerInputSerializer,
+    CustomerReassignSerializer,
+    CustomerSerializer,
+    ErasedCustomerSerializer,
+    RepCustomersTransferResultSerializer,
+    RepCustomersTransferSerializer,
+)
 
 
 def _resolve_refs(brand, data: dict) -> dict:
@@ -45,3 +52,47 @@ class CustomerDetailApi(BrandAPIView):
         data = _resolve_refs(self.brand, dict(parse_input(CustomerInputSerializer, request.data, partial=True)))
         data.pop("source", None)
         return Response(CustomerSerializer(services.customer_update(customer=customer, **data)).data)
+
+
+def _actor_label(request) -> str:
+    return f"api_key:{request.auth.prefix}"
+
+
+class CustomerExportApi(BrandAPIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, customer_id: int):
+        """Everything held on this person (profile, consents, groups, messages, audit log), as JSON."""
+        customer = selectors.customer_get(brand=self.brand, customer_id=customer_id)
+        return Response(privacy.customer_export(customer=customer, actor_label=_actor_label(request)))
+
+
+class CustomerEraseApi(BrandAPIView):
+    @extend_schema(request=None, responses=ErasedCustomerSerializer)
+    def post(self, request, customer_id: int):
+        """Remove the person's data; the record stays as "Former member". Erasing twice changes nothing."""
+        customer = selectors.customer_get(brand=self.brand, customer_id=customer_id)
+        erased = privacy.customer_erase(customer=customer, actor_label=_actor_label(request))
+        return Response(ErasedCustomerSerializer(erased).data)
+
+
+class CustomerReassignApi(BrandAPIView):
+    @extend_schema(request=CustomerReassignSerializer, responses=CustomerSerializer)
+    def post(self, request, customer_id: int):
+        """Give the customer to another active rep; their 1:1 chat moves with its history."""
+        customer = selectors.customer_get(brand=self.brand, customer_id=customer_id)
+        data = parse_input(CustomerReassignSerializer, request.data)
+        rep = rep_get(brand=self.brand, rep_id=data["rep"])
+        customer = services.customer_reassign(customer=customer, rep=rep, actor=None, actor_label=_actor_label(request))
+        return Response(CustomerSerializer(customer).data)
+
+
+class RepCustomersTransferApi(BrandAPIView):
+    @extend_schema(request=RepCustomersTransferSerializer, responses=RepCustomersTransferResultSerializer)
+    def post(self, request, rep_id: int):
+        """Move every customer of this rep (e.g. one who is leaving) to `to_rep`."""
+        from_rep = rep_get(brand=self.brand, rep_id=rep_id)
+        data = parse_input(RepCustomersTransferSerializer, request.data)
+        to_rep = rep_get(brand=self.brand, rep_id=data["to_rep"])
+        moved = services.rep_customers_transfer(from_rep=from_rep, to_rep=to_rep, actor=None,
+                                                actor_label=_actor_label(request))
+        return Response({"moved": moved})

@@ -19,3 +19,22 @@ class CustomerInputSerializer(serializers.Serializer):
     consent_chat = serializers.BooleanField(required=False)
     consent_promotions = serializers.BooleanField(required=False)
     source = serializers.ChoiceField(choices=CustomerSource.choices, required=False)
+
+
+class ErasedCustomerSerializer(CustomerSerializer):
+    """The customer after erasure: the row stays, with `erased_at` set."""
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [*CustomerSerializer.Meta.fields, "erased_at"]
+
+
+class CustomerReassignSerializer(serializers.Serializer):
+    rep = serializers.IntegerField(min_value=1)
+
+
+class RepCustomersTransferSerializer(serializers.Serializer):
+    to_rep = serializers.IntegerField(min_value=1)
+
+
+class RepCustomersTransferResultSerializer(serializers.Serializer):
+    moved = serializers.IntegerField()

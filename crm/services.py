@@ -14,9 +14,9 @@ from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership, Store
-from privtraffic.tenancy.roles import Role
+from privtraffic.tenancy.roles import Perm, Role, role_has
 
-from .models import Customer, CustomerSource
+from .models import AuditLog, Customer, CustomerSource
 
 EDITABLE_FIELDS = {"name", "email", "phone", "home_store", "assigned_rep", "consent_chat", "consent_promotions"}
 
@@ -113,6 +113,9 @@ def customer_update(*, customer: Customer, **changes: Any) -> Customer:
     if unknown:
         raise ApplicationError("invalid", _("These fields cannot be changed."),
                                fields={f: [_("Not an editable field.")] for f in sorted(unknown)})
+    if customer.erased_at is not None and set(changes) - {"assigned_rep", "home_store"}:
+        # Erased means erased: personal data cannot be written back onto the record.
+        raise ApplicationError("customer_erased", _("This customer's data was erased."), status=409)
     data = _clean(customer.brand, changes)
     previous_rep = customer.assigned_rep_id
     _stamp_consents(customer, data)
@@ -160,3 +163,93 @@ def customer_assign_rep_if_unassigned(*, customer: Customer, rep: Membership) ->
     if customer.assigned_rep_id is not None:
         return customer
     return customer_update(customer=customer, assigned_rep=rep)
+
+
+# --- assignment -------------------------------------------------------------------------------
+
+
+def _require_may_reassign(actor: Membership | None, brand_id: int) -> None:
+    """Owners, admins and store managers move customers between reps; reps and marketers do not."""
+    if actor is None:
+        return  # the brand itself (an API key, a task)
+    if actor.brand_id != brand_id:
+        raise ApplicationError.not_found("customer")
+    if not role_has(actor.role, Perm.MANAGE_TEAM):
+        raise ApplicationError.forbidden(_("Your role does not allow moving customers between reps."))
+
+
+def _check_rep(rep: Membership, brand_id: int, field: str, *, must_be_active: bool = True) -> None:
+    if rep.brand_id != brand_id:
+        raise ApplicationError.not_found("rep")
+    if rep.role != Role.REP or (must_be_active and not rep.is_active):
+        raise ApplicationError("invalid", _("Choose an active rep."), fields={field: [_("Choose an active rep.")]})
+
+
+def _require_own_store(actor: Membership | None, *store_ids: int | None) -> None:
+    """A store manager moves customers only between reps of their own store."""
+    if actor is not None and actor.role == Role.STORE_MANAGER and any(s != actor.store_id for s in store_ids):
+        raise ApplicationError.forbidden(_("You can only move customers between reps of your own store."))
+
+
+def _audit(*, brand_id: int, actor: Membership | None, actor_label: str, action: str,
+           customer_id: int | None, detail: dict[str, Any]) -> AuditLog:
+    return AuditLog(brand_id=brand_id, actor_id=actor.user_id if actor is not None else None,
+                    actor_label=actor_label[:120], action=action, customer_id=customer_id, detail=detail)
+
+
+def customer_reassign(*, customer: Customer, rep: Membership, actor: Membership | None,
+                      actor_label: str = "") -> Customer:
+    """Give one customer to another rep; chats moves the 1:1 conversation and introduces the new rep."""
+    _require_may_reassign(actor, customer.brand_id)
+    _check_rep(rep, customer.brand_id, "rep")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update(of=("self",)).select_related("assigned_rep").get(
+            pk=customer.pk, brand_id=customer.brand_id)
+        previous = locked.assigned_rep
+        if previous is not None:
+            _require_own_store(actor, previous.store_id, rep.store_id)
+        else:
+            _require_own_store(actor, locked.home_store_id, rep.store_id)
+        if locked.assigned_rep_id == rep.pk:
+            return locked
+        locked = customer_update(customer=locked, assigned_rep=rep)
+        _audit(brand_id=locked.brand_id, actor=actor, actor_label=actor_label, action="customer.reassigned",
+               customer_id=locked.pk,
+               detail={"from_rep": previous.pk if previous else None, "to_rep": rep.pk}).save()
+    return locked
+
+
+def rep_customers_transfer(*, from_rep: Membership, to_rep: Membership, actor: Membership | None,
+                           actor_label: str = "") -> int:
+    """Move every customer of a (leaving) rep to another rep in one transaction. Returns how many moved.
+
+    The leaving rep may already be deactivated; the receiving rep must be active. Each customer gets
+    its own `customer.reassigned` event, so chats introduces the new rep in every 1:1 conversation.
+    """
+    brand_id = from_rep.brand_id
+    _require_may_reassign(actor, brand_id)
+    _check_rep(from_rep, brand_id, "from_rep", must_be_active=False)
+    _check_rep(to_rep, brand_id, "to_rep")
+    if from_rep.pk == to_rep.pk:
+        raise ApplicationError("invalid", _("Choose a different rep to receive the customers."),
+                               fields={"to_rep": [_("This is the same rep.")]})
+    _require_own_store(actor, from_rep.store_id, to_rep.store_id)
+    brand = Brand.objects.get(pk=brand_id)
+    with transaction.atomic():
+        customers = list(Customer.objects.select_for_update().filter(brand_id=brand_id, assigned_rep=from_rep)
+                         .order_by("pk"))
+        if not customers:
+            return 0
+        Customer.objects.filter(pk__in=[c.pk for c in customers]).update(assigned_rep=to_rep,
+                                                                          updated_at=timezone.now())
+        audits = []
+        for customer in customers:
+            customer.assigned_rep = to_rep
+            payload = _customer_payload(customer)
+            event_record(brand=brand, type="customer.updated", payload=payload)
+            event_record(brand=brand, type="customer.reassigned", payload={**payload, "previous_rep": from_rep.pk})
+            audits.append(_audit(brand_id=brand_id, actor=actor, actor_label=actor_label,
+                                 action="customer.reassigned", customer_id=customer.pk,
+                                 detail={"from_rep": from_rep.pk, "to_rep": to_rep.pk, "transfer": True}))
+        AuditLog.objects.bulk_create(audits)
+    return len(customers)

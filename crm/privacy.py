@@ -1,0 +1,172 @@
+"""A customer's personal data: export everything held on them, or erase it.
+
+Both leave an AuditLog row. Erasure keeps the customer row (orders, chats and group history keep
+their shape) but removes what identifies the person, and records `customer.erased` so higher apps
+forget them too: chats renames their messages to "Former member" and takes them out of their groups.
+
+crm sits below communities and chats, so their rows are read through the app registry inside the
+functions, never imported: crm has no import-time dependency on them.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from privtraffic.accounts.models import User
+from privtraffic.events.services import event_record
+
+from .models import AuditLog, Customer
+
+# Stored as the name of an erased customer and of their messages; deliberately not translated per viewer.
+ERASED_NAME = gettext_noop("Former member")
+EXPORT_FORMAT_VERSION = 1
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _profile(customer: Customer) -> dict[str, Any]:
+    rep = customer.assigned_rep
+    store = customer.home_store
+    return {
+        "id": customer.pk,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "login": {"id": customer.user_id, "email": customer.user.email} if customer.user_id else None,
+        "source": customer.source,
+        "source_ref": customer.source_ref,
+        "assigned_rep": ({"id": rep.pk, "name": rep.user.display_name, "store": rep.store_id}
+                         if rep is not None else None),
+        "home_store": {"id": store.pk, "name": store.name} if store is not None else None,
+        "created_at": _iso(customer.created_at),
+        "updated_at": _iso(customer.updated_at),
+        "erased_at": _iso(customer.erased_at),
+    }
+
+
+def _consents(customer: Customer) -> dict[str, Any]:
+    return {
+        "chat": {"given": customer.consent_chat, "changed_at": _iso(customer.consent_chat_at)},
+        "promotions": {"given": customer.consent_promotions, "changed_at": _iso(customer.consent_promotions_at)},
+    }
+
+
+def _group_memberships(customer: Customer) -> list[dict[str, Any]]:
+    GroupMember = apps.get_model("communities", "GroupMember")
+    rows = (GroupMember.objects.filter(brand_id=customer.brand_id, customer=customer)
+            .select_related("group").order_by("joined_at", "id"))
+    return [{
+        "group": {"id": m.group_id, "name": m.group.name},
+        "role": m.role,
+        "joined_at": _iso(m.joined_at),
+        "left_at": _iso(m.left_at),
+        "leave_reason": m.leave_reason,
+        "muted_until": _iso(m.muted_until),
+    } for m in rows]
+
+
+def _messages(customer: Customer) -> list[dict[str, Any]]:
+    Message = apps.get_model("chats", "Message")
+    rows = (Message.objects.filter(brand_id=customer.brand_id, sender_customer=customer)
+            .select_related("conversation__group").order_by("created_at", "id"))
+    return [{
+        "id": m.pk,
+        "conversation": {
+            "id": m.conversation_id,
+            "kind": m.conversation.kind,
+            "group": ({"id": m.conversation.group_id, "name": m.conversation.group.name}
+                      if m.conversation.group_id else None),
+        },
+        "seq": m.seq,
+        "sender_name": m.sender_name,
+        "kind": m.kind,
+        "body": m.body,
+        "payload": m.payload,
+        "created_at": _iso(m.created_at),
+        "edited_at": _iso(m.edited_at),
+        "deleted_at": _iso(m.deleted_at),
+        "hidden": bool(m.hidden_reason),
+    } for m in rows]
+
+
+def _reports(customer: Customer) -> list[dict[str, Any]]:
+    """Messages this person reported to the moderators."""
+    MessageReport = apps.get_model("chats", "MessageReport")
+    rows = MessageReport.objects.filter(brand_id=customer.brand_id, reporter=customer).order_by("created_at", "id")
+    return [{"message": r.message_id, "reason": r.reason, "created_at": _iso(r.created_at),
+             "resolved_at": _iso(r.resolved_at)} for r in rows]
+
+
+def _moderation(customer: Customer) -> list[dict[str, Any]]:
+    """Moderation actions taken on this person's messages or membership."""
+    ModerationLog = apps.get_model("chats", "ModerationLog")
+    rows = ModerationLog.objects.filter(brand_id=customer.brand_id, customer=customer).order_by("created_at", "id")
+    return [{"conversation": r.conversation_id, "message": r.message_id, "rule": r.rule, "action": r.action,
+             "detail": r.detail, "created_at": _iso(r.created_at)} for r in rows]
+
+
+def _audit_entries(customer: Customer) -> list[dict[str, Any]]:
+    rows = AuditLog.objects.filter(brand_id=customer.brand_id, customer=customer).order_by("created_at", "id")
+    return [{"action": r.action, "actor": r.actor_label or (f"user:{r.actor_id}" if r.actor_id else ""),
+             "detail": r.detail, "created_at": _iso(r.created_at)} for r in rows]
+
+
+def _audit(customer: Customer, action: str, actor_user: User | None, actor_label: str, detail: dict) -> AuditLog:
+    actor = actor_user if actor_user is not None and actor_user.is_authenticated else None
+    return AuditLog.objects.create(brand_id=customer.brand_id, actor=actor, actor_label=(actor_label or "")[:120],
+                                   action=action, customer=customer, detail=detail)
+
+
+def customer_export(*, customer: Customer, actor_user: User | None = None, actor_label: str = "") -> dict[str, Any]:
+    """Everything the brand holds on this person, as a JSON-ready dict. The export itself is audited."""
+    with transaction.atomic():
+        customer = (Customer.objects.select_related("user", "assigned_rep__user", "home_store", "brand")
+                    .get(pk=customer.pk, brand_id=customer.brand_id))
+        data = {
+            "format_version": EXPORT_FORMAT_VERSION,
+            "exported_at": _iso(timezone.now()),
+            "brand": {"id": customer.brand_id, "name": customer.brand.name},
+            "customer": _profile(customer),
+            "consents": _consents(customer),
+            "group_memberships": _group_memberships(customer),
+            "messages": _messages(customer),
+            "reports": _reports(customer),
+            "moderation": _moderation(customer),
+        }
+        _audit(customer, "customer.exported", actor_user, actor_label,
+                       {"messages": len(data["messages"]), "groups": len(data["group_memberships"])})
+        data["audit_log"] = _audit_entries(customer)
+    return data
+
+
+def customer_erase(*, customer: Customer, actor_user: User | None = None, actor_label: str = "") -> Customer:
+    """Remove the person's data and keep the row. Erasing an erased customer changes nothing."""
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk, brand_id=customer.brand_id)
+        if locked.erased_at is not None:
+            return locked
+        now = timezone.now()
+        cleared = [field for field, empty in (("email", ""), ("phone", ""), ("user_id", None), ("source_ref", ""))
+                   if getattr(locked, field) != empty]
+        locked.name = ERASED_NAME
+        locked.email = ""
+        locked.phone = ""
+        locked.user = None
+        locked.source_ref = ""
+        locked.consent_chat = False
+        locked.consent_chat_at = None
+        locked.consent_promotions = False
+        locked.consent_promotions_at = None
+        locked.erased_at = now
+        locked.save()
+        # The detail names which fields were cleared, never their values.
+        _audit(locked, "customer.erased", actor_user, actor_label, {"cleared": ["name", *cleared]})
+        event_record(brand=locked.brand, type="customer.erased",
+                     payload={"customer_id": locked.pk, "erased_at": now})
+    return locked

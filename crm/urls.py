@@ -1,0 +1,19 @@
+"""Customer dashboard pages (include with `path("", include("crm.urls"))`; names are crm:...)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "crm"
+
+urlpatterns = [
+    path("b/<slug:slug>/customers/", views.CustomerListView.as_view(), name="customers"),
+    path("b/<slug:slug>/customers/transfer/", views.CustomersTransferView.as_view(), name="customers_transfer"),
+    path("b/<slug:slug>/customers/<int:customer_id>/", views.CustomerDetailView.as_view(), name="customer_detail"),
+    path("b/<slug:slug>/customers/<int:customer_id>/reassign/", views.CustomerReassignView.as_view(),
+         name="customer_reassign"),
+    path("b/<slug:slug>/customers/<int:customer_id>/export/", views.CustomerExportView.as_view(),
+         name="customer_export"),
+    path("b/<slug:slug>/customers/<int:customer_id>/erase/", views.CustomerEraseView.as_view(),
+         name="customer_erase"),
+]
