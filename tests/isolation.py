@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from crm.models import ImportJob
 from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.roles import Role
 from tests import factories
@@ -25,6 +26,8 @@ ID_FACTORIES: dict[str, Callable[[Brand], int]] = {
     "customer_id": lambda brand: factories.make_customer(brand).pk,
     "invite_id": lambda brand: factories.make_invite(brand).pk,
     "conversation_id": lambda brand: factories.make_conversation(brand).pk,
+    "import_id": lambda brand: ImportJob.objects.create(brand=brand, file="imports/isolation.csv",
+                                                        original_name="isolation.csv").pk,
 }
 
 _PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
@@ -94,7 +97,11 @@ def assert_api_isolated(api_client, own_brand: Brand, other_brand: Brand) -> int
                 factory(other_brand)
             response = api_client.get(route.template)
             assert response.status_code == 200, f"GET {route.template} -> {response.status_code}"
-            assert response.json()["results"] == [], f"GET {route.template} leaked another brand's rows"
+            if response.get("Content-Type", "").startswith("text/csv"):  # an export: the header row and nothing else
+                lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+                assert len(lines) == 1, f"GET {route.template} leaked another brand's rows"
+            else:
+                assert response.json()["results"] == [], f"GET {route.template} leaked another brand's rows"
             checked += 1
     return checked
 
