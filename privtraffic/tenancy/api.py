@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -112,7 +112,7 @@ class BrandAPIView(APIView):
     def _reserve_idempotency_key(self, request, key: str) -> IdempotencyRecord:
         if len(key) > 255:
             raise ApplicationError("invalid_idempotency_key", _("Idempotency-Key must be at most 255 characters."))
-        digest = hashlib.sha256(request.path.encode() + b"\n" + request.body).hexdigest()
+        digest = self._request_digest(request)
         try:
             with transaction.atomic():
                 return IdempotencyRecord.objects.create(brand=self.brand, key=key, request_hash=digest)
@@ -142,6 +142,17 @@ class BrandAPIView(APIView):
                 record.delete()
                 self._idempotency_record = None
             raise
+
+    @staticmethod
+    def _request_digest(request) -> str:
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            # A large upload (CSV import) is streamed, not held in memory: fingerprint it by its headers.
+            meta = request.META
+            content_type = meta.get('CONTENT_TYPE', '').split(';')[0]  # the multipart boundary changes per try
+            body = f"{content_type}|{meta.get('CONTENT_LENGTH', '')}".encode()
+        return hashlib.sha256(request.path.encode() + b"\n" + body).hexdigest()
 
     def finalize_response(self, request, response, *args, **kwargs):
         record = getattr(self, "_idempotency_record", None)

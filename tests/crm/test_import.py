@@ -622,3 +622,15 @@ async def test_export_streams_without_buffering_under_asgi(async_client):
         await sync_to_async(connections.close_all)()  # the sync thread's connection, so the test database can go
     assert len(chunks) == 1 + 3  # the header, then 500 + 500 + 200 rows
     assert b"".join(chunks).decode("utf-8-sig").count("\r\n") == 1201
+
+
+def test_large_upload_with_idempotency_key_is_accepted_once(api, brand, settings):
+    # Past DATA_UPLOAD_MAX_MEMORY_SIZE the body is streamed, never read whole for the key's fingerprint.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200
+    rows = "\n".join(f"Fan {i},fan{i}@example.test" for i in range(40))
+    first = api.post(IMPORT_URL, {"file": upload("name,email\n" + rows)}, format="multipart",
+                     HTTP_IDEMPOTENCY_KEY="big-1")
+    assert first.status_code == 202, first.content
+    again = api.post(IMPORT_URL, {"file": upload("name,email\n" + rows)}, format="multipart",
+                     HTTP_IDEMPOTENCY_KEY="big-1")
+    assert again.status_code == 202 and again.json() == first.json()
