@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 
 from privtraffic.tenancy.dashboard import BrandView, form_apply_error
 from privtraffic.tenancy.errors import ApplicationError
-from privtraffic.tenancy.roles import Perm
+from privtraffic.tenancy.roles import Perm, is_store_scoped
 from privtraffic.tenancy.selectors import rep_list
 
 from . import privacy, selectors, services
@@ -61,6 +61,8 @@ class CustomerListView(BrandView):
             "page": Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page")),
             "q": q,
             "can_transfer": self.can(REASSIGN_PERM),
+            # Same rule as crm.importing.customer_bulk_access_check: brand-wide roles only.
+            "can_import": not is_store_scoped(self.membership.role),
         }
         return render(request, "crm/customers.html", context)
 
