@@ -40,9 +40,8 @@ class InboxView(BrandView):
     permission = Perm.CHAT
 
     def get(self, request, conversation_id=None):
-        with timezone.override(self.brand.tzinfo):
-            conversation = self._conversation(conversation_id) if conversation_id else None
-            return self._render(request, conversation)
+        conversation = self._conversation(conversation_id) if conversation_id else None
+        return self._render(request, conversation)
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -115,20 +114,19 @@ class InboxConversationView(InboxView):
     """One conversation: GET shows it; POST sends (no-JS composer), deletes, mutes or removes."""
 
     def post(self, request, conversation_id):
-        with timezone.override(self.brand.tzinfo):
-            conversation = self._conversation(conversation_id)
-            form = InboxActionForm(request.POST)
-            if not form.is_valid():
-                return self._render(request, conversation, error=_first_error(form), status=400)
-            try:
-                done = self._act(conversation, form.cleaned_data)
-            except ApplicationError as exc:
-                if exc.status in (403, 404):
-                    raise  # BrandView turns these into PermissionDenied / Http404
-                return self._render(request, conversation, error=exc.message, status=exc.status)
-            if done:
-                messages.success(request, done)
-            return redirect(request.get_full_path())
+        conversation = self._conversation(conversation_id)
+        form = InboxActionForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, conversation, error=_first_error(form), status=400)
+        try:
+            done = self._act(conversation, form.cleaned_data)
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                raise  # BrandView turns these into PermissionDenied / Http404
+            return self._render(request, conversation, error=exc.message, status=exc.status)
+        if done:
+            messages.success(request, done)
+        return redirect(request.get_full_path())
 
     def _act(self, conversation: Conversation, data: dict) -> str:
         action = data["action"]

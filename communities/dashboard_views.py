@@ -5,7 +5,6 @@ store managers and reps see only their store's groups and links); another brand'
 and parsed in the brand's time zone.
 """
 
-import functools
 from datetime import timedelta
 
 from django.contrib import messages
@@ -16,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from privtraffic.tenancy.dashboard import BrandView, form_apply_error
+from privtraffic.tenancy.dashboard import BrandView, form_apply_error, reraise_access
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Perm, Role, is_store_scoped
 from privtraffic.tenancy.selectors import rep_list, store_list
@@ -37,21 +36,7 @@ INVITES_PER_PAGE = 50
 RECENT_ACTIVITY = 10
 
 
-def _in_brand_time(handler):
-    """Parse and show times in the brand's time zone (datetime-local inputs, dates in tables)."""
 
-    @functools.wraps(handler)
-    def wrapper(self, request, *args, **kwargs):
-        with timezone.override(self.brand.tzinfo):
-            return handler(self, request, *args, **kwargs)
-
-    return wrapper
-
-
-def _reraise_access(exc: ApplicationError) -> None:
-    """404 and 403 are not form errors: let BrandView turn them into Http404 / PermissionDenied."""
-    if exc.status in (403, 404):
-        raise exc
 
 
 def _site_root(request) -> str:
@@ -128,11 +113,9 @@ def _recent_activity(*, brand, actor, limit=RECENT_ACTIVITY):
 class GroupListView(_CommunitiesView):
     """All groups with fill bars and series; managers create groups here."""
 
-    @_in_brand_time
     def get(self, request):
         return self._render(request, self._group_form() if self.can(Perm.MANAGE_GROUPS) else None)
 
-    @_in_brand_time
     def post(self, request):
         self._require(Perm.MANAGE_GROUPS)
         form = self._group_form(request.POST, files=request.FILES)
@@ -140,7 +123,7 @@ class GroupListView(_CommunitiesView):
             try:
                 group = services.group_create(brand=self.brand, actor=self.membership, **form.changes())
             except ApplicationError as exc:
-                _reraise_access(exc)
+                reraise_access(exc)
                 form_apply_error(form, exc)
             else:
                 messages.success(request, _("Group “%(name)s” created.") % {"name": group.name})
@@ -173,12 +156,10 @@ class GroupListView(_CommunitiesView):
 class GroupDetailView(_CommunitiesView):
     """One group: overview, series, its invite links (create, revoke) and the edit form."""
 
-    @_in_brand_time
     def get(self, request, group_id):
         group = selectors.group_get(brand=self.brand, group_id=group_id, actor=self.membership)
         return self._render(request, group)
 
-    @_in_brand_time
     def post(self, request, group_id):
         group = selectors.group_get(brand=self.brand, group_id=group_id, actor=self.membership)
         action = request.POST.get("action", "update")
@@ -205,7 +186,7 @@ class GroupDetailView(_CommunitiesView):
             else:
                 messages.error(request, _("Unknown action."))
         except ApplicationError as exc:
-            _reraise_access(exc)
+            reraise_access(exc)
             target = edit_form if action == "update" else invite_form
             if target is None:
                 messages.error(request, exc.message)
@@ -234,12 +215,10 @@ class GroupDetailView(_CommunitiesView):
 class GroupMembersView(_CommunitiesView):
     """A group's members: search, pages of 50, mute / unmute / remove / promote / demote."""
 
-    @_in_brand_time
     def get(self, request, group_id):
         group = selectors.group_get(brand=self.brand, group_id=group_id, actor=self.membership)
         return self._render(request, group)
 
-    @_in_brand_time
     def post(self, request, group_id):
         group = selectors.group_get(brand=self.brand, group_id=group_id, actor=self.membership)
         form = MemberActionForm(request.POST)
@@ -268,7 +247,7 @@ class GroupMembersView(_CommunitiesView):
                     services.group_member_set_role(member=member, actor=self.membership, role=MemberRole.MEMBER)
                     done = _("%(name)s is no longer a moderator.") % {"name": name}
         except ApplicationError as exc:
-            _reraise_access(exc)
+            reraise_access(exc)
             form.add_error(None, exc.message)
             return self._render(request, group, form=form, status=400)
         messages.success(request, done)
@@ -303,11 +282,9 @@ class InviteListView(_CommunitiesView):
     def _rep_form(self, data=None):
         return RepInviteForm(data, reps=self._reps(), stores=self._stores(), initial=self._store_initial())
 
-    @_in_brand_time
     def get(self, request):
         return self._render(request, self._rep_form())
 
-    @_in_brand_time
     def post(self, request):
         action = request.POST.get("action", "create")
         form = self._rep_form(request.POST if action == "create" else None)
@@ -344,13 +321,11 @@ class InviteListView(_CommunitiesView):
 class InviteDetailView(_CommunitiesView):
     """A printable page: the big QR code, the link, who it leads to; revoke."""
 
-    @_in_brand_time
     def get(self, request, invite_id):
         invite = selectors.invite_get(brand=self.brand, invite_id=invite_id, actor=self.membership)
         return render(request, "communities/dashboard/invite_detail.html",
                       {"invite": invite, "site_root": _site_root(request)})
 
-    @_in_brand_time
     def post(self, request, invite_id):
         invite = selectors.invite_get(brand=self.brand, invite_id=invite_id, actor=self.membership)
         services.invite_link_revoke(invite=invite, actor=self.membership)

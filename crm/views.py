@@ -4,17 +4,15 @@ Every customer is fetched through crm.selectors with the acting membership, so a
 own customers and a store manager their store's; another brand's id (or one out of scope) is a 404.
 """
 
-import functools
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from privtraffic.tenancy.dashboard import BrandView, form_apply_error
+from privtraffic.tenancy.dashboard import BrandView, form_apply_error, reraise_access
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Perm, is_store_scoped
 from privtraffic.tenancy.selectors import rep_list
@@ -31,21 +29,7 @@ PRIVACY_PERM = Perm.MANAGE_SETTINGS
 REASSIGN_PERM = Perm.MANAGE_TEAM
 
 
-def _in_brand_time(handler):
-    """Show times in the brand's time zone."""
 
-    @functools.wraps(handler)
-    def wrapper(self, request, *args, **kwargs):
-        with timezone.override(self.brand.tzinfo):
-            return handler(self, request, *args, **kwargs)
-
-    return wrapper
-
-
-def _reraise_access(exc: ApplicationError) -> None:
-    """404 and 403 are not form errors: BrandView turns them into Http404 / PermissionDenied."""
-    if exc.status in (403, 404):
-        raise exc
 
 
 class CustomerListView(BrandView):
@@ -53,7 +37,6 @@ class CustomerListView(BrandView):
 
     permission = Perm.VIEW_CUSTOMERS
 
-    @_in_brand_time
     def get(self, request):
         q = request.GET.get("q", "").strip()[:100]
         customers = selectors.customer_list(brand=self.brand, actor=self.membership, search=q)
@@ -96,7 +79,6 @@ class _CustomerView(BrandView):
 class CustomerDetailView(_CustomerView):
     """Profile, consents, groups; the reassign form, data download and erase for those allowed."""
 
-    @_in_brand_time
     def get(self, request, customer_id):
         return self._render_detail(request, self._customer(customer_id))
 
@@ -104,7 +86,6 @@ class CustomerDetailView(_CustomerView):
 class CustomerReassignView(_CustomerView):
     permission = REASSIGN_PERM
 
-    @_in_brand_time
     def post(self, request, customer_id):
         customer = self._customer(customer_id)
         form = CustomerReassignForm(request.POST, reps=self._reps())
@@ -113,7 +94,7 @@ class CustomerReassignView(_CustomerView):
             try:
                 services.customer_reassign(customer=customer, rep=rep, actor=self.membership)
             except ApplicationError as exc:
-                _reraise_access(exc)
+                reraise_access(exc)
                 form_apply_error(form, exc)
             else:
                 messages.success(request, _("%(name)s is now looked after by %(rep)s.")
@@ -181,7 +162,7 @@ class CustomersTransferView(BrandView):
             try:
                 moved = services.rep_customers_transfer(from_rep=from_rep, to_rep=to_rep, actor=self.membership)
             except ApplicationError as exc:
-                _reraise_access(exc)
+                reraise_access(exc)
                 form_apply_error(form, exc)
             else:
                 messages.success(request, ngettext(

@@ -8,6 +8,7 @@ member whose role lacks the permission gets a 403.
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 from django.views import View
 
 from .errors import ApplicationError
@@ -38,7 +39,9 @@ class BrandView(View):
         request.brand = membership.brand
         request.membership = membership
         try:
-            return super().dispatch(request, *args, **kwargs)
+            # Every dashboard page reads and shows times in the brand's time zone.
+            with timezone.override(membership.brand.tzinfo):
+                return super().dispatch(request, *args, **kwargs)
         except ApplicationError as exc:
             if exc.status == 404:
                 raise Http404(exc.message)
@@ -48,6 +51,12 @@ class BrandView(View):
 
     def can(self, perm: Perm) -> bool:
         return role_has(self.membership.role, perm)
+
+
+def reraise_access(exc: ApplicationError) -> None:
+    """403 and 404 are not form errors: let BrandView turn them into PermissionDenied / Http404."""
+    if exc.status in (403, 404):
+        raise exc
 
 
 def form_apply_error(form, exc: ApplicationError) -> None:
