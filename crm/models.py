@@ -15,6 +15,13 @@ class CustomerSource(models.TextChoices):
     REFERRAL = "referral", _("Referral")
 
 
+class LifecycleStage(models.TextChoices):  # noqa: DJ012
+    NEW = "new", _("New")
+    ACTIVE = "active", _("Active")
+    LOYAL = "loyal", _("Loyal")
+    LAPSED = "lapsed", _("Lapsed")
+
+
 class Customer(BrandOwned):
     """A person the brand talks to. The CRM issue grows this into the full profile."""
 
@@ -37,6 +44,12 @@ class Customer(BrandOwned):
     updated_at = models.DateTimeField(auto_now=True)
     # Set when the person's data was erased; the row stays so history (orders, chats) keeps its shape.
     erased_at = models.DateTimeField(null=True, blank=True)
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=12, choices=LifecycleStage.choices,
+                                       default=LifecycleStage.NEW)
+    last_active_at = models.DateTimeField(_("last active"), null=True, blank=True)
+    # Brand-defined attributes by key, validated against AttributeDefinition (crm.services).
+    attributes = models.JSONField(default=dict, blank=True)
+    tags = models.ManyToManyField("Tag", through="CustomerTag", related_name="customers", blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -112,3 +125,86 @@ class ImportJob(BrandOwned):
     @property
     def progress_percent(self) -> int:
         return 100 if not self.total_rows else min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+class Tag(BrandOwned):
+    name = models.CharField(_("name"), max_length=50)
+    colour = models.CharField(_("colour"), max_length=7, default="#0b7a5a", help_text=_("#rrggbb"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["brand", "name"], name="tag_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTag(BrandOwned):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "tag"], name="customertag_once")]
+        indexes = [models.Index(fields=["brand", "tag", "customer"], name="customertag_brand_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.tag_id}"
+
+
+class AttributeType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+
+
+class AttributeDefinition(BrandOwned):
+    """A brand-defined customer attribute such as skin_type (choice) or birthday (date)."""
+
+    key = models.SlugField(_("key"), max_length=40)
+    label = models.CharField(_("label"), max_length=80)
+    type = models.CharField(_("type"), max_length=8, choices=AttributeType.choices)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label", "id"]
+        constraints = [models.UniqueConstraint(fields=["brand", "key"], name="attribute_unique_key")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CustomerNote(BrandOwned):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    body = models.TextField(_("note"), max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["brand", "customer", "created_at"], name="note_brand_customer")]
+
+    def __str__(self) -> str:
+        return self.body[:40]
+
+
+class Segment(BrandOwned):
+    """A saved filter over customers; `definition` is compiled by crm.segments."""
+
+    name = models.CharField(_("name"), max_length=80)
+    definition = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["brand", "name"], name="segment_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
