@@ -15,7 +15,7 @@ class CustomerSource(models.TextChoices):
     REFERRAL = "referral", _("Referral")
 
 
-class LifecycleStage(models.TextChoices):  # noqa: DJ012
+class LifecycleStage(models.TextChoices):
     NEW = "new", _("New")
     ACTIVE = "active", _("Active")
     LOYAL = "loyal", _("Loyal")
