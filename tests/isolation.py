@@ -91,6 +91,8 @@ def assert_api_isolated(api_client, own_brand: Brand, other_brand: Brand) -> int
                 assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
                 assert response.json()["error"]["code"] == "not_found"
                 checked += 1
+        elif "get" not in route.methods:
+            continue  # an action route without ids (e.g. segments/preview/): nothing to list or leak
         else:
             # The own brand is empty and the other brand has one of everything: lists must be empty.
             for factory in ID_FACTORIES.values():
@@ -124,3 +126,14 @@ def assert_dashboard_isolated(client, own_brand: Brand, other_brand: Brand) -> i
                 assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
                 checked += 1
     return checked
+
+
+def _make_segment(brand: Brand) -> int:
+    from crm.models import Segment
+
+    n = Segment.objects.filter(brand=brand).count() + 1  # called once per list route: names must differ
+    return Segment.objects.create(brand=brand, name=f"Segment {brand.slug} {n}",
+                                  definition={"all": [{"field": "consent_promotions", "op": "eq", "value": True}]}).pk
+
+
+ID_FACTORIES["segment_id"] = _make_segment

@@ -18,6 +18,7 @@ NAV = [
     ("chats:reports", _("Reports"), Perm.CHAT),
     ("chats:quick_replies", _("Quick replies"), Perm.CHAT),
     ("crm:customers", _("Customers"), Perm.VIEW_CUSTOMERS),
+    ("crm_segments:list", _("Segments"), Perm.MANAGE_CAMPAIGNS),
     ("campaigns:campaigns", _("Campaigns"), Perm.MANAGE_CAMPAIGNS),
     ("tenancy:settings", _("Settings"), Perm.MANAGE_SETTINGS),
 ]

@@ -1,0 +1,83 @@
+"""Time segment counts over 100,000 customers (bulk_create) with tags, attributes and group members.
+
+Not part of the test suite or `make bench`. Run it once through pytest on the throwaway servers:
+
+    python tests/testenv.py -- bench/segments_100k.py -s -q -p no:cacheprovider -n 0
+
+Figures (setup time, then count time for three definitions, best of 3) go to stdout.
+"""
+
+import datetime
+import random
+import time
+
+import pytest
+from django.utils import timezone
+
+CUSTOMERS = 100_000
+BATCH = 5_000
+
+
+def _timed(label: str, fn, runs: int = 3):
+    best, result = None, None
+    for _run in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    print(f"{label:<48} {best * 1000:9.1f} ms  -> {result}", flush=True)
+    return result
+
+
+@pytest.mark.django_db
+def test_segment_counts_100k():
+    from communities.models import GroupMember
+    from crm import segments
+    from crm.models import AttributeDefinition, Customer, CustomerTag, Tag
+    from tests import factories
+
+    rng = random.Random(7)
+    brand = factories.make_brand("bench-segments")
+    store = factories.make_store(brand)
+    group = factories.make_group(brand)
+    tags = [Tag.objects.create(brand=brand, name=name) for name in ("oily-skin", "vip", "dry-skin", "newsletter")]
+    AttributeDefinition.objects.create(brand=brand, key="skin_type", label="Skin", type="choice",
+                                       choices=["oily", "dry", "normal"])
+    AttributeDefinition.objects.create(brand=brand, key="age", label="Age", type="number")
+    now = timezone.now()
+
+    start = time.perf_counter()
+    for offset in range(0, CUSTOMERS, BATCH):
+        rows = [Customer(brand=brand, name=f"Bench {i}", email=f"bench{i}@example.test",
+                         home_store=store if i % 3 == 0 else None, consent_promotions=i % 2 == 0,
+                         last_active_at=now - datetime.timedelta(days=rng.randint(0, 120)),
+                         attributes={"skin_type": rng.choice(["oily", "dry", "normal"]), "age": rng.randint(18, 70)})
+                for i in range(offset, offset + BATCH)]
+        created = Customer.objects.bulk_create(rows)
+        links = [CustomerTag(brand=brand, customer=c, tag=tag) for c in created for tag in tags if rng.random() < 0.3]
+        CustomerTag.objects.bulk_create(links)
+        GroupMember.objects.bulk_create([GroupMember(brand=brand, group=group, customer=c)
+                                         for c in created if rng.random() < 0.005])
+    print(f"\nsetup: {CUSTOMERS:,} customers, {CustomerTag.objects.filter(brand=brand).count():,} tag links "
+          f"in {time.perf_counter() - start:.1f} s", flush=True)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    definitions = {
+        "tag has vip": {"all": [{"field": "tag", "op": "has", "value": "vip"}]},
+        "vip AND oily attr AND promos AND active 30d": {"all": [
+            {"field": "tag", "op": "has", "value": "vip"},
+            {"field": "attribute", "key": "skin_type", "op": "eq", "value": "oily"},
+            {"field": "consent_promotions", "op": "eq", "value": True},
+            {"field": "active_within_days", "op": "lte", "value": 30}]},
+        "ANY(not_has oily-skin, age > 60, member_of grp)": {"any": [
+            {"field": "tag", "op": "not_has", "value": "oily-skin"},
+            {"field": "attribute", "key": "age", "op": "gt", "value": 60},
+            {"field": "group", "op": "member_of", "value": group.pk}]},
+    }
+    for label, definition in definitions.items():
+        definition = segments.segment_definition_validate(brand=brand, definition=definition)
+        count = _timed(label, lambda d=definition: segments.segment_queryset(brand=brand, definition=d).count())
+        assert 0 < count < CUSTOMERS
