@@ -186,6 +186,9 @@ def write_report(figures: dict, baseline: dict) -> list[str]:
         "(tests/communities/test_capacity.py), not a benchmark.",
         "",
     ]
+    standalone = ROOT / "bench" / "standalone.md"
+    if standalone.exists():
+        lines += ["", standalone.read_text()]
     REPORT.write_text("\n".join(lines))
     return failures
 
