@@ -5,17 +5,23 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from privtraffic.tenancy.api import BrandAPIView
-from privtraffic.tenancy.parsing import parse_input
+from privtraffic.tenancy.parsing import parse_input, query_int
 from privtraffic.tenancy.selectors import rep_get, store_get
 
-from . import privacy, selectors, services
+from . import privacy, segments, selectors, services
 from .serializers import (
+    AttributeDefinitionInputSerializer,
+    AttributeDefinitionSerializer,
     CustomerInputSerializer,
+    CustomerNoteInputSerializer,
+    CustomerNoteSerializer,
     CustomerReassignSerializer,
     CustomerSerializer,
     ErasedCustomerSerializer,
     RepCustomersTransferResultSerializer,
     RepCustomersTransferSerializer,
+    TagInputSerializer,
+    TagSerializer,
 )
 
 
@@ -29,15 +35,20 @@ def _resolve_refs(brand, data: dict) -> dict:
 
 
 class CustomerListApi(BrandAPIView):
-    @extend_schema(parameters=[OpenApiParameter("search", str)], responses=CustomerSerializer(many=True))
+    @extend_schema(parameters=[OpenApiParameter("search", str), OpenApiParameter("tag", str),
+                               OpenApiParameter("segment", int)],
+                   responses=CustomerSerializer(many=True))
     def get(self, request):
-        customers = selectors.customer_list(brand=self.brand, search=request.query_params.get("search", ""))
+        customers = selectors.customer_list_by_tag(brand=self.brand, search=request.query_params.get("search", ""),
+                                                   tag=request.query_params.get("tag", ""))
+        if (segment_id := query_int(request, "segment")) is not None:
+            customers = segments.customers_in_segment(brand=self.brand, segment_id=segment_id, within=customers)
         return self.paginate(customers, CustomerSerializer)
 
     @extend_schema(request=CustomerInputSerializer, responses={201: CustomerSerializer})
     def post(self, request):
         data = _resolve_refs(self.brand, dict(parse_input(CustomerInputSerializer, request.data)))
-        customer = services.customer_create(brand=self.brand, **data)
+        customer = services.customer_save_with_profile(brand=self.brand, **data)
         return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
 
 
@@ -51,7 +62,8 @@ class CustomerDetailApi(BrandAPIView):
         customer = selectors.customer_get(brand=self.brand, customer_id=customer_id)
         data = _resolve_refs(self.brand, dict(parse_input(CustomerInputSerializer, request.data, partial=True)))
         data.pop("source", None)
-        return Response(CustomerSerializer(services.customer_update(customer=customer, **data)).data)
+        customer = services.customer_save_with_profile(brand=self.brand, customer=customer, **data)
+        return Response(CustomerSerializer(customer).data)
 
 
 def _actor_label(request) -> str:
@@ -96,3 +108,59 @@ class RepCustomersTransferApi(BrandAPIView):
         moved = services.rep_customers_transfer(from_rep=from_rep, to_rep=to_rep, actor=None,
                                                 actor_label=_actor_label(request))
         return Response({"moved": moved})
+
+
+# --- tags, attributes, notes --------------------------------------------------------------------
+
+
+class TagListApi(BrandAPIView):
+    @extend_schema(responses=TagSerializer(many=True))
+    def get(self, request):
+        return self.paginate(selectors.tag_list(brand=self.brand), TagSerializer)
+
+    @extend_schema(request=TagInputSerializer, responses={201: TagSerializer})
+    def post(self, request):
+        data = parse_input(TagInputSerializer, request.data)
+        tag = services.tag_create(brand=self.brand, **data)
+        return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+
+class TagDetailApi(BrandAPIView):
+    @extend_schema(request=TagInputSerializer, responses=TagSerializer)
+    def patch(self, request, tag_id: int):
+        tag = selectors.tag_get(brand=self.brand, tag_id=tag_id)
+        data = parse_input(TagInputSerializer, request.data, partial=True)
+        return Response(TagSerializer(services.tag_update(tag=tag, **data)).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, tag_id: int):
+        """Delete the tag; customers carrying it lose it."""
+        services.tag_delete(tag=selectors.tag_get(brand=self.brand, tag_id=tag_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AttributeListApi(BrandAPIView):
+    @extend_schema(responses=AttributeDefinitionSerializer(many=True))
+    def get(self, request):
+        return self.paginate(selectors.attribute_list(brand=self.brand), AttributeDefinitionSerializer)
+
+    @extend_schema(request=AttributeDefinitionInputSerializer, responses={201: AttributeDefinitionSerializer})
+    def post(self, request):
+        """Define a customer attribute: key (slug), type text|number|date|choice, choices for choice."""
+        data = parse_input(AttributeDefinitionInputSerializer, request.data)
+        definition = services.attribute_define(brand=self.brand, **data)
+        return Response(AttributeDefinitionSerializer(definition).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerNoteListApi(BrandAPIView):
+    @extend_schema(responses=CustomerNoteSerializer(many=True))
+    def get(self, request, customer_id: int):
+        customer = selectors.customer_get(brand=self.brand, customer_id=customer_id)
+        return self.paginate(selectors.customer_note_list(brand=self.brand, customer=customer), CustomerNoteSerializer)
+
+    @extend_schema(request=CustomerNoteInputSerializer, responses={201: CustomerNoteSerializer})
+    def post(self, request, customer_id: int):
+        customer = selectors.customer_get(brand=self.brand, customer_id=customer_id)
+        data = parse_input(CustomerNoteInputSerializer, request.data)
+        note = services.customer_note_add(customer=customer, author=None, body=data["body"])
+        return Response(CustomerNoteSerializer(note).data, status=status.HTTP_201_CREATED)

@@ -1,16 +1,17 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from privtraffic.accounts.models import User
 from privtraffic.tenancy.models import Brand, Membership
 from privtraffic.tenancy.roles import Role
 from privtraffic.tenancy.selectors import brand_get_object
 
-from .models import Customer
+from .models import AttributeDefinition, Customer, CustomerNote, CustomerTag, Tag
 
 
 def customer_list(*, brand: Brand, actor: Membership | None = None, search: str = "") -> QuerySet[Customer]:
     """Customers of a brand. Reps see those assigned to them; store managers their store's."""
-    qs = Customer.objects.filter(brand=brand).select_related("assigned_rep__user", "home_store")
+    qs = (Customer.objects.filter(brand=brand).select_related("assigned_rep__user", "home_store")
+          .prefetch_related(Prefetch("tags", queryset=Tag.objects.filter(brand=brand))))
     if actor is not None and actor.role == Role.REP:
         qs = qs.filter(assigned_rep=actor)
     elif actor is not None and actor.role == Role.STORE_MANAGER:
@@ -29,3 +30,33 @@ def customer_for_user(*, brand: Brand, user: User) -> Customer | None:
     if not user.is_authenticated:
         return None
     return Customer.objects.filter(brand=brand, user=user).first()
+
+
+# --- tags, attributes, notes --------------------------------------------------------------------
+
+
+def customer_list_by_tag(*, brand: Brand, actor: Membership | None = None, search: str = "",
+                         tag: str = "") -> QuerySet[Customer]:
+    """customer_list, narrowed to customers carrying the tag named `tag` (when given)."""
+    qs = customer_list(brand=brand, actor=actor, search=search)
+    tag = tag.strip()
+    if tag:
+        qs = qs.filter(pk__in=CustomerTag.objects.filter(brand=brand, tag__brand=brand, tag__name=tag)
+                       .values("customer_id"))
+    return qs
+
+
+def tag_list(*, brand: Brand) -> QuerySet[Tag]:
+    return Tag.objects.filter(brand=brand)
+
+
+def tag_get(*, brand: Brand, tag_id) -> Tag:
+    return brand_get_object(tag_list(brand=brand), brand=brand, what="tag", pk=tag_id)
+
+
+def attribute_list(*, brand: Brand) -> QuerySet[AttributeDefinition]:
+    return AttributeDefinition.objects.filter(brand=brand)
+
+
+def customer_note_list(*, brand: Brand, customer: Customer) -> QuerySet[CustomerNote]:
+    return CustomerNote.objects.filter(brand=brand, customer=customer).select_related("author")

@@ -1,13 +1,17 @@
 from rest_framework import serializers
 
-from .models import Customer, CustomerSource
+from .models import AttributeDefinition, Customer, CustomerNote, CustomerSource, Tag
 
 
 class CustomerSerializer(serializers.ModelSerializer):
+    # Names, read from the prefetched tags (crm.selectors.customer_list): no query per customer.
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    attributes = serializers.DictField(read_only=True)
+
     class Meta:
         model = Customer
-        fields = ["id", "name", "email", "phone", "assigned_rep", "home_store", "consent_chat", "consent_promotions",
-                  "source", "source_ref", "created_at", "updated_at"]
+        fields = ["id", "name", "email", "phone", "tags", "attributes", "assigned_rep", "home_store", "consent_chat",
+                  "consent_promotions", "source", "source_ref", "created_at", "updated_at"]
 
 
 class CustomerInputSerializer(serializers.Serializer):
@@ -19,6 +23,8 @@ class CustomerInputSerializer(serializers.Serializer):
     consent_chat = serializers.BooleanField(required=False)
     consent_promotions = serializers.BooleanField(required=False)
     source = serializers.ChoiceField(choices=CustomerSource.choices, required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=200)
+    attributes = serializers.DictField(required=False, allow_empty=True)
 
 
 class ErasedCustomerSerializer(CustomerSerializer):
@@ -38,3 +44,42 @@ class RepCustomersTransferSerializer(serializers.Serializer):
 
 class RepCustomersTransferResultSerializer(serializers.Serializer):
     moved = serializers.IntegerField()
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "colour", "created_at"]
+
+
+class TagInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, allow_blank=True)
+    colour = serializers.CharField(max_length=20, required=False)
+
+
+class AttributeDefinitionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AttributeDefinition
+        fields = ["id", "key", "label", "type", "choices", "created_at"]
+
+
+class AttributeDefinitionInputSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=100)
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    type = serializers.CharField(max_length=20)
+    choices = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=100)
+
+
+class CustomerNoteSerializer(serializers.ModelSerializer):
+    author_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomerNote
+        fields = ["id", "customer", "author", "author_name", "body", "created_at"]
+
+    def get_author_name(self, note) -> str:
+        return note.author.display_name if note.author is not None else ""
+
+
+class CustomerNoteInputSerializer(serializers.Serializer):
+    body = serializers.CharField(allow_blank=True, max_length=20000)

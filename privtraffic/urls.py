@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("crm.urls")),
     path("", include("crm.import_urls")),
     path("", include("crm.segment_urls")),
+    path("", include("crm.profile_urls")),
     path("", include("communities.urls")),
     path("", include("chats.urls")),
     path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),

@@ -137,3 +137,28 @@ def _make_segment(brand: Brand) -> int:
 
 
 ID_FACTORIES["segment_id"] = _make_segment
+
+
+def _make_tag(brand: Brand) -> int:
+    from crm.models import Tag
+
+    n = Tag.objects.filter(brand=brand).count() + 1  # called once per list route: names must differ
+    return Tag.objects.create(brand=brand, name=f"tag-{brand.slug}-{n}").pk
+
+
+def _make_attribute(brand: Brand) -> int:
+    from crm.models import AttributeDefinition
+
+    n = AttributeDefinition.objects.filter(brand=brand).count() + 1
+    return AttributeDefinition.objects.create(brand=brand, key=f"attr-{n}", label=f"Attr {n}", type="text").pk
+
+
+def _make_note(brand: Brand) -> int:
+    from crm.models import CustomerNote
+
+    return CustomerNote.objects.create(brand=brand, customer=factories.make_customer(brand), body="note").pk
+
+
+ID_FACTORIES["tag_id"] = _make_tag
+ID_FACTORIES["attribute_id"] = _make_attribute
+ID_FACTORIES["note_id"] = _make_note

@@ -400,3 +400,18 @@ def test_dashboard_brand_isolation(brand, other_brand, login):
     assert client.post(f"/b/{brand.slug}/segments/{foreign.pk}/", {"action": "delete"}).status_code == 404
     assert client.get(f"/b/{other_brand.slug}/segments/").status_code == 404
     assert Segment.objects.filter(pk=foreign.pk).exists()
+
+
+def test_customers_api_filters_by_segment(api, brand, other_brand):
+    from crm.services import customer_update
+
+    fan = factories.make_customer(brand, "Fan")
+    customer_update(customer=fan, consent_promotions=True)
+    factories.make_customer(brand, "Quiet")
+    segment = Segment.objects.create(brand=brand, name="Promo ok",
+                                     definition={"all": [{"field": "consent_promotions", "op": "eq", "value": True}]})
+    names = [c["name"] for c in api.get(f"/api/v1/customers/?segment={segment.pk}").json()["results"]]
+    assert names == ["Fan"]
+    foreign = Segment.objects.create(brand=other_brand, name="Theirs", definition={"all": []})
+    api_error(api.get(f"/api/v1/customers/?segment={foreign.pk}"), 404, "not_found")
+    api_error(api.get("/api/v1/customers/?segment=abc"), 400, "invalid")
