@@ -19,7 +19,7 @@ from django.utils.translation import gettext_noop
 from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
 
-from .models import AuditLog, Customer
+from .models import AuditLog, Customer, CustomerNote, CustomerTag
 
 # Stored as the name of an erased customer and of their messages; deliberately not translated per viewer.
 ERASED_NAME = gettext_noop("Former member")
@@ -134,6 +134,10 @@ def customer_export(*, customer: Customer, actor_user: User | None = None, actor
             "brand": {"id": customer.brand_id, "name": customer.brand.name},
             "customer": _profile(customer),
             "consents": _consents(customer),
+            "tags": sorted(customer.tags.values_list("name", flat=True)),
+            "attributes": customer.attributes,
+            "notes": [{"body": n.body, "created_at": _iso(n.created_at)}
+                      for n in CustomerNote.objects.filter(brand_id=customer.brand_id, customer=customer)],
             "group_memberships": _group_memberships(customer),
             "messages": _messages(customer),
             "reports": _reports(customer),
@@ -154,6 +158,8 @@ def customer_erase(*, customer: Customer, actor_user: User | None = None, actor_
         now = timezone.now()
         cleared = [field for field, empty in (("email", ""), ("phone", ""), ("user_id", None), ("source_ref", ""))
                    if getattr(locked, field) != empty]
+        if locked.attributes:
+            cleared.append("attributes")
         locked.name = ERASED_NAME
         locked.email = ""
         locked.phone = ""
@@ -163,8 +169,12 @@ def customer_erase(*, customer: Customer, actor_user: User | None = None, actor_
         locked.consent_chat_at = None
         locked.consent_promotions = False
         locked.consent_promotions_at = None
+        locked.attributes = {}
         locked.erased_at = now
         locked.save()
+        # Notes and tags describe the person too.
+        CustomerNote.objects.filter(brand_id=locked.brand_id, customer=locked).delete()
+        CustomerTag.objects.filter(brand_id=locked.brand_id, customer=locked).delete()
         # The detail names which fields were cleared, never their values.
         _audit(locked, "customer.erased", actor_user, actor_label, {"cleared": ["name", *cleared]})
         event_record(brand=locked.brand, type="customer.erased",

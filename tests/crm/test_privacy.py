@@ -245,3 +245,23 @@ def test_erased_customer_cannot_be_refilled_or_chat(api, brand):
     assert response.status_code == 409 and response.json()["error"]["code"] == "customer_erased"
     response = api.post(f"/api/v1/customers/{customer.pk}/chat-token/")
     assert response.status_code == 409
+
+
+def test_export_and_erase_cover_tags_attributes_and_notes(brand):
+    from crm.models import AttributeDefinition, CustomerNote, CustomerTag, Tag
+    from crm.privacy import customer_erase, customer_export
+    from crm.services import customer_attributes_set, customer_note_add, customer_tags_set
+
+    customer = factories.make_customer(brand, "Noted Person")
+    Tag.objects.create(brand=brand, name="vip")
+    AttributeDefinition.objects.create(brand=brand, key="skin_type", label="Skin", type="choice", choices=["oily", "dry"])
+    customer_tags_set(customer=customer, tags=["vip"])
+    customer_attributes_set(customer=customer, values={"skin_type": "oily"})
+    customer_note_add(customer=customer, author=None, body="Prefers evening calls")
+    exported = customer_export(customer=customer)
+    assert exported["tags"] == ["vip"] and exported["attributes"] == {"skin_type": "oily"}
+    assert exported["notes"][0]["body"] == "Prefers evening calls"
+    erased = customer_erase(customer=customer)
+    assert erased.attributes == {}
+    assert not CustomerNote.objects.filter(customer=customer).exists()
+    assert not CustomerTag.objects.filter(customer=customer).exists()
