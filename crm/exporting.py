@@ -67,12 +67,18 @@ def _chunks(customers) -> Iterator[str]:
 
 
 def customers_export_csv(*, brand: Brand, actor: Membership | None = None, actor_user: User | None = None,
-                         actor_label: str = "", search: str = "") -> Iterator[str]:
-    """The brand's customers (what `actor` may see; erased people left out) as CSV text chunks; audited."""
+                         actor_label: str = "", search: str = "", segment_id: int | None = None) -> Iterator[str]:
+    """The brand's customers (what `actor` may see; erased people left out), optionally one segment's, as CSV
+    text chunks; audited."""
+    from .segments import customers_in_segment
+
     customer_bulk_access_check(actor=actor)
-    customers = customer_list(brand=brand, actor=actor, search=search).filter(erased_at__isnull=True).order_by("id")
+    customers = customer_list(brand=brand, actor=actor, search=search)
+    if segment_id is not None:
+        customers = customers_in_segment(brand=brand, segment_id=segment_id, within=customers)
+    customers = customers.filter(erased_at__isnull=True).order_by("id")
     AuditLog.objects.create(brand=brand, actor=actor_user, actor_label=actor_label[:120], action="customers.exported",
-                            detail={"search": search, "rows": customers.count()})
+                            detail={"search": search, "segment": segment_id, "rows": customers.count()})
     return _chunks(customers)
 
 

@@ -7,7 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from privtraffic.tenancy.api import BrandAPIView
-from privtraffic.tenancy.parsing import parse_input
+from privtraffic.tenancy.parsing import parse_input, query_int
 
 from . import exporting, importing
 from .models import ImportJob
@@ -100,5 +100,5 @@ class CustomerExportCsvApi(BrandAPIView):
         """The brand's customers as a streamed CSV (UTF-8 with BOM); `search` filters like the list."""
         search = request.query_params.get("search", "")
         chunks = exporting.customers_export_csv(brand=self.brand, actor=None, actor_label=_actor_label(request),
-                                                search=search)
+                                                search=search, segment_id=query_int(request, "segment"))
         return exporting.export_response(request, self.brand, chunks)

@@ -113,6 +113,11 @@ class CustomerImportProgressView(BrandView):
         return render(request, "crm/import/progress.html", context)
 
 
+def _segment_param(request) -> int | None:
+    value = request.GET.get("segment", "")
+    return int(value) if value.isdigit() else None
+
+
 class CustomerExportView(BrandView):
     """The customers as a streamed CSV; ?search= (or the list's ?q=) filters like the customer list."""
 
@@ -121,5 +126,6 @@ class CustomerExportView(BrandView):
     def get(self, request):
         chunks = exporting.customers_export_csv(brand=self.brand, actor=self.membership, actor_user=request.user,
                                                 actor_label="dashboard",
-                                                search=request.GET.get("search") or request.GET.get("q", ""))
+                                                search=request.GET.get("search") or request.GET.get("q", ""),
+                                                segment_id=_segment_param(request))
         return exporting.export_response(request, self.brand, chunks)

@@ -415,3 +415,18 @@ def test_customers_api_filters_by_segment(api, brand, other_brand):
     foreign = Segment.objects.create(brand=other_brand, name="Theirs", definition={"all": []})
     api_error(api.get(f"/api/v1/customers/?segment={foreign.pk}"), 404, "not_found")
     api_error(api.get("/api/v1/customers/?segment=abc"), 400, "invalid")
+
+
+def test_export_a_segment_to_csv(api, brand, login):
+    from crm.services import customer_update
+
+    fan = factories.make_customer(brand, "Fan Export")
+    customer_update(customer=fan, consent_promotions=True)
+    factories.make_customer(brand, "Quiet Export")
+    segment = Segment.objects.create(brand=brand, name="Promo ok",
+                                     definition={"all": [{"field": "consent_promotions", "op": "eq", "value": True}]})
+    body = b"".join(api.get(f"/api/v1/customers/export.csv?segment={segment.pk}").streaming_content).decode("utf-8-sig")
+    assert "Fan Export" in body and "Quiet Export" not in body
+    client = login(factories.owner_of(brand))
+    page = b"".join(client.get(f"/b/{brand.slug}/customers/export.csv?segment={segment.pk}").streaming_content)
+    assert "Fan Export" in page.decode("utf-8-sig") and "Quiet Export" not in page.decode("utf-8-sig")
