@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.dashboard import BrandView, form_apply_error
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.parsing import query_int
 from privtraffic.tenancy.roles import Perm
 
 from . import exporting, importing
@@ -113,11 +114,6 @@ class CustomerImportProgressView(BrandView):
         return render(request, "crm/import/progress.html", context)
 
 
-def _segment_param(request) -> int | None:
-    value = request.GET.get("segment", "")
-    return int(value) if value.isdigit() else None
-
-
 class CustomerExportView(BrandView):
     """The customers as a streamed CSV; ?search= (or the list's ?q=) filters like the customer list."""
 
@@ -127,5 +123,5 @@ class CustomerExportView(BrandView):
         chunks = exporting.customers_export_csv(brand=self.brand, actor=self.membership, actor_user=request.user,
                                                 actor_label="dashboard",
                                                 search=request.GET.get("search") or request.GET.get("q", ""),
-                                                segment_id=_segment_param(request))
+                                                segment_id=query_int(request, "segment"))
         return exporting.export_response(request, self.brand, chunks)

@@ -8,6 +8,7 @@ member whose role lacks the permission gets a 403.
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
@@ -47,7 +48,8 @@ class BrandView(View):
                 raise Http404(exc.message)
             if exc.status == 403:
                 raise PermissionDenied(exc.message)
-            raise
+            # Any other business-rule failure a page did not handle itself is shown, never a 500.
+            return render(request, "dashboard/error.html", {"message": exc.message}, status=exc.status)
 
     def can(self, perm: Perm) -> bool:
         return role_has(self.membership.role, perm)

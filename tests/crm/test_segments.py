@@ -430,3 +430,9 @@ def test_export_a_segment_to_csv(api, brand, login):
     client = login(factories.owner_of(brand))
     page = b"".join(client.get(f"/b/{brand.slug}/customers/export.csv?segment={segment.pk}").streaming_content)
     assert "Fan Export" in page.decode("utf-8-sig") and "Quiet Export" not in page.decode("utf-8-sig")
+
+
+def test_dashboard_export_with_a_bad_segment_parameter_is_400_not_500(brand, login):
+    client = login(factories.owner_of(brand))
+    response = client.get(f"/b/{brand.slug}/customers/export.csv?segment=abc")
+    assert response.status_code == 400 and "must be a number" in response.content.decode()
