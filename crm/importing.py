@@ -52,7 +52,7 @@ from privtraffic.tenancy.roles import is_store_scoped
 from privtraffic.tenancy.selectors import brand_get_object
 
 from .models import AuditLog, Customer, CustomerSource, ImportJob, ImportStatus
-from .services import _clean, _customer_payload, _stamp_consents
+from .services import customer_consents_stamp, customer_event_payload, customer_fields_clean
 
 logger = logging.getLogger(__name__)
 
@@ -331,7 +331,7 @@ def _check_row(brand: Brand, number: int, cells: list[str], columns: dict[int, s
     to_clean = {key: raw[key] for key in ("name", "email", "phone") if key in raw}
     data: dict[str, Any] = {}
     try:
-        data.update(_clean(brand, to_clean))
+        data.update(customer_fields_clean(brand, to_clean))
     except ApplicationError as exc:
         for target, messages in exc.fields.items():
             errors.append(RowError(number, target, str(messages[0] if isinstance(messages, list) else messages)))
@@ -579,7 +579,7 @@ def _new_customer(brand: Brand, row: CheckedRow, source_ref: str) -> Customer:
     data = row.data
     customer = Customer(brand=brand, name=data["name"], email=data.get("email", ""), phone=data.get("phone", ""),
                         home_store=data.get("home_store"), source=CustomerSource.IMPORT, source_ref=source_ref[:120])
-    _stamp_consents(customer, {"consent_chat": data.get("consent_chat", False),
+    customer_consents_stamp(customer, {"consent_chat": data.get("consent_chat", False),
                                "consent_promotions": data.get("consent_promotions", False)})
     return customer
 
@@ -591,7 +591,7 @@ def _apply_changes(customer: Customer, data: dict[str, Any], now) -> bool:
             setattr(customer, key, data[key])
     if "home_store" in data:
         customer.home_store = data["home_store"]
-    _stamp_consents(customer, {k: data[k] for k in ("consent_chat", "consent_promotions") if k in data})
+    customer_consents_stamp(customer, {k: data[k] for k in ("consent_chat", "consent_promotions") if k in data})
     changed = [getattr(customer, f) for f in _COMPARED] != before
     if changed:
         customer.updated_at = now
@@ -611,8 +611,8 @@ def _write(job: ImportJob, rows: list[CheckedRow], skipped: int) -> list[str]:
             # One UPDATE per changed row: bulk_update's CASE expressions cost far more in Python for wide rows.
             Customer.objects.filter(pk=customer.pk, brand_id=brand.pk).update(
                 **{name: getattr(customer, name) for name in _UPDATABLE})
-        events = [Event(brand=brand, type="customer.created", payload=_customer_payload(c)) for c in new]
-        events += [Event(brand=brand, type="customer.updated", payload=_customer_payload(c)) for c in changed]
+        events = [Event(brand=brand, type="customer.created", payload=customer_event_payload(c)) for c in new]
+        events += [Event(brand=brand, type="customer.updated", payload=customer_event_payload(c)) for c in changed]
         Event.objects.bulk_create(events)
         event_ids += [str(e.id) for e in events]
         created += len(new)

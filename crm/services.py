@@ -35,7 +35,7 @@ def _normalize_phone(phone: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _clean(brand: Brand, data: dict[str, Any]) -> dict[str, Any]:
+def customer_fields_clean(brand: Brand, data: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     clean = dict(data)
     if "name" in clean:
@@ -68,7 +68,7 @@ def _clean(brand: Brand, data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _stamp_consents(customer: Customer, data: dict[str, Any]) -> None:
+def customer_consents_stamp(customer: Customer, data: dict[str, Any]) -> None:
     now = timezone.now()
     for field in ("consent_chat", "consent_promotions"):
         if field in data and bool(data[field]) != getattr(customer, field):
@@ -76,7 +76,7 @@ def _stamp_consents(customer: Customer, data: dict[str, Any]) -> None:
             setattr(customer, f"{field}_at", now)
 
 
-def _customer_payload(customer: Customer) -> dict[str, Any]:
+def customer_event_payload(customer: Customer) -> dict[str, Any]:
     return {"customer_id": customer.pk, "name": customer.name, "email": customer.email,
             "assigned_rep": customer.assigned_rep_id, "source": customer.source}
 
@@ -96,15 +96,15 @@ def customer_create(
     source: str = CustomerSource.API, source_ref: str = "", home_store: Store | None = None,
     assigned_rep: Membership | None = None, consent_chat: bool = False, consent_promotions: bool = False,
 ) -> Customer:
-    data = _clean(brand, {"name": name, "email": email, "phone": phone, "home_store": home_store,
+    data = customer_fields_clean(brand, {"name": name, "email": email, "phone": phone, "home_store": home_store,
                           "assigned_rep": assigned_rep})
     if source not in CustomerSource.values:
         raise ApplicationError("invalid", _("Unknown source."), fields={"source": [_("Choose a valid source.")]})
     customer = Customer(brand=brand, user=user, source=source, source_ref=source_ref[:120], **data)
-    _stamp_consents(customer, {"consent_chat": consent_chat, "consent_promotions": consent_promotions})
+    customer_consents_stamp(customer, {"consent_chat": consent_chat, "consent_promotions": consent_promotions})
     with transaction.atomic():
         _save(customer)
-        event_record(brand=brand, type="customer.created", payload=_customer_payload(customer))
+        event_record(brand=brand, type="customer.created", payload=customer_event_payload(customer))
     return customer
 
 
@@ -116,18 +116,18 @@ def customer_update(*, customer: Customer, **changes: Any) -> Customer:
     if customer.erased_at is not None and set(changes) - {"assigned_rep", "home_store"}:
         # Erased means erased: personal data cannot be written back onto the record.
         raise ApplicationError("customer_erased", _("This customer's data was erased."), status=409)
-    data = _clean(customer.brand, changes)
+    data = customer_fields_clean(customer.brand, changes)
     previous_rep = customer.assigned_rep_id
-    _stamp_consents(customer, data)
+    customer_consents_stamp(customer, data)
     for field, value in data.items():
         if field not in ("consent_chat", "consent_promotions"):
             setattr(customer, field, value)
     with transaction.atomic():
         _save(customer)
-        event_record(brand=customer.brand, type="customer.updated", payload=_customer_payload(customer))
+        event_record(brand=customer.brand, type="customer.updated", payload=customer_event_payload(customer))
         if customer.assigned_rep_id != previous_rep:
             event_record(brand=customer.brand, type="customer.reassigned",
-                         payload={**_customer_payload(customer), "previous_rep": previous_rep})
+                         payload={**customer_event_payload(customer), "previous_rep": previous_rep})
     return customer
 
 
@@ -245,7 +245,7 @@ def rep_customers_transfer(*, from_rep: Membership, to_rep: Membership, actor: M
         audits = []
         for customer in customers:
             customer.assigned_rep = to_rep
-            payload = _customer_payload(customer)
+            payload = customer_event_payload(customer)
             event_record(brand=brand, type="customer.updated", payload=payload)
             event_record(brand=brand, type="customer.reassigned", payload={**payload, "previous_rep": from_rep.pk})
             audits.append(_audit(brand_id=brand_id, actor=actor, actor_label=actor_label,
@@ -282,7 +282,7 @@ def _customer_changed(customer: Customer) -> None:
     """Record customer.updated (inside the caller's transaction) and bump updated_at."""
     Customer.objects.filter(pk=customer.pk, brand_id=customer.brand_id).update(updated_at=timezone.now())
     event_record(brand=customer.brand, type="customer.updated",
-                 payload={**_customer_payload(customer), "tags": sorted(
+                 payload={**customer_event_payload(customer), "tags": sorted(
                      Tag.objects.filter(brand_id=customer.brand_id, customers=customer).values_list("name", flat=True)),
                      "attributes": customer.attributes})
 
