@@ -1,6 +1,9 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privtraffic.tenancy.models import BrandOwned, Membership, Store
@@ -47,6 +50,11 @@ class Customer(BrandOwned):
     lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=12, choices=LifecycleStage.choices,
                                        default=LifecycleStage.NEW)
     last_active_at = models.DateTimeField(_("last active"), null=True, blank=True)
+    # Order figures, kept current by crm.orders from the customer's orders (cancelled and refunded ones
+    # do not count; lifetime value sums the orders in the brand's currency).
+    order_count = models.PositiveIntegerField(_("orders"), default=0)
+    lifetime_value = models.DecimalField(_("lifetime value"), max_digits=14, decimal_places=2, default=0)
+    last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
     # Brand-defined attributes by key, validated against AttributeDefinition (crm.services).
     attributes = models.JSONField(default=dict, blank=True)
     tags = models.ManyToManyField("Tag", through="CustomerTag", related_name="customers", blank=True)
@@ -61,6 +69,8 @@ class Customer(BrandOwned):
             models.Index(fields=["brand", "created_at"], name="customer_brand_created"),
             models.Index(fields=["brand", "assigned_rep"], name="customer_brand_rep"),
             models.Index(fields=["brand", "name"], name="customer_brand_name"),
+            models.Index(fields=["brand", "last_active_at"], name="customer_brand_active"),
+            models.Index(fields=["brand", "lifetime_value"], name="customer_brand_ltv"),
         ]
 
     def __str__(self) -> str:
@@ -208,3 +218,100 @@ class Segment(BrandOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConsentChannel(models.TextChoices):
+    CHAT = "chat", _("Chat from the brand")
+    PROMOTIONS = "promotions", _("Promotions")
+
+
+class ConsentChange(BrandOwned):
+    """Every grant or withdrawal of a consent, with where it came from (the record regulators ask for)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_changes")
+    channel = models.CharField(max_length=12, choices=ConsentChannel.choices)
+    granted = models.BooleanField()
+    # join_form, api, import, dashboard, stop_command, opt_out_link, ...
+    source = models.CharField(max_length=24)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["brand", "customer", "created_at"], name="consent_brand_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {'granted' if self.granted else 'withdrawn'} ({self.source})"
+
+
+class ContactPolicy(BrandOwned):
+    """A brand's quiet hours and weekly promotion budget; brands without a row use the defaults."""
+
+    quiet_hours_start = models.TimeField(_("quiet hours start"), default=datetime.time(22, 0))
+    quiet_hours_end = models.TimeField(_("quiet hours end"), default=datetime.time(8, 0))
+    weekly_promotion_budget = models.PositiveSmallIntegerField(
+        _("promotional messages per customer per week"), default=3,
+        help_text=_("Shared by broadcasts, reps' promotional messages and persona messages."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand"], name="contact_policy_one_per_brand")]
+
+    def __str__(self) -> str:
+        return f"contact policy of brand {self.brand_id}"
+
+
+class ContactLane(models.TextChoices):
+    BROADCAST = "broadcast", _("Brand broadcast")
+    REP = "rep", _("Rep's promotional message")
+    PERSONA = "persona", _("Persona message")
+
+
+class PromotionContact(BrandOwned):
+    """One promotional message that reached a customer: what the weekly budget counts."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    lane = models.CharField(max_length=10, choices=ContactLane.choices)
+    ref = models.CharField(max_length=64, blank=True, help_text=_("e.g. message:123 or campaign:4"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["brand", "customer", "created_at"], name="promo_brand_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.lane} to {self.customer_id}"
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", _("Placed")
+    PAID = "paid", _("Paid")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class Order(BrandOwned):
+    """An order synced from the brand's shop; `external_id` is the shop's id."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(_("external id"), max_length=64)
+    currency = models.CharField(_("currency"), max_length=3)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    items = models.JSONField(default=list, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED)
+    tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["brand", "external_id"], name="order_unique_external_id")]
+        indexes = [
+            models.Index(fields=["brand", "customer", "placed_at"], name="order_brand_customer"),
+            models.Index(fields=["brand", "placed_at"], name="order_brand_placed"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id

@@ -22,3 +22,13 @@ def relay_import_events(brand_id: int, event_ids: list[str]) -> int:
     from .importing import import_events_relay
 
     return import_events_relay(brand_id=brand_id, event_ids=event_ids)
+
+
+@shared_task
+def refresh_lifecycle_stages() -> int:
+    """Daily: move customers whose stage changed only because time passed (new -> active, -> lapsed)."""
+    from privtraffic.tenancy.models import Brand
+
+    from .lifecycle import lifecycle_stages_refresh
+
+    return sum(lifecycle_stages_refresh(brand=brand) for brand in Brand.objects.all())

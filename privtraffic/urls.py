@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("chats.api_urls")),
     path("api/v1/", include("crm.import_api_urls")),
     path("api/v1/", include("crm.segment_api_urls")),
+    path("api/v1/", include("crm.order_api_urls")),
     path("", include("crm.urls")),
     path("", include("crm.import_urls")),
     path("", include("crm.segment_urls")),

@@ -71,3 +71,11 @@ def make_conversation(brand: Brand, customer=None):
     from chats.services import conversation_for_customer
 
     return conversation_for_customer(customer=customer or make_customer(brand))
+
+
+def make_order(brand: Brand, customer=None, *, total: str = "100.00", **fields):
+    from crm.orders import order_create
+
+    fields.setdefault("external_id", f"SO-{next(_seq)}")
+    fields.setdefault("currency", brand.default_currency)
+    return order_create(brand=brand, customer=customer or make_customer(brand), total=total, **fields)

@@ -162,3 +162,4 @@ def _make_note(brand: Brand) -> int:
 ID_FACTORIES["tag_id"] = _make_tag
 ID_FACTORIES["attribute_id"] = _make_attribute
 ID_FACTORIES["note_id"] = _make_note
+ID_FACTORIES["order_id"] = lambda brand: factories.make_order(brand).pk
