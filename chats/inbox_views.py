@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from communities import selectors as community_selectors
 from communities import services as community_services
 from communities.models import MemberRole
-from crm.models import Customer
+from crm.models import ContactLane, Customer
+from crm.reach import Purpose, customer_reach
 from privtraffic.tenancy.dashboard import BrandView
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Membership
@@ -104,6 +105,7 @@ class InboxView(BrandView):
                         .get(brand=self.brand, pk=conversation.customer_id))
             context.update({
                 "customer": customer,
+                "promotion_reach": customer_reach(brand=self.brand, customer=customer, purpose=Purpose.PROMOTIONAL),
                 "customer_groups": list(community_selectors.customer_groups(customer=customer)
                                         .order_by("group__name")),
             })
@@ -135,9 +137,11 @@ class InboxConversationView(InboxView):
                          client_msg_id=data["client_msg_id"])
             return ""
         if action in ("product", "coupon"):
+            # In a 1:1 chat a card is a promotion: it counts toward the customer's weekly budget.
+            lane = ContactLane.REP if conversation.kind == ConversationKind.DIRECT else ""
             message_send(conversation=conversation, sender=Sender.of_staff(self.membership), kind=action,
                          body=data["body"], payload=_card_payload(action, data, self.brand.default_currency),
-                         client_msg_id=data["client_msg_id"])
+                         client_msg_id=data["client_msg_id"], promotion_lane=lane)
             return _("Card sent.")
         message = brand_get_object(Message.objects.filter(conversation=conversation), brand=self.brand,
                                    what="message", pk=data["message_id"])

@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import GroupMember, VipGroup
+from crm.lifecycle import customer_mark_active
 from crm.models import Customer
+from crm.reach import is_stop_command, opt_out_url, promotion_contact_claim, promotions_opt_out
 from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
 from privtraffic.tenancy.errors import ApplicationError
@@ -175,10 +177,14 @@ def message_find_retry(*, conversation: Conversation, sender: Sender, client_msg
 
 def message_send(
     *, conversation: Conversation, sender: Sender, body: str, kind: str = MessageKind.TEXT,
-    payload: dict[str, Any] | None = None, client_msg_id: str = "",
+    payload: dict[str, Any] | None = None, client_msg_id: str = "", promotion_lane: str = "",
 ) -> Message:
-    """Persist a message with the next seq. A repeated client_msg_id returns the first message."""
-    payload = payload or {}
+    """Persist a message with the next seq. A repeated client_msg_id returns the first message.
+
+    `promotion_lane` marks a promotion to the customer of a 1:1 conversation: it takes a slot of their weekly
+    budget (or is refused with the reason: consent, quiet hours, budget) and carries their opt-out link.
+    """
+    payload = dict(payload or {})
     client_msg_id = (client_msg_id or "").strip()
     if len(client_msg_id) > 64:
         raise ApplicationError("invalid", _("client_msg_id is at most 64 characters."),
@@ -197,6 +203,8 @@ def message_send(
         with transaction.atomic():
             # The row lock on the conversation orders concurrent senders: each gets the next seq.
             locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+            if promotion_lane:
+                _promotion_claim(locked, promotion_lane, client_msg_id, payload)
             now = timezone.now()
             locked.last_seq += 1
             locked.last_message_at = now
@@ -223,7 +231,31 @@ def message_send(
         return Message.objects.get(conversation=conversation, sender_key=sender.key, client_msg_id=client_msg_id)
     conversation.last_seq = message.seq
     conversation.last_message_at = message.created_at
+    if sender.customer is not None:
+        customer_mark_active(customer=sender.customer, at=message.created_at)
+        if conversation.kind == ConversationKind.DIRECT and not broken:
+            _consent_command(conversation, sender.customer, body)
     return message
+
+
+def _promotion_claim(conversation: Conversation, lane: str, client_msg_id: str, payload: dict[str, Any]) -> None:
+    if conversation.kind != ConversationKind.DIRECT:
+        raise ApplicationError("invalid", _("Promotions to one customer are sent in their 1:1 chat."))
+    customer = conversation.customer
+    promotion_contact_claim(customer=customer, lane=lane, ref=f"conversation:{conversation.pk}:{client_msg_id}")
+    payload["opt_out_url"] = opt_out_url(customer)
+
+
+def _consent_command(conversation: Conversation, customer: Customer, body: str) -> None:
+    """STOP (and its Chinese forms) withdraws promotions consent; the brand confirms in the chat."""
+    if not is_stop_command(body):
+        return
+    was_subscribed = customer.consent_promotions
+    promotions_opt_out(customer=customer, source="stop_command")
+    reply = (_("You will no longer receive promotions from %(brand)s. Your chats with us are not affected.")
+             if was_subscribed else _("You are not subscribed to promotions from %(brand)s."))
+    message_send(conversation=conversation, sender=Sender.system(), kind=MessageKind.SYSTEM,
+                 body=reply % {"brand": conversation.brand.name})
 
 
 def _advance_read(conversation: Conversation, participant_key: str, seq: int) -> bool:

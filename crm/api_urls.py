@@ -7,6 +7,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/", apis.CustomerDetailApi.as_view(), name="api-customer-detail"),
     path("customers/<int:customer_id>/export/", apis.CustomerExportApi.as_view(), name="api-customer-export"),
     path("customers/<int:customer_id>/erase/", apis.CustomerEraseApi.as_view(), name="api-customer-erase"),
+    path("customers/<int:customer_id>/reach/", apis.CustomerReachApi.as_view(), name="api-customer-reach"),
     path("customers/<int:customer_id>/reassign/", apis.CustomerReassignApi.as_view(), name="api-customer-reassign"),
     path("customers/<int:customer_id>/notes/", apis.CustomerNoteListApi.as_view(), name="api-customer-notes"),
     path("tags/", apis.TagListApi.as_view(), name="api-tags"),

@@ -5,10 +5,11 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from privtraffic.tenancy.api import BrandAPIView
+from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.parsing import parse_input, query_int
 from privtraffic.tenancy.selectors import rep_get, store_get
 
-from . import privacy, segments, selectors, services
+from . import privacy, reach, segments, selectors, services
 from .serializers import (
     AttributeDefinitionInputSerializer,
     AttributeDefinitionSerializer,
@@ -18,6 +19,7 @@ from .serializers import (
     CustomerReassignSerializer,
     CustomerSerializer,
     ErasedCustomerSerializer,
+    ReachSerializer,
     RepCustomersTransferResultSerializer,
     RepCustomersTransferSerializer,
     TagInputSerializer,
@@ -85,6 +87,20 @@ class CustomerEraseApi(BrandAPIView):
         customer = selectors.customer_get(brand=self.brand, customer_id=customer_id)
         erased = privacy.customer_erase(customer=customer, actor_label=_actor_label(request))
         return Response(ErasedCustomerSerializer(erased).data)
+
+
+class CustomerReachApi(BrandAPIView):
+    @extend_schema(parameters=[OpenApiParameter("purpose", str, enum=["promotional", "transactional"])],
+                   responses=ReachSerializer)
+    def get(self, request, customer_id: int):
+        """Whether the brand may message this customer now (consent, quiet hours, weekly budget), and if not, why."""
+        customer = selectors.customer_get(brand=self.brand, customer_id=customer_id)
+        purpose = request.query_params.get("purpose", reach.Purpose.PROMOTIONAL)
+        if purpose not in (reach.Purpose.PROMOTIONAL, reach.Purpose.TRANSACTIONAL):
+            raise ApplicationError("invalid", "purpose must be promotional or transactional.",
+                                   fields={"purpose": ["Use promotional or transactional."]})
+        answer = reach.customer_reach(brand=self.brand, customer=customer, purpose=purpose)
+        return Response(ReachSerializer(answer).data)
 
 
 class CustomerReassignApi(BrandAPIView):

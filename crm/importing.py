@@ -51,8 +51,13 @@ from privtraffic.tenancy.models import Brand, Membership, Store
 from privtraffic.tenancy.roles import is_store_scoped
 from privtraffic.tenancy.selectors import brand_get_object
 
-from .models import AuditLog, Customer, CustomerSource, ImportJob, ImportStatus
-from .services import customer_consents_stamp, customer_event_payload, customer_fields_clean
+from .models import AuditLog, ConsentChange, Customer, CustomerSource, ImportJob, ImportStatus
+from .services import (
+    consent_changes_build,
+    customer_consents_stamp,
+    customer_event_payload,
+    customer_fields_clean,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -575,23 +580,26 @@ _COMPARED = ["name", "email", "phone", "home_store_id", "consent_chat", "consent
              "consent_promotions_at"]
 
 
-def _new_customer(brand: Brand, row: CheckedRow, source_ref: str) -> Customer:
+def _new_customer(brand: Brand, row: CheckedRow, source_ref: str, consents: list) -> Customer:
     data = row.data
     customer = Customer(brand=brand, name=data["name"], email=data.get("email", ""), phone=data.get("phone", ""),
                         home_store=data.get("home_store"), source=CustomerSource.IMPORT, source_ref=source_ref[:120])
-    customer_consents_stamp(customer, {"consent_chat": data.get("consent_chat", False),
-                               "consent_promotions": data.get("consent_promotions", False)})
+    granted = customer_consents_stamp(customer, {"consent_chat": data.get("consent_chat", False),
+                                                 "consent_promotions": data.get("consent_promotions", False)})
+    consents.append((customer, granted))
     return customer
 
 
-def _apply_changes(customer: Customer, data: dict[str, Any], now) -> bool:
+def _apply_changes(customer: Customer, data: dict[str, Any], now, consents: list) -> bool:
     before = [getattr(customer, f) for f in _COMPARED]
     for key in ("name", "email", "phone"):
         if key in data:
             setattr(customer, key, data[key])
     if "home_store" in data:
         customer.home_store = data["home_store"]
-    customer_consents_stamp(customer, {k: data[k] for k in ("consent_chat", "consent_promotions") if k in data})
+    changes = customer_consents_stamp(customer, {k: data[k] for k in ("consent_chat", "consent_promotions")
+                                                 if k in data})
+    consents.append((customer, changes))
     changed = [getattr(customer, f) for f in _COMPARED] != before
     if changed:
         customer.updated_at = now
@@ -604,9 +612,13 @@ def _write(job: ImportJob, rows: list[CheckedRow], skipped: int) -> list[str]:
     event_ids: list[str] = []
     created = updated = 0
     for batch in _chunks(rows, BATCH_SIZE):
-        new = [_new_customer(brand, row, job.original_name) for row in batch if row.target is None]
-        changed = [row.target for row in batch if row.target is not None and _apply_changes(row.target, row.data, now)]
+        consents: list = []
+        new = [_new_customer(brand, row, job.original_name, consents) for row in batch if row.target is None]
+        changed = [row.target for row in batch
+                   if row.target is not None and _apply_changes(row.target, row.data, now, consents)]
         Customer.objects.bulk_create(new)
+        ConsentChange.objects.bulk_create(
+            [change for customer, changes in consents for change in consent_changes_build(customer, changes, "import")])
         for customer in changed:
             # One UPDATE per changed row: bulk_update's CASE expressions cost far more in Python for wide rows.
             Customer.objects.filter(pk=customer.pk, brand_id=brand.pk).update(

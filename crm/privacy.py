@@ -19,7 +19,7 @@ from django.utils.translation import gettext_noop
 from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
 
-from .models import AuditLog, Customer, CustomerNote, CustomerTag
+from .models import AuditLog, ConsentChange, Customer, CustomerNote, CustomerTag, Order
 
 # Stored as the name of an erased customer and of their messages; deliberately not translated per viewer.
 ERASED_NAME = gettext_noop("Former member")
@@ -51,10 +51,20 @@ def _profile(customer: Customer) -> dict[str, Any]:
 
 
 def _consents(customer: Customer) -> dict[str, Any]:
+    history = ConsentChange.objects.filter(brand_id=customer.brand_id, customer=customer).order_by("created_at", "id")
     return {
         "chat": {"given": customer.consent_chat, "changed_at": _iso(customer.consent_chat_at)},
         "promotions": {"given": customer.consent_promotions, "changed_at": _iso(customer.consent_promotions_at)},
+        "history": [{"channel": c.channel, "granted": c.granted, "source": c.source, "at": _iso(c.created_at)}
+                    for c in history],
     }
+
+
+def _orders(customer: Customer) -> list[dict[str, Any]]:
+    rows = Order.objects.filter(brand_id=customer.brand_id, customer=customer).order_by("placed_at", "id")
+    return [{"id": o.pk, "external_id": o.external_id, "status": o.status, "currency": o.currency,
+             "total": str(o.total), "items": o.items, "tracking_number": o.tracking_number,
+             "placed_at": _iso(o.placed_at)} for o in rows]
 
 
 def _group_memberships(customer: Customer) -> list[dict[str, Any]]:
@@ -138,6 +148,7 @@ def customer_export(*, customer: Customer, actor_user: User | None = None, actor
             "attributes": customer.attributes,
             "notes": [{"body": n.body, "created_at": _iso(n.created_at)}
                       for n in CustomerNote.objects.filter(brand_id=customer.brand_id, customer=customer)],
+            "orders": _orders(customer),
             "group_memberships": _group_memberships(customer),
             "messages": _messages(customer),
             "reports": _reports(customer),

@@ -11,7 +11,9 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "name", "email", "phone", "tags", "attributes", "assigned_rep", "home_store", "consent_chat",
-                  "consent_promotions", "source", "source_ref", "created_at", "updated_at"]
+                  "consent_promotions", "source", "source_ref", "lifecycle_stage", "last_active_at", "order_count",
+                  "lifetime_value", "last_order_at", "created_at", "updated_at"]
+        read_only_fields = ["lifecycle_stage", "last_active_at", "order_count", "lifetime_value", "last_order_at"]
 
 
 class CustomerInputSerializer(serializers.Serializer):
@@ -83,3 +85,12 @@ class CustomerNoteSerializer(serializers.ModelSerializer):
 
 class CustomerNoteInputSerializer(serializers.Serializer):
     body = serializers.CharField(allow_blank=True, max_length=20000)
+
+
+class ReachSerializer(serializers.Serializer):
+    reachable = serializers.BooleanField()
+    reason = serializers.CharField(help_text="erased | no_chat_consent | no_promotions_consent | "
+                                             "weekly_budget_spent | quiet_hours, empty when reachable")
+    message = serializers.CharField()
+    next_possible_at = serializers.DateTimeField(allow_null=True)
+    promotions_left_this_week = serializers.IntegerField(allow_null=True)

@@ -16,7 +16,7 @@ from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership, Store
 from privtraffic.tenancy.roles import Perm, Role, role_has
 
-from .models import AuditLog, Customer, CustomerSource
+from .models import AuditLog, ConsentChange, Customer, CustomerSource
 
 EDITABLE_FIELDS = {"name", "email", "phone", "home_store", "assigned_rep", "consent_chat", "consent_promotions"}
 
@@ -68,12 +68,22 @@ def customer_fields_clean(brand: Brand, data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def customer_consents_stamp(customer: Customer, data: dict[str, Any]) -> None:
+def customer_consents_stamp(customer: Customer, data: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Apply consent flags with their time; returns the (channel, granted) pairs that changed."""
     now = timezone.now()
+    changed = []
     for field in ("consent_chat", "consent_promotions"):
         if field in data and bool(data[field]) != getattr(customer, field):
             setattr(customer, field, bool(data[field]))
             setattr(customer, f"{field}_at", now)
+            changed.append((field.removeprefix("consent_"), bool(data[field])))
+    return changed
+
+
+def consent_changes_build(customer: Customer, changes: list[tuple[str, bool]], source: str) -> list[ConsentChange]:
+    """The history rows of consent changes (saved by the caller, in its transaction)."""
+    return [ConsentChange(brand_id=customer.brand_id, customer=customer, channel=channel, granted=granted,
+                          source=source[:24]) for channel, granted in changes]
 
 
 def customer_event_payload(customer: Customer) -> dict[str, Any]:
@@ -81,10 +91,10 @@ def customer_event_payload(customer: Customer) -> dict[str, Any]:
             "assigned_rep": customer.assigned_rep_id, "source": customer.source}
 
 
-def _save(customer: Customer) -> Customer:
+def _save(customer: Customer, update_fields: list[str] | None = None) -> Customer:
     try:
         with transaction.atomic():
-            customer.save()
+            customer.save(update_fields=update_fields)
     except IntegrityError:
         message = _("Another customer already uses this email.")
         raise ApplicationError("duplicate", message, fields={"email": [message]}, status=409)
@@ -95,20 +105,24 @@ def customer_create(
     *, brand: Brand, name: str, email: str = "", phone: str = "", user: User | None = None,
     source: str = CustomerSource.API, source_ref: str = "", home_store: Store | None = None,
     assigned_rep: Membership | None = None, consent_chat: bool = False, consent_promotions: bool = False,
+    consent_source: str = "",
 ) -> Customer:
     data = customer_fields_clean(brand, {"name": name, "email": email, "phone": phone, "home_store": home_store,
                           "assigned_rep": assigned_rep})
     if source not in CustomerSource.values:
         raise ApplicationError("invalid", _("Unknown source."), fields={"source": [_("Choose a valid source.")]})
     customer = Customer(brand=brand, user=user, source=source, source_ref=source_ref[:120], **data)
-    customer_consents_stamp(customer, {"consent_chat": consent_chat, "consent_promotions": consent_promotions})
+    consents = customer_consents_stamp(customer, {"consent_chat": consent_chat,
+                                                  "consent_promotions": consent_promotions})
     with transaction.atomic():
         _save(customer)
+        ConsentChange.objects.bulk_create(consent_changes_build(customer, consents, consent_source or source))
         event_record(brand=brand, type="customer.created", payload=customer_event_payload(customer))
     return customer
 
 
-def customer_update(*, customer: Customer, **changes: Any) -> Customer:
+def customer_update(*, customer: Customer, consent_source: str = "staff", **changes: Any) -> Customer:
+    """Change profile fields; consent changes are kept in the history with `consent_source`."""
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ApplicationError("invalid", _("These fields cannot be changed."),
@@ -118,12 +132,16 @@ def customer_update(*, customer: Customer, **changes: Any) -> Customer:
         raise ApplicationError("customer_erased", _("This customer's data was erased."), status=409)
     data = customer_fields_clean(customer.brand, changes)
     previous_rep = customer.assigned_rep_id
-    customer_consents_stamp(customer, data)
+    consents = customer_consents_stamp(customer, data)
     for field, value in data.items():
         if field not in ("consent_chat", "consent_promotions"):
             setattr(customer, field, value)
+    # Only the fields changed here are written: a stale instance must not undo order figures or activity.
+    written = [f for f in data if f not in ("consent_chat", "consent_promotions")]
+    written += [f"consent_{channel}{suffix}" for channel, _granted in consents for suffix in ("", "_at")]
     with transaction.atomic():
-        _save(customer)
+        _save(customer, update_fields=[*written, "updated_at"])
+        ConsentChange.objects.bulk_create(consent_changes_build(customer, consents, consent_source))
         event_record(brand=customer.brand, type="customer.updated", payload=customer_event_payload(customer))
         if customer.assigned_rep_id != previous_rep:
             event_record(brand=customer.brand, type="customer.reassigned",
@@ -146,15 +164,15 @@ def customer_join_as_user(
     if customer is None:
         return customer_create(brand=brand, name=name, email=user.email, user=user, source=source,
                                source_ref=source_ref, home_store=home_store, consent_chat=consent_chat,
-                               consent_promotions=consent_promotions)
+                               consent_promotions=consent_promotions, consent_source="join_form")
     if customer.user_id is None:
         customer.user = user
-        _save(customer)
+        _save(customer, update_fields=["user", "updated_at"])
     # Joining again can add a consent, never silently withdraw one.
     changes = {field: True for field, given in (("consent_chat", consent_chat), ("consent_promotions", consent_promotions))
                if given and not getattr(customer, field)}
     if changes:
-        customer = customer_update(customer=customer, **changes)
+        customer = customer_update(customer=customer, consent_source="join_form", **changes)
     return customer
 
 
@@ -493,13 +511,14 @@ def customer_note_add(*, customer: Customer, author: User | None, body: str) -> 
 
 
 def customer_save_with_profile(*, brand: Brand, customer: Customer | None = None, tags: list[str] | None = None,
-                               attributes: dict[str, Any] | None = None, **fields: Any) -> Customer:
+                               attributes: dict[str, Any] | None = None, consent_source: str = "api",
+                               **fields: Any) -> Customer:
     """Create (customer=None) or update a customer together with its tags and attributes: all or nothing."""
     with transaction.atomic():
         if customer is None:
-            customer = customer_create(brand=brand, **fields)
+            customer = customer_create(brand=brand, consent_source=consent_source, **fields)
         elif fields:
-            customer = customer_update(customer=customer, **fields)
+            customer = customer_update(customer=customer, consent_source=consent_source, **fields)
         if tags is not None:
             customer_tags_set(customer=customer, tags=tags)
         if attributes is not None:

@@ -17,7 +17,7 @@ from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Perm, is_store_scoped
 from privtraffic.tenancy.selectors import rep_list
 
-from . import privacy, selectors, services
+from . import privacy, reach, selectors, services, timeline
 from .forms import CustomerEraseForm, CustomerReassignForm, CustomersTransferForm
 from .models import AuditLog
 
@@ -44,6 +44,7 @@ class CustomerListView(BrandView):
             "page": Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page")),
             "q": q,
             "can_transfer": self.can(REASSIGN_PERM),
+            "can_policy": self.can(Perm.MANAGE_SETTINGS),
             # Same rule as crm.importing.customer_bulk_access_check: brand-wide roles only.
             "can_import": not is_store_scoped(self.membership.role),
         }
@@ -68,6 +69,9 @@ class _CustomerView(BrandView):
         history = AuditLog.objects.filter(brand=self.brand, customer=customer).select_related("actor")[:HISTORY_LIMIT]
         context = {
             "customer": customer,
+            "promotion_reach": reach.customer_reach(brand=self.brand, customer=customer,
+                                                    purpose=reach.Purpose.PROMOTIONAL),
+            "timeline": timeline.customer_timeline(brand=self.brand, customer=customer),
             "groups": groups,
             "history": history,
             "reassign_form": reassign_form if can_reassign else None,

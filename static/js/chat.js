@@ -225,6 +225,14 @@
       link.textContent = str("view-product", "View product");
       card.appendChild(link);
     }
+    // Promotions carry their one-tap opt-out link (a path on this site, signed for the recipient).
+    if (typeof payload.opt_out_url === "string" && /^\/o\/[\w.:-]+\/$/.test(payload.opt_out_url)) {
+      var optOut = document.createElement("a");
+      optOut.className = "msg-opt-out";
+      optOut.href = payload.opt_out_url;
+      optOut.textContent = str("opt-out", "Stop promotions");
+      card.appendChild(optOut);
+    }
     return card;
   }
 

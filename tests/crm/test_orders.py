@@ -211,3 +211,15 @@ def test_time_passing_moves_new_to_active_and_quiet_ones_to_lapsed(brand):
     lifecycle.customer_mark_active(customer=back, at=now)
     back.refresh_from_db()
     assert back.lifecycle_stage == LifecycleStage.ACTIVE
+
+
+def test_updating_a_stale_customer_keeps_the_order_figures(brand, customer):
+    from crm.services import customer_update
+
+    stale = Customer.objects.get(pk=customer.pk)
+    factories.make_order(brand, customer, total="120.00")
+
+    customer_update(customer=stale, name="Ann Li")
+
+    customer.refresh_from_db()
+    assert (customer.name, customer.order_count, customer.lifetime_value) == ("Ann Li", 1, Decimal("120.00"))

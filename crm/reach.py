@@ -1,0 +1,187 @@
+"""Whether the brand may message a customer now: consent, quiet hours and the weekly promotion budget.
+
+Every lane that can reach a customer (brand broadcasts, reps' promotional 1:1 messages, persona messages)
+asks `customer_reach` / `customers_reach` and, when it sends a promotion, takes a slot of the budget with
+`promotion_contact_claim` so the lanes share one budget. Transactional messages (orders, shipping, replies to
+the customer) only need the customer to exist: they never count and ignore quiet hours.
+
+A promotion needs both consents: chat from the brand, and promotions. Withdrawing promotions consent is one
+tap (`promotions_opt_out`): the chat command STOP, or the signed link in every promotional message.
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import Count, Min
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.models import Brand
+
+from .models import ContactLane, ContactPolicy, Customer, PromotionContact
+from .services import customer_update
+
+BUDGET_WINDOW = datetime.timedelta(days=7)
+OPT_OUT_SALT = "crm.promotions-opt-out"
+# Chat words that withdraw promotions consent (English and the usual Chinese replies), compared case-folded.
+STOP_WORDS = frozenset({"stop", "unsubscribe", "退订", "td", "取消订阅"})
+
+
+class Purpose:
+    TRANSACTIONAL = "transactional"
+    PROMOTIONAL = "promotional"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The answer for one customer. `reason` is a stable code; `message` says it in words for people."""
+
+    reachable: bool
+    reason: str = ""
+    message: str = ""
+    next_possible_at: datetime.datetime | None = None
+    promotions_left_this_week: int | None = None
+
+
+def contact_policy_get(*, brand: Brand) -> ContactPolicy:
+    """The brand's policy, or the defaults (unsaved) for a brand that never changed them."""
+    return ContactPolicy.objects.filter(brand=brand).first() or ContactPolicy(brand=brand)
+
+
+def contact_policy_save(*, brand: Brand, quiet_hours_start: datetime.time, quiet_hours_end: datetime.time,
+                        weekly_promotion_budget: int) -> ContactPolicy:
+    if not isinstance(weekly_promotion_budget, int) or not 0 <= weekly_promotion_budget <= 50:
+        raise ApplicationError("invalid", _("The weekly budget must be between 0 and 50."),
+                               fields={"weekly_promotion_budget": [_("Between 0 and 50.")]})
+    policy = contact_policy_get(brand=brand)
+    policy.quiet_hours_start, policy.quiet_hours_end = quiet_hours_start, quiet_hours_end
+    policy.weekly_promotion_budget = weekly_promotion_budget
+    policy.save()
+    return policy
+
+
+def quiet_hours_end(policy: ContactPolicy, at: datetime.datetime) -> datetime.datetime | None:
+    """When the quiet hours around `at` end (aware UTC), or None if `at` is outside them.
+
+    Hours are read in the brand's time zone; a window such as 22:00-08:00 runs over midnight.
+    """
+    start, end = policy.quiet_hours_start, policy.quiet_hours_end
+    if start == end:
+        return None  # no quiet hours
+    local = at.astimezone(policy.brand.tzinfo)
+    now = local.time()
+    inside = (start <= now < end) if start < end else (now >= start or now < end)
+    if not inside:
+        return None
+    end_day = local.date() if now < end else local.date() + datetime.timedelta(days=1)
+    return datetime.datetime.combine(end_day, end, tzinfo=policy.brand.tzinfo).astimezone(datetime.UTC)
+
+
+def _decide(customer: Customer, *, purpose: str, policy: ContactPolicy, at: datetime.datetime,
+            sent: int, oldest: datetime.datetime | None) -> Reach:
+    if customer.erased_at is not None:
+        return Reach(False, "erased", _("This customer's data was erased."))
+    if purpose == Purpose.TRANSACTIONAL:
+        return Reach(True)
+    if not customer.consent_chat:
+        return Reach(False, "no_chat_consent", _("They have not agreed to chat messages from the brand."))
+    if not customer.consent_promotions:
+        when = timezone.localtime(customer.consent_promotions_at, policy.brand.tzinfo).strftime("%Y-%m-%d") \
+            if customer.consent_promotions_at else None
+        message = (_("They opted out of promotions on %(date)s.") % {"date": when} if when
+                   else _("They have not agreed to promotions."))
+        return Reach(False, "no_promotions_consent", message)
+    left = max(0, policy.weekly_promotion_budget - sent)
+    if left == 0:
+        next_at = (oldest + BUDGET_WINDOW) if oldest else None
+        return Reach(False, "weekly_budget_spent", _("They already received %(n)s promotions in the last 7 days "
+                                                     "(the brand's weekly budget).") % {"n": sent},
+                     next_at, 0)
+    quiet_until = quiet_hours_end(policy, at)
+    if quiet_until is not None:
+        return Reach(False, "quiet_hours", _("Quiet hours (%(start)s-%(end)s, brand time) until %(until)s.") % {
+            "start": policy.quiet_hours_start.strftime("%H:%M"), "end": policy.quiet_hours_end.strftime("%H:%M"),
+            "until": timezone.localtime(quiet_until, policy.brand.tzinfo).strftime("%H:%M")}, quiet_until, left)
+    return Reach(True, promotions_left_this_week=left)
+
+
+def _budget_use(brand: Brand, customer_ids: Iterable[int], at: datetime.datetime) -> dict[int, tuple[int, object]]:
+    rows = (PromotionContact.objects.filter(brand=brand, customer_id__in=list(customer_ids),
+                                            created_at__gt=at - BUDGET_WINDOW, created_at__lte=at)
+            .values("customer_id").annotate(sent=Count("id"), oldest=Min("created_at")))
+    return {row["customer_id"]: (row["sent"], row["oldest"]) for row in rows}
+
+
+def customers_reach(*, brand: Brand, customers: Iterable[Customer], purpose: str,
+                    at: datetime.datetime | None = None) -> dict[int, Reach]:
+    """Reach for many customers of the brand in two queries (for campaigns): customer id -> Reach."""
+    at = at or timezone.now()
+    customers = [c for c in customers if c.brand_id == brand.id]
+    policy = contact_policy_get(brand=brand)
+    use = _budget_use(brand, [c.pk for c in customers], at) if purpose == Purpose.PROMOTIONAL else {}
+    return {c.pk: _decide(c, purpose=purpose, policy=policy, at=at, sent=use.get(c.pk, (0, None))[0],
+                          oldest=use.get(c.pk, (0, None))[1]) for c in customers}
+
+
+def customer_reach(*, brand: Brand, customer: Customer, purpose: str,
+                   at: datetime.datetime | None = None) -> Reach:
+    """Whether the brand may send this customer a message of `purpose` now, and if not, why and until when."""
+    if customer.brand_id != brand.id:
+        raise ApplicationError.not_found("customer")
+    return customers_reach(brand=brand, customers=[customer], purpose=purpose, at=at)[customer.pk]
+
+
+def promotion_contact_claim(*, customer: Customer, lane: str, ref: str = "",
+                            at: datetime.datetime | None = None) -> PromotionContact:
+    """Take one slot of the customer's weekly budget for a promotion about to be sent, or refuse with the reason.
+
+    Call it inside the sending transaction: the customer row lock makes two lanes racing for the last slot
+    take turns, so the budget is never overspent.
+    """
+    if lane not in ContactLane.values:
+        raise ApplicationError("invalid", _("Unknown lane."), fields={"lane": [_("Unknown lane.")]})
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().select_related("brand").get(pk=customer.pk)
+        # The time is taken once the lock is held, so it is never earlier than a claim that went before.
+        at = at or timezone.now()
+        reach = customer_reach(brand=locked.brand, customer=locked, purpose=Purpose.PROMOTIONAL, at=at)
+        if not reach.reachable:
+            raise ApplicationError(reach.reason, reach.message, status=409)
+        return PromotionContact.objects.create(brand_id=locked.brand_id, customer=locked, lane=lane,
+                                               ref=ref[:64], created_at=at)
+
+
+# --- opting out ----------------------------------------------------------------------------------------------
+
+
+def promotions_opt_out(*, customer: Customer, source: str) -> Customer:
+    """Withdraw promotions consent (idempotent); the change is kept in the consent history with its source."""
+    if customer.erased_at is not None or not customer.consent_promotions:
+        return customer
+    return customer_update(customer=customer, consent_source=source, consent_promotions=False)
+
+
+def is_stop_command(body: str) -> bool:
+    return (body or "").strip().strip(".!。！").casefold() in STOP_WORDS
+
+
+def opt_out_token(customer: Customer) -> str:
+    return signing.dumps({"b": customer.brand_id, "c": customer.pk}, salt=OPT_OUT_SALT, compress=True)
+
+
+def opt_out_url(customer: Customer) -> str:
+    """The one-tap opt-out link carried by every promotional message (no login needed: the link is signed)."""
+    return reverse("crm:promotions_opt_out", kwargs={"token": opt_out_token(customer)})
+
+
+def customer_from_opt_out_token(token: str) -> Customer:
+    try:
+        data = signing.loads(token, salt=OPT_OUT_SALT)
+        return Customer.objects.select_related("brand").get(pk=data["c"], brand_id=data["b"])
+    except (signing.BadSignature, KeyError, TypeError, Customer.DoesNotExist):
+        raise ApplicationError.not_found("link")

@@ -1,0 +1,82 @@
+"""The customer's timeline on the profile page: joins, messages, orders, consents and notes, newest first.
+
+One query per kind, each capped at `limit`, merged in Python: the page costs the same for a customer with
+ten events as for one with ten thousand. Group and message rows belong to higher apps (communities, chats),
+so they are read through the app registry, never imported (crm sits below them).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.utils.translation import gettext as _
+
+from privtraffic.tenancy.models import Brand
+
+from .models import ConsentChange, Customer, CustomerNote, Order
+
+DEFAULT_LIMIT = 30
+SNIPPET = 140
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime.datetime
+    kind: str  # joined, group_joined, group_left, message, order, consent, note
+    title: str
+    detail: str = ""
+
+
+def _group_entries(brand: Brand, customer: Customer, limit: int) -> list[TimelineEntry]:
+    member_model = apps.get_model("communities", "GroupMember")
+    rows = (member_model.objects.filter(brand=brand, customer=customer).select_related("group")
+            .order_by("-joined_at")[:limit])
+    entries = []
+    for m in rows:
+        entries.append(TimelineEntry(m.joined_at, "group_joined", _("Joined %(group)s") % {"group": m.group.name}))
+        if m.left_at:
+            entries.append(TimelineEntry(m.left_at, "group_left", _("Left %(group)s") % {"group": m.group.name},
+                                         m.get_leave_reason_display() if m.leave_reason else ""))
+    return entries
+
+
+def _message_entries(brand: Brand, customer: Customer, limit: int) -> list[TimelineEntry]:
+    message_model = apps.get_model("chats", "Message")
+    rows = (message_model.objects.filter(brand=brand, sender_customer=customer, deleted_at__isnull=True)
+            .select_related("conversation__group").order_by("-created_at")[:limit])
+    entries = []
+    for m in rows:
+        where = m.conversation.group.name if m.conversation.group_id else _("1:1 chat")
+        body = m.body if len(m.body) <= SNIPPET else m.body[:SNIPPET] + "…"
+        entries.append(TimelineEntry(m.created_at, "message", _("Wrote in %(where)s") % {"where": where}, body))
+    return entries
+
+
+def _order_entries(brand: Brand, customer: Customer, limit: int) -> list[TimelineEntry]:
+    rows = Order.objects.filter(brand=brand, customer=customer).order_by("-placed_at")[:limit]
+    return [TimelineEntry(o.placed_at, "order", _("Order %(id)s: %(total)s %(currency)s") % {
+        "id": o.external_id, "total": o.total, "currency": o.currency}, o.get_status_display()) for o in rows]
+
+
+def _consent_entries(brand: Brand, customer: Customer, limit: int) -> list[TimelineEntry]:
+    rows = ConsentChange.objects.filter(brand=brand, customer=customer).order_by("-created_at")[:limit]
+    return [TimelineEntry(c.created_at, "consent",
+                          (_("Agreed to %(channel)s") if c.granted else _("Withdrew %(channel)s"))
+                          % {"channel": c.get_channel_display().lower()}, c.source.replace("_", " "))
+            for c in rows]
+
+
+def _note_entries(brand: Brand, customer: Customer, limit: int) -> list[TimelineEntry]:
+    rows = CustomerNote.objects.filter(brand=brand, customer=customer).select_related("author")[:limit]
+    return [TimelineEntry(n.created_at, "note", _("Note by %(author)s") % {
+        "author": n.author.display_name if n.author else _("the brand")}, n.body) for n in rows]
+
+
+def customer_timeline(*, brand: Brand, customer: Customer, limit: int = DEFAULT_LIMIT) -> list[TimelineEntry]:
+    if customer.brand_id != brand.id:
+        return []
+    entries = [TimelineEntry(customer.created_at, "joined", _("Became a customer"), customer.get_source_display())]
+    for source in (_group_entries, _message_entries, _order_entries, _consent_entries, _note_entries):
+        entries += source(brand, customer, limit)
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
