@@ -1,5 +1,6 @@
 """The rep inbox pages: /b/<slug>/inbox/ and /b/<slug>/inbox/<conversation_id>/."""
 
+import datetime
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,8 @@ from chats.models import Message
 from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
 from communities.models import GroupMember
 from communities.services import group_member_add, group_member_set_role
+from crm.models import ContactPolicy
+from crm.reach import opt_out_url
 from privtraffic.tenancy.roles import Role
 from tests import factories
 
@@ -259,7 +262,9 @@ def test_inbox_quick_replies_and_cards(client, brand):
     from chats.services import quick_reply_save
 
     rep = factories.make_member(brand, Role.REP)
-    customer = factories.make_customer(brand, "Mei Lin", assigned_rep=rep)
+    customer = factories.make_customer(brand, "Mei Lin", assigned_rep=rep, consent_chat=True, consent_promotions=True)
+    # Cards in a 1:1 chat are promotions (tests/crm/test_reach.py): open the quiet hours for this test.
+    ContactPolicy.objects.create(brand=brand, quiet_hours_start=datetime.time(0), quiet_hours_end=datetime.time(0))
     conversation = conversation_for_customer(customer=customer)
     quick_reply_save(brand=brand, actor=None, title="Greeting", body="Hi {first_name}, this is {rep_name}.")
     client.force_login(rep.user)
@@ -271,7 +276,7 @@ def test_inbox_quick_replies_and_cards(client, brand):
     assert response.status_code == 302
     card = Message.objects.get(conversation=conversation, kind="product")
     assert card.payload == {"name": "BBQ set", "price": "899.00", "currency": brand.default_currency,
-                            "url": "https://acme.example/bbq"}
+                            "url": "https://acme.example/bbq", "opt_out_url": opt_out_url(customer)}
     bad = client.post(url, {"action": "product", "card_name": "BBQ", "card_price": "cheap"})
     assert bad.status_code == 400
     client.post(url, {"action": "coupon", "coupon_code": "SPRING-10", "coupon_title": "10% off"})
