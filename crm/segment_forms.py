@@ -13,10 +13,13 @@ MATCH_CHOICES = [("all", _("all of these conditions")), ("any", _("any of these 
 FIELD_CHOICES = [("", "—"), ("tag", _("Tag")), ("attribute", _("Attribute")), ("store", _("Home store")),
                  ("rep", _("Assigned rep")), ("group", _("Group")), ("active_within_days", _("Active within days")),
                  ("consent_promotions", _("Accepts promotions")), ("source", _("Source")),
-                 ("lifecycle_stage", _("Lifecycle stage"))]
+                 ("lifecycle_stage", _("Lifecycle stage")), ("order_count", _("Number of orders")),
+                 ("total_spent", _("Total spent")), ("ordered", _("Ordered"))]
 OP_CHOICES = [("has", _("has")), ("not_has", _("does not have")), ("eq", _("is")), ("neq", _("is not")),
               ("gt", _("greater than")), ("lt", _("less than")), ("exists", _("is set")),
-              ("member_of", _("member of")), ("not_member_of", _("not member of")), ("lte", _("at most"))]
+              ("member_of", _("member of")), ("not_member_of", _("not member of")), ("lte", _("at most")),
+              ("before", _("before")), ("after", _("after")), ("within_days", _("within the last days")),
+              ("never", _("never"))]
 BLANK_ROWS = 3
 
 

@@ -18,6 +18,10 @@ Fields and their operators:
     consent_promotions  eq                       value: true | false
     source              eq                       value: a customer source
     lifecycle_stage     eq                       value: a lifecycle stage
+    order_count         eq | gt | lt             value: a whole number (orders that count: not cancelled/refunded)
+    total_spent         gt | lt                  value: an amount in the brand's currency (lifetime value)
+    ordered             before | after | within_days | never
+                                                 value: a date YYYY-MM-DD (brand time) / days / none
 
 Every condition compiles to a Q on the brand's customers; relations (tags, groups)
 are EXISTS subqueries so counting stays one indexed query. Erased customers never match.
@@ -25,6 +29,7 @@ are EXISTS subqueries so counting stays one indexed query. Erased customers neve
 
 import datetime
 import math
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.apps import apps
@@ -48,6 +53,7 @@ from .models import (
     LifecycleStage,
     Segment,
 )
+from .orders import NOT_COUNTED
 
 MAX_CONDITIONS = 50
 MAX_DAYS = 3650
@@ -63,12 +69,11 @@ FIELD_OPS: dict[str, tuple[str, ...]] = {
     "consent_promotions": ("eq",),
     "source": ("eq",),
     "lifecycle_stage": ("eq",),
+    "order_count": ("eq", "gt", "lt"),
+    "total_spent": ("gt", "lt"),
+    "ordered": ("before", "after", "within_days", "never"),
 }
-# Conditions on purchases need orders, which do not exist yet: say so instead of "unknown field".
-ORDER_FIELDS = frozenset({
-    "order", "orders", "order_count", "orders_count", "order_total", "orders_total", "total_spent", "spent",
-    "last_order", "last_order_at", "last_order_days", "ordered_within_days", "purchased", "product", "sku",
-})
+MAX_AMOUNT = Decimal("1e12")
 
 
 class _Invalid(Exception):
@@ -96,6 +101,30 @@ def _bool(value: Any, what: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     raise _Invalid(_("%(what)s must be true or false") % {"what": what})
+
+
+def _amount(value: Any) -> str:
+    try:
+        amount = Decimal(str(value).strip()) if not isinstance(value, bool) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+        raise _Invalid(_("the amount must be a number such as 500 or 99.50"))
+    return str(amount)
+
+
+def _ordered_value(op: str, value: Any) -> Any:
+    if op == "never":
+        return None
+    if op == "within_days":
+        days = _int(value, _("days"))
+        if not 0 <= days <= MAX_DAYS:
+            raise _Invalid(_("days must be between 0 and %(max)s") % {"max": MAX_DAYS})
+        return days
+    try:
+        return datetime.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise _Invalid(_("the date must be YYYY-MM-DD"))
 
 
 def _attribute_value(definition: AttributeDefinition, value: Any) -> Any:
@@ -136,8 +165,6 @@ def _normalize_condition(condition: Any, *, brand: Brand, attributes: dict[str, 
     field = condition.get("field")
     if not isinstance(field, str) or not field:
         raise _Invalid(_("'field' is missing"))
-    if field in ORDER_FIELDS:
-        raise _Invalid(_("conditions on order history ('%(field)s') are not available yet") % {"field": field})
     if field not in FIELD_OPS:
         raise _Invalid(_("unknown field '%(field)s' (use one of: %(fields)s)") % {
             "field": field, "fields": ", ".join(FIELD_OPS)})
@@ -192,6 +219,12 @@ def _normalize_condition(condition: Any, *, brand: Brand, attributes: dict[str, 
             raise _Invalid(_("days must be between 0 and %(max)s") % {"max": MAX_DAYS})
     elif field == "consent_promotions":
         value = _bool(value, "value")
+    elif field == "order_count":
+        value = _int(value, _("the number of orders"))
+    elif field == "total_spent":
+        value = _amount(value)
+    elif field == "ordered":
+        value = _ordered_value(op, value)
     elif field in ("source", "lifecycle_stage"):
         choices = CustomerSource.values if field == "source" else LifecycleStage.values
         if value not in choices:
@@ -264,7 +297,30 @@ def _condition_q(condition: dict, *, brand: Brand, index: int, aliases: dict) ->
         return Q(last_active_at__gte=timezone.now() - datetime.timedelta(days=value))
     if field == "consent_promotions":
         return Q(consent_promotions=value)
+    if field == "order_count":
+        return Q(**{f"order_count__{op}" if op != "eq" else "order_count": value})
+    if field == "total_spent":
+        return Q(**{f"lifetime_value__{op}": Decimal(value)})
+    if field == "ordered":
+        return _ordered_q(op, value, brand=brand)
     return Q(**{field: value})  # source, lifecycle_stage
+
+
+def _ordered_q(op: str, value: Any, *, brand: Brand) -> Q:
+    """Orders that count (not cancelled or refunded), as EXISTS on the brand's orders; dates are brand-time days."""
+    if op == "never":
+        return Q(order_count=0)
+    if op == "within_days":
+        since = timezone.now() - datetime.timedelta(days=value)
+    else:
+        day = datetime.date.fromisoformat(value)
+        since = datetime.datetime.combine(day if op == "before" else day + datetime.timedelta(days=1),
+                                          datetime.time(0), tzinfo=brand.tzinfo)
+    order_model = apps.get_model("crm", "Order")
+    placed = {"placed_at__lt": since} if op == "before" else {"placed_at__gte": since}
+    orders = order_model.objects.filter(brand=brand, customer_id=OuterRef("pk"), **placed).exclude(
+        status__in=NOT_COUNTED)
+    return Q(Exists(orders))
 
 
 def segment_queryset(*, brand: Brand, definition: Any) -> QuerySet[Customer]:

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from communities.models import GroupMember
-from crm import segments
+from crm import orders, segments
 from crm.models import AttributeDefinition, Customer, CustomerTag, Segment, Tag
 from crm.privacy import customer_erase
 from privtraffic.tenancy.errors import ApplicationError
@@ -196,7 +196,7 @@ def test_per_condition_messages(brand, world):
     ]})
     assert messages == [
         "condition 2: unknown field 'colour' (use one of: tag, attribute, store, rep, group, active_within_days, "
-        "consent_promotions, source, lifecycle_stage)",
+        "consent_promotions, source, lifecycle_stage, order_count, total_spent, ordered)",
         "condition 3: unknown op 'eq' for field 'tag' (use one of: has, not_has)",
         "condition 4: unknown tag 'no-such-tag'",
         "condition 5: unknown attribute 'shoe_size'",
@@ -214,10 +214,44 @@ def test_per_condition_messages(brand, world):
     ]
 
 
-def test_order_history_conditions_are_not_available_yet(brand):
-    messages = invalid_messages(brand, one("orders_count", "gt", 2))
-    assert messages == ["condition 1: conditions on order history ('orders_count') are not available yet"]
-    assert "not available yet" in invalid_messages(brand, one("total_spent", "gt", 100))[0]
+@pytest.fixture
+def buyers(brand):
+    """Dee spent 600 over two orders (one in October, one last week); Eve bought once in September, then her
+    second order was cancelled; Fay never ordered."""
+    now = timezone.now()
+    dee, eve, fay = (factories.make_customer(brand, name=n) for n in ("Dee", "Eve", "Fay"))
+    factories.make_order(brand, dee, total="200.00", placed_at=datetime.datetime(2026, 10, 5, 12, tzinfo=datetime.UTC))
+    factories.make_order(brand, dee, total="400.00", placed_at=now - datetime.timedelta(days=6))
+    factories.make_order(brand, eve, total="80.00", placed_at=datetime.datetime(2026, 9, 1, 12, tzinfo=datetime.UTC))
+    cancelled = factories.make_order(brand, eve, total="900.00", placed_at=now - datetime.timedelta(days=2))
+    orders.order_update(order=cancelled, status="cancelled")
+    return dee, eve, fay
+
+
+@pytest.mark.parametrize("condition, expected", [
+    (("total_spent", "gt", 500), ["Dee"]),
+    (("total_spent", "lt", "100"), ["Eve", "Fay"]),
+    (("order_count", "eq", 0), ["Fay"]),
+    (("order_count", "gt", 1), ["Dee"]),
+    (("ordered", "never"), ["Fay"]),
+    (("ordered", "before", "2026-10-01"), ["Eve"]),
+    (("ordered", "after", "2026-09-30"), ["Dee"]),
+    (("ordered", "within_days", 30), ["Dee"]),  # Eve's recent order was cancelled: it does not count
+])
+def test_order_history_conditions(brand, buyers, condition, expected):
+    assert names(brand, one(*condition)) == expected
+
+
+@pytest.mark.parametrize("condition, message", [
+    (("total_spent", "gt", "lots"), "the amount must be a number such as 500 or 99.50"),
+    (("total_spent", "gt", -5), "the amount must be a number such as 500 or 99.50"),
+    (("total_spent", "eq", 5), "unknown op 'eq' for field 'total_spent' (use one of: gt, lt)"),
+    (("order_count", "gt", "two"), "the number of orders must be a whole number"),
+    (("ordered", "before", "31/12/2026"), "the date must be YYYY-MM-DD"),
+    (("ordered", "within_days", 5000), "days must be between 0 and 3650"),
+])
+def test_bad_order_history_conditions_say_what_is_wrong(brand, condition, message):
+    assert invalid_messages(brand, one(*condition)) == [f"condition 1: {message}"]
 
 
 @pytest.mark.parametrize("field, op, what", [("store", "eq", "store"), ("rep", "eq", "team member"),
