@@ -10,6 +10,7 @@ Figures (setup time, then count time for three definitions, best of 3) go to std
 import datetime
 import random
 import time
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -33,7 +34,7 @@ def _timed(label: str, fn, runs: int = 3):
 def test_segment_counts_100k():
     from communities.models import GroupMember
     from crm import segments
-    from crm.models import AttributeDefinition, Customer, CustomerTag, Tag
+    from crm.models import AttributeDefinition, Customer, CustomerTag, Order, Tag
     from tests import factories
 
     rng = random.Random(7)
@@ -58,6 +59,18 @@ def test_segment_counts_100k():
         CustomerTag.objects.bulk_create(links)
         GroupMember.objects.bulk_create([GroupMember(brand=brand, group=group, customer=c)
                                          for c in created if rng.random() < 0.005])
+        # A third of them bought: 1-4 orders in the last year (figures set as crm.orders would keep them).
+        orders, buyers = [], []
+        for c in created:
+            if rng.random() < 0.33:
+                placed = [now - datetime.timedelta(days=rng.randint(1, 365)) for _ in range(rng.randint(1, 4))]
+                orders += [Order(brand=brand, customer=c, external_id=f"B-{c.pk}-{n}", currency="CNY",
+                                 total=Decimal(rng.randint(50, 900)), placed_at=at) for n, at in enumerate(placed)]
+                c.order_count, c.last_order_at = len(placed), max(placed)
+                c.lifetime_value = sum((o.total for o in orders[-len(placed):]), Decimal(0))
+                buyers.append(c)
+        Order.objects.bulk_create(orders)
+        Customer.objects.bulk_update(buyers, ["order_count", "last_order_at", "lifetime_value"])
     print(f"\nsetup: {CUSTOMERS:,} customers, {CustomerTag.objects.filter(brand=brand).count():,} tag links "
           f"in {time.perf_counter() - start:.1f} s", flush=True)
     from django.db import connection
@@ -76,6 +89,12 @@ def test_segment_counts_100k():
             {"field": "tag", "op": "not_has", "value": "oily-skin"},
             {"field": "attribute", "key": "age", "op": "gt", "value": 60},
             {"field": "group", "op": "member_of", "value": group.pk}]},
+        "spent > 1000 AND ordered within 90d": {"all": [
+            {"field": "total_spent", "op": "gt", "value": 1000},
+            {"field": "ordered", "op": "within_days", "value": 90}]},
+        "never ordered AND promos": {"all": [
+            {"field": "ordered", "op": "never"},
+            {"field": "consent_promotions", "op": "eq", "value": True}]},
     }
     for label, definition in definitions.items():
         definition = segments.segment_definition_validate(brand=brand, definition=definition)
