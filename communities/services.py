@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.lifecycle import customer_mark_active
 from crm.models import Customer, CustomerSource
 from crm.services import customer_assign_rep_if_unassigned
 from privtraffic.accounts.models import User
@@ -386,6 +387,7 @@ def invite_join(*, invite: InviteLink, customer: Customer) -> GroupMember | Cust
     reason = invite.unusable_reason()
     if reason:
         raise invite_unusable_error(reason)
+    customer_mark_active(customer=customer)  # opening a brand's link is activity, even when already a member
     if invite.kind == InviteKind.REP:
         with transaction.atomic():
             if customer.assigned_rep_id != invite.rep_id:

@@ -223,3 +223,19 @@ def test_updating_a_stale_customer_keeps_the_order_figures(brand, customer):
 
     customer.refresh_from_db()
     assert (customer.name, customer.order_count, customer.lifetime_value) == ("Ann Li", 1, Decimal("120.00"))
+
+
+def test_joining_by_invite_and_writing_in_chat_mark_the_customer_active(brand, customer):
+    from chats.services import Sender, message_send
+    from communities.services import invite_join
+
+    invite_join(invite=factories.make_invite(brand), customer=customer)
+    customer.refresh_from_db()
+    assert customer.last_active_at is not None
+
+    Customer.objects.filter(pk=customer.pk).update(last_active_at=None)
+    customer.refresh_from_db()
+    message_send(conversation=factories.make_conversation(brand, customer), sender=Sender.of_customer(customer),
+                 body="Is the grill in stock?")
+    customer.refresh_from_db()
+    assert customer.last_active_at is not None
