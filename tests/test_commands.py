@@ -97,6 +97,14 @@ def test_seed_demo_builds_groups_customers_and_invites():
     call_command("seed_demo", stdout=io.StringIO())
     brand = Brand.objects.get(slug="demo")
     assert Customer.objects.filter(brand=brand).count() == 1500
+    # Demo orders keep the figures crm.orders would: count and lifetime value match the counted orders.
+    from django.db.models import Sum
+
+    from crm.models import Order
+    buyer = Customer.objects.filter(brand=brand, order_count__gt=1).first()
+    counted = Order.objects.filter(customer=buyer).exclude(status__in=["cancelled", "refunded"])
+    assert buyer.order_count == counted.count()
+    assert buyer.lifetime_value == counted.aggregate(total=Sum("total"))["total"]
     flagship = VipGroup.objects.get(brand=brand, name="Shanghai VIP Club")
     assert (flagship.member_count, flagship.capacity, flagship.is_full) == (500, 500, True)
     assert flagship.overflow_group.name == "Shanghai VIP Club #2"

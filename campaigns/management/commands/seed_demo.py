@@ -3,6 +3,7 @@ from django.db import transaction
 
 from chats.demo import seed_conversations
 from communities.demo import seed_communities
+from crm.demo import seed_orders
 from privtraffic.tenancy.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_team
 from privtraffic.tenancy.models import Brand
 
@@ -19,10 +20,11 @@ class Command(BaseCommand):
             team = seed_team()
             communities = seed_communities(team)
             messages = seed_conversations(team, communities["groups"])
+            orders = seed_orders(team.brand)
         self.stdout.write(
             f"Created demo brand '{team.brand.name}' with {len(team.stores)} stores, {len(team.reps)} reps, "
             f"{communities['customers']} customers, {len(communities['groups'])} groups and "
-            f"{len(communities['invites'])} invite links and {messages} chat messages."
+            f"{len(communities['invites'])} invite links, {messages} chat messages and {orders} orders."
         )
         first_invite = communities["invites"][0]
         self.stdout.write(f"  Try the join flow: /join/{first_invite.token}/")
