@@ -13,10 +13,11 @@ MATCH_CHOICES = [("all", _("all of these conditions")), ("any", _("any of these 
 FIELD_CHOICES = [("", "—"), ("tag", _("Tag")), ("attribute", _("Attribute")), ("store", _("Home store")),
                  ("rep", _("Assigned rep")), ("group", _("Group")), ("active_within_days", _("Active within days")),
                  ("consent_promotions", _("Accepts promotions")), ("source", _("Source")),
-                 ("lifecycle_stage", _("Lifecycle stage"))]
+                 ("lifecycle_stage", _("Lifecycle stage")), ("survey_answer", _("Survey answer"))]
 OP_CHOICES = [("has", _("has")), ("not_has", _("does not have")), ("eq", _("is")), ("neq", _("is not")),
               ("gt", _("greater than")), ("lt", _("less than")), ("exists", _("is set")),
-              ("member_of", _("member of")), ("not_member_of", _("not member of")), ("lte", _("at most"))]
+              ("member_of", _("member of")), ("not_member_of", _("not member of")), ("lte", _("at most")),
+              ("includes", _("includes"))]
 BLANK_ROWS = 3
 
 
@@ -36,6 +37,8 @@ def rows_from_post(data) -> list[dict]:
                      "value": values[i] if i < len(values) else ""}
         if field == "attribute":
             condition["key"] = keys[i] if i < len(keys) else ""
+        elif field == "survey_answer":  # the key column holds the question id
+            condition["question"] = keys[i] if i < len(keys) else ""
         conditions.append(condition)
     return conditions
 
@@ -56,7 +59,8 @@ def rows_for_display(definition: dict | None) -> list[dict]:
         if isinstance(c, dict):
             value = c.get("value", "")
             value = ("true" if value else "false") if isinstance(value, bool) else value
-            rows.append({"field": c.get("field", ""), "op": c.get("op", ""), "key": c.get("key", ""),
+            key = c.get("question", "") if c.get("field") == "survey_answer" else c.get("key", "")
+            rows.append({"field": c.get("field", ""), "op": c.get("op", ""), "key": str(key),
                          "value": "" if value is None else str(value)})
     return rows + [{"field": "", "op": "", "key": "", "value": ""} for _i in range(BLANK_ROWS)]
 

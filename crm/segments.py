@@ -18,9 +18,11 @@ Fields and their operators:
     consent_promotions  eq                       value: true | false
     source              eq                       value: a customer source
     lifecycle_stage     eq                       value: a lifecycle stage
+    survey_answer       eq | includes            question: survey question id; value typed by the question
+                        (includes only for several-choices questions; eq for the others)
 
 Every condition compiles to a Q on the brand's customers; relations (tags, groups)
-are EXISTS subqueries so counting stays one indexed query. Erased customers never match.
+are EXISTS subqueries (survey answers too) so counting stays one indexed query. Erased customers never match.
 """
 
 import datetime
@@ -63,6 +65,7 @@ FIELD_OPS: dict[str, tuple[str, ...]] = {
     "consent_promotions": ("eq",),
     "source": ("eq",),
     "lifecycle_stage": ("eq",),
+    "survey_answer": ("eq", "includes"),
 }
 # Conditions on purchases need orders, which do not exist yet: say so instead of "unknown field".
 ORDER_FIELDS = frozenset({
@@ -192,12 +195,34 @@ def _normalize_condition(condition: Any, *, brand: Brand, attributes: dict[str, 
             raise _Invalid(_("days must be between 0 and %(max)s") % {"max": MAX_DAYS})
     elif field == "consent_promotions":
         value = _bool(value, "value")
+    elif field == "survey_answer":
+        question_id = _int(condition.get("question"), _("question"))
+        out["question"] = question_id
+        if check_refs:
+            value = _survey_answer_value(brand, question_id, op, value)
     elif field in ("source", "lifecycle_stage"):
         choices = CustomerSource.values if field == "source" else LifecycleStage.values
         if value not in choices:
             raise _Invalid(_("%(field)s must be one of: %(choices)s") % {"field": field, "choices": ", ".join(choices)})
     out["value"] = value
     return out
+
+
+def _survey_answer_value(brand: Brand, question_id: int, op: str, value: Any) -> Any:
+    """The answer value as stored, checked like a customer's answer; another brand's question is a 404."""
+    from .surveys.answering import answer_clean
+
+    question_model = apps.get_model("crm", "SurveyQuestion")
+    question = brand_get_object(question_model.objects.all(), brand=brand, what="survey question", pk=question_id)
+    if (op == "includes") != (question.kind == "multiple"):
+        raise _Invalid(_("use 'includes' for several-choices questions and 'eq' for the others"))
+    try:
+        values = answer_clean(question, value)
+    except ValueError as exc:
+        raise _Invalid(_("question %(id)s: %(message)s") % {"id": question_id, "message": exc})
+    if len(values) != 1:
+        raise _Invalid(_("question %(id)s: give one value") % {"id": question_id})
+    return values[0]
 
 
 def _normalize(*, brand: Brand, definition: Any, check_refs: bool) -> dict:
@@ -264,6 +289,16 @@ def _condition_q(condition: dict, *, brand: Brand, index: int, aliases: dict) ->
         return Q(last_active_at__gte=timezone.now() - datetime.timedelta(days=value))
     if field == "consent_promotions":
         return Q(consent_promotions=value)
+    if field == "survey_answer":
+        # Several choices are stored one row per choice, so "includes" is the same equality lookup.
+        answer_model = apps.get_model("crm", "SurveyAnswer")
+        answered = answer_model.objects.filter(brand=brand, question_id=condition["question"],
+                                               customer_id=OuterRef("pk"))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            answered = answered.filter(number=value)
+        else:
+            answered = answered.filter(value=value)
+        return Q(Exists(answered))
     return Q(**{field: value})  # source, lifecycle_stage
 
 
