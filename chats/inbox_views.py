@@ -19,6 +19,7 @@ from communities import selectors as community_selectors
 from communities import services as community_services
 from communities.models import MemberRole
 from crm.models import Customer
+from crm.surveys import selectors as survey_selectors
 from privtraffic.tenancy.dashboard import BrandView
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Membership
@@ -28,7 +29,7 @@ from privtraffic.tenancy.selectors import brand_get_object
 from . import selectors
 from .inbox_forms import INBOX_FILTERS, MUTE_HOURS, InboxActionForm
 from .models import Conversation, ConversationKind, Message, QuickReply
-from .services import Sender, message_delete, message_send, quick_reply_render
+from .services import Sender, message_delete, message_send, quick_reply_render, survey_card_payload
 
 LIST_LIMIT = 100
 PANEL_STAFF_LIMIT = 50
@@ -89,6 +90,7 @@ class InboxView(BrandView):
             "can_post": not (conversation.kind == ConversationKind.GROUP and conversation.group.archived),
             "mute_durations": list(MUTE_HOURS),
             "quick_replies": _quick_replies(conversation, self.membership),
+            "surveys": list(survey_selectors.survey_active_list(brand=self.brand)),
         }
         if conversation.kind == ConversationKind.GROUP:
             group = conversation.group
@@ -139,6 +141,12 @@ class InboxConversationView(InboxView):
                          body=data["body"], payload=_card_payload(action, data, self.brand.default_currency),
                          client_msg_id=data["client_msg_id"])
             return _("Card sent.")
+        if action == "survey":
+            survey = survey_selectors.survey_get(brand=self.brand, survey_id=data["survey_id"])
+            message_send(conversation=conversation, sender=Sender.of_staff(self.membership), kind=action,
+                         body=data["body"], payload=survey_card_payload(survey=survey),
+                         client_msg_id=data["client_msg_id"])
+            return _("Survey sent.")
         message = brand_get_object(Message.objects.filter(conversation=conversation), brand=self.brand,
                                    what="message", pk=data["message_id"])
         message.conversation = conversation

@@ -4,7 +4,6 @@ the API, the dashboard pages, the customer page after joining, and the survey ca
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from crm import segments
 from crm.models import (
@@ -22,7 +21,6 @@ from privtraffic.events.models import Event
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Role
 from tests import factories
-from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
