@@ -21,6 +21,7 @@ from privtraffic.events.models import Event
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Role
 from tests import factories
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -367,3 +368,250 @@ def test_results_cost_the_same_queries_however_many_answers(survey, brand):
     for _i in range(12):
         answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand), answers=good(survey))
     assert queries() == few <= 8
+
+
+# --- API ------------------------------------------------------------------------------------------------
+
+
+def test_api_create_activate_answer_and_read_results(api, brand):
+    AttributeDefinition.objects.create(brand=brand, key="skin_type", label="Skin", type="text")
+    response = api.post("/api/v1/surveys/", {"title": "Onboarding", "is_onboarding": True, "questions": [
+        {"kind": "single", "text": "Skin?", "choices": ["Oily", "Dry"]},
+        {"kind": "scale", "text": "Love?", "required": False}]}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "draft" and [q["kind"] for q in body["questions"]] == ["single", "scale"]
+    survey_id, q_skin, q_love = body["id"], body["questions"][0]["id"], body["questions"][1]["id"]
+    response = api.patch(f"/api/v1/surveys/{survey_id}/", {"status": "active"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "active"
+    customer = factories.make_customer(brand)
+    url = f"/api/v1/surveys/{survey_id}/responses/"
+    error = api_error(api.post(url, {"customer": customer.pk, "answers": {str(q_skin): "Normal",
+                                                                          str(q_love): 9}}, format="json"),
+                      400, "invalid")
+    assert set(error["fields"]) == {f"q{q_skin}", f"q{q_love}"}
+    assert not SurveyAnswer.objects.exists()
+    response = api.post(url, {"customer": customer.pk, "answers": {str(q_skin): "Oily", str(q_love): 4}},
+                        format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["answers"] == {str(q_skin): "Oily", str(q_love): 4}
+    results = api.get(f"/api/v1/surveys/{survey_id}/results/").json()
+    assert results["answered"] == 1 and results["skipped"] == 0
+    assert results["questions"][0]["choices"][0] == {"value": "Oily", "count": 1, "percent": 100.0}
+    assert results["questions"][1]["average"] == 4.0
+    listing = api.get("/api/v1/surveys/").json()
+    assert [s["id"] for s in listing["results"]] == [survey_id] and listing["results"][0]["answered_count"] == 1
+    assert "next" in listing and "previous" in listing
+
+
+def test_api_errors_and_cross_brand_ids(api, brand, other_brand, survey):
+    foreign = services.survey_create(brand=other_brand, actor=None, title="Theirs")
+    stranger = factories.make_customer(other_brand)
+    for url in (f"/api/v1/surveys/{foreign.pk}/", f"/api/v1/surveys/{foreign.pk}/results/"):
+        api_error(api.get(url), 404, "not_found")
+    api_error(api.post(f"/api/v1/surveys/{foreign.pk}/responses/", {"customer": 1, "answers": {}}, format="json"),
+              404, "not_found")
+    api_error(api.post(f"/api/v1/surveys/{survey.pk}/responses/", {"customer": stranger.pk,
+                                                                   "answers": good(survey)}, format="json"),
+              404, "not_found")
+    api_error(api.post(f"/api/v1/surveys/{survey.pk}/responses/", {"customer": "x"}, format="json"), 400, "invalid")
+    second = api.post("/api/v1/surveys/", {"title": "Second", "is_onboarding": True,
+                                           "questions": [{"kind": "text", "text": "?"}]}, format="json").json()
+    api_error(api.patch(f"/api/v1/surveys/{second['id']}/", {"status": "active"}, format="json"),
+              409, "onboarding_taken")
+    error = api_error(api.post("/api/v1/surveys/", {"title": "Bad", "questions": [
+        {"kind": "single", "text": "?", "choices": ["one"]}]}, format="json"), 400, "invalid")
+    assert "choices" in error["fields"]
+    assert not Survey.objects.filter(title="Bad").exists()  # the survey and its questions: all or nothing
+
+
+# --- dashboard ------------------------------------------------------------------------------------------
+
+
+def test_marketer_builds_a_survey_in_the_dashboard(login, brand):
+    AttributeDefinition.objects.create(brand=brand, key="skin_type", label="Skin", type="choice",
+                                       choices=["oily", "dry"])
+    client = login(factories.make_member(brand, Role.MARKETER))
+    response = client.post(f"/b/{brand.slug}/surveys/", {"title": "Welcome", "is_onboarding": "on"})
+    survey = Survey.objects.get(brand=brand, title="Welcome")
+    url = f"/b/{brand.slug}/surveys/{survey.pk}/"
+    assert response.status_code == 302 and response["Location"] == url
+    # A bad question shows its errors on the form and adds nothing.
+    response = client.post(url, {"action": "question_add", "new-kind": "single", "new-text": "Skin?",
+                                 "new-choices": "Oily"})
+    assert response.status_code == 400 and "at least two different choices" in response.content.decode()
+    for kind, text, choices in (("single", "Skin?", "Oily\nDry"), ("multiple", "Goals?", "Glow\nCalm"),
+                                ("text", "Else?", ""), ("number", "Budget?", ""), ("scale", "Love?", "")):
+        assert client.post(url, {"action": "question_add", "new-kind": kind, "new-text": text,
+                                 "new-choices": choices, "new-required": "on"}).status_code == 302
+    questions = selectors.survey_questions(survey=survey)
+    assert [q.kind for q in questions] == ["single", "multiple", "text", "number", "scale"]
+    skin, love = questions[0], questions[4]
+    assert client.post(url, {"action": "rule_add", "question_id": skin.pk, f"r{skin.pk}-op": "choice",
+                             f"r{skin.pk}-value": "Oily", f"r{skin.pk}-action": "add_tag",
+                             f"r{skin.pk}-tag_name": "oily-skin"}).status_code == 302
+    response = client.post(url, {"action": "rule_add", "question_id": skin.pk, f"r{skin.pk}-op": "choice",
+                                 f"r{skin.pk}-value": "Oily", f"r{skin.pk}-action": "set_attribute",
+                                 f"r{skin.pk}-attribute_key": "skin_type", f"r{skin.pk}-attribute_value": "wet"})
+    assert response.status_code == 400 and "Choose one of: oily, dry." in response.content.decode()
+    assert client.post(url, {"action": "question_down", "question_id": skin.pk}).status_code == 302
+    assert client.post(url, {"action": "question_edit", "question_id": love.pk, f"q{love.pk}-kind": "scale",
+                             f"q{love.pk}-text": "Love us?"}).status_code == 302
+    assert client.post(url, {"action": "activate"}).status_code == 302
+    page = client.get(url).content.decode()
+    assert "oily-skin" in page and "Love us?" in page and "Active" in page
+    assert [q.text for q in selectors.survey_questions(survey=survey)][:2] == ["Goals?", "Skin?"]
+    rule = PersonaRule.objects.get(question=skin)
+    assert client.post(url, {"action": "rule_delete", "rule_id": rule.pk}).status_code == 302
+    assert client.post(url, {"action": "close"}).status_code == 302
+    assert Survey.objects.get(pk=survey.pk).status == "closed"
+    assert "Surveys" in client.get(f"/b/{brand.slug}/surveys/").content.decode()
+
+
+def test_results_page_shows_figures(login, brand, survey):
+    for skin in ("Oily", "Oily", "Dry"):
+        answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand),
+                                       answers=good(survey, **{str(survey.q_skin.pk): skin}))
+    client = login(factories.owner_of(brand))
+    page = client.get(f"/b/{brand.slug}/surveys/{survey.pk}/results/").content.decode()
+    assert "<td>Oily</td><td>2</td><td>66.7%</td>" in page and "<td>Dry</td><td>1</td><td>33.3%</td>" in page
+    assert "Loves roses" in page and "data-answered>3<" in page
+
+
+def test_rep_cannot_open_or_post_to_survey_pages(login, brand, survey):
+    client = login(factories.make_member(brand, Role.REP))
+    for url in (f"/b/{brand.slug}/surveys/", f"/b/{brand.slug}/surveys/{survey.pk}/",
+                f"/b/{brand.slug}/surveys/{survey.pk}/results/"):
+        assert client.get(url).status_code == 403
+    assert client.post(f"/b/{brand.slug}/surveys/{survey.pk}/", {"action": "close"}).status_code == 403
+    assert Survey.objects.get(pk=survey.pk).status == "active"
+    assert "Surveys" not in client.get(f"/b/{brand.slug}/").content.decode()
+
+
+def test_dashboard_ids_of_another_brand_or_survey_are_404(login, brand, other_brand, survey):
+    client = login(factories.owner_of(brand))
+    foreign = services.survey_create(brand=other_brand, actor=None, title="Theirs")
+    foreign_q = services.question_add(survey=foreign, actor=None, kind="text", text="?")
+    other = services.survey_create(brand=brand, actor=None, title="Other")
+    other_q = services.question_add(survey=other, actor=None, kind="text", text="?")
+    assert client.get(f"/b/{brand.slug}/surveys/{foreign.pk}/").status_code == 404
+    assert client.get(f"/b/{brand.slug}/surveys/{foreign.pk}/results/").status_code == 404
+    url = f"/b/{brand.slug}/surveys/{survey.pk}/"
+    for question_id in (foreign_q.pk, other_q.pk, "abc"):
+        assert client.post(url, {"action": "question_delete", "question_id": question_id}).status_code == 404
+    assert client.post(url, {"action": "rule_delete", "rule_id": 10**9}).status_code == 404
+    assert Survey.objects.filter(pk__in=[foreign.pk, other.pk]).count() == 2
+
+
+def test_profile_shows_survey_answers(login, brand, survey):
+    customer = factories.make_customer(brand)
+    answering.survey_answer_submit(survey=survey, customer=customer, answers=good(survey))
+    client = login(factories.owner_of(brand))
+    page = client.get(f"/b/{brand.slug}/customers/{customer.pk}/").content.decode()
+    assert "Welcome!" in page and "Your goals?" in page and "Anti-age, Glow" in page
+
+
+# --- customer side: join -> survey -> skip or answer, and the chat card ---------------------------------
+
+
+def _joined_customer(client, brand, group):
+    user = factories.make_user()
+    customer = factories.make_customer(brand, user=user)
+    client.force_login(user)
+    invite = factories.make_invite(brand, group=group)
+    return customer, client.post(f"/join/{invite.token}/", {"join": "1"})
+
+
+def test_join_sends_to_the_onboarding_survey_then_skip_goes_on_to_the_chat(client, brand, survey):
+    group = factories.make_group(brand, "Glow Club")
+    customer, response = _joined_customer(client, brand, group)
+    chat = f"/chat/group/{group.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/s/{survey.pk}/?next=%2Fchat%2Fgroup%2F{group.pk}%2F"
+    page = client.get(response["Location"]).content.decode()
+    for q in (survey.q_skin, survey.q_goals, survey.q_note, survey.q_spend, survey.q_love):
+        assert q.text in page
+    assert 'type="radio"' in page and 'type="checkbox"' in page and "<textarea" in page and "Skip" in page
+    response = client.post(f"/s/{survey.pk}/", {"action": "skip", "next": chat})
+    assert response.status_code == 302 and response["Location"] == chat
+    assert SurveyResponse.objects.get(customer=customer).skipped_at is not None
+    # Joining another group later goes straight to the chat.
+    other = factories.make_group(brand, "Second")
+    invite = factories.make_invite(brand, group=other)
+    assert client.post(f"/join/{invite.token}/", {"join": "1"})["Location"] == f"/chat/group/{other.pk}/"
+
+
+def test_survey_page_keeps_values_and_shows_errors_then_applies_rules(client, brand, survey):
+    group = factories.make_group(brand)
+    customer, response = _joined_customer(client, brand, group)
+    url, chat = f"/s/{survey.pk}/", f"/chat/group/{group.pk}/"
+    bad = {"action": "submit", "next": chat, f"q{survey.q_skin.pk}": "Oily", f"q{survey.q_goals.pk}": ["Glow"],
+           f"q{survey.q_note.pk}": "Roses <b>please</b>", f"q{survey.q_spend.pk}": "lots",
+           f"q{survey.q_love.pk}": "6"}
+    response = client.post(url, bad)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Enter a number." in page and "Choose a number from 1 to 5." in page
+    assert 'value="Oily" checked' in page and 'value="Glow" checked' in page and 'value="lots"' in page
+    assert "Roses &lt;b&gt;please&lt;/b&gt;" in page
+    assert not SurveyAnswer.objects.filter(customer=customer).exists()
+    good_post = {**bad, f"q{survey.q_spend.pk}": "900", f"q{survey.q_love.pk}": "4"}
+    response = client.post(url, good_post)
+    assert response.status_code == 302 and response["Location"] == chat
+    assert tags_of(customer) == ["fan", "oily-skin"]
+    assert Customer.objects.get(pk=customer.pk).attributes == {"skin_type": "oily", "budget": 500}
+    # An unsafe next is not followed.
+    assert client.post(url, {**good_post, "next": "https://evil.example/"})["Location"] == "/chat/"
+
+
+def test_survey_page_is_404_for_people_who_are_not_customers_of_the_brand(client, brand, other_brand, survey):
+    assert client.get(f"/s/{survey.pk}/").status_code == 302  # signed out: to the login page
+    user = factories.make_user()
+    factories.make_customer(other_brand, user=user)
+    client.force_login(user)
+    assert client.get(f"/s/{survey.pk}/").status_code == 404
+    assert client.post(f"/s/{survey.pk}/", {"action": "skip"}).status_code == 404
+    assert client.get("/s/999999/").status_code == 404
+    assert not SurveyResponse.objects.exists()
+
+
+def test_rep_sends_a_survey_card_and_the_customer_sees_its_button(client, brand, survey, other_brand):
+    from chats.models import Message
+    from chats.services import conversation_for_customer
+
+    rep = factories.make_member(brand, Role.REP)
+    user = factories.make_user()
+    customer = factories.make_customer(brand, user=user, assigned_rep=rep)
+    conversation = conversation_for_customer(customer=customer)
+    client.force_login(rep.user)
+    url = f"/b/{brand.slug}/inbox/{conversation.pk}/"
+    assert "Send a survey" in client.get(url).content.decode()
+    assert client.post(url, {"action": "survey", "survey_id": survey.pk, "body": "2 minutes?"}).status_code == 302
+    message = Message.objects.get(conversation=conversation, kind="survey")
+    assert message.payload == {"survey_id": survey.pk, "title": "Welcome!", "url": f"/s/{survey.pk}/"}
+    foreign = services.survey_create(brand=other_brand, actor=None, title="Theirs")
+    assert client.post(url, {"action": "survey", "survey_id": foreign.pk}).status_code == 404
+    draft = services.survey_create(brand=brand, actor=None, title="Draft")
+    assert client.post(url, {"action": "survey", "survey_id": draft.pk}).status_code == 409
+    assert Message.objects.filter(kind="survey").count() == 1
+    client.force_login(user)
+    page = client.get(f"/chat/direct/{customer.pk}/").content.decode()
+    assert f'href="/s/{survey.pk}/"' in page and "Answer the survey" in page
+
+
+def test_survey_card_payload_is_checked(brand, other_brand, survey):
+    from chats.services import Sender, message_send
+
+    conversation = factories.make_conversation(brand)
+    bad = [{"title": "x", "url": f"/s/{survey.pk}/"}, {"survey_id": survey.pk, "title": "x",
+                                                       "url": "https://evil.example/"},
+           {"survey_id": survey.pk, "title": "x", "url": "/s/1234567/"}, {"survey_id": "1", "title": "", "url": ""}]
+    for payload in bad:
+        with pytest.raises(ApplicationError) as info:
+            message_send(conversation=conversation, sender=Sender.system(), kind="survey", body="", payload=payload)
+        assert info.value.code == "invalid"
+    foreign = services.survey_create(brand=other_brand, actor=None, title="Theirs")
+    with pytest.raises(ApplicationError) as info:
+        message_send(conversation=conversation, sender=Sender.system(), kind="survey", body="",
+                     payload={"survey_id": foreign.pk, "title": "x", "url": f"/s/{foreign.pk}/"})
+    assert info.value.status == 404
