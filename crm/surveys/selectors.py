@@ -6,8 +6,8 @@ survey_results costs the same handful of aggregate queries however many answers 
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Avg, Count, F, Max, Min, Prefetch, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object
@@ -27,11 +27,16 @@ TEXT_ANSWERS_SHOWN = 20
 NUMBER_VALUES_SHOWN = 10
 
 
+def _count(queryset) -> Subquery:
+    """A correlated COUNT (a subquery per column, not a join that multiplies questions by responses)."""
+    return Subquery(queryset.order_by().values("survey_id").annotate(n=Count("id")).values("n")[:1])
+
+
 def survey_list(*, brand: Brand) -> QuerySet[Survey]:
+    questions = SurveyQuestion.objects.filter(brand=brand, survey_id=OuterRef("pk"))
+    answered = SurveyResponse.objects.filter(brand=brand, survey_id=OuterRef("pk"), completed_at__isnull=False)
     return Survey.objects.filter(brand=brand).annotate(
-        question_count=Count("questions", distinct=True),
-        answered_count=Count("responses", filter=Q(responses__completed_at__isnull=False), distinct=True),
-    )
+        question_count=Coalesce(_count(questions), 0), answered_count=Coalesce(_count(answered), 0))
 
 
 def survey_get(*, brand: Brand, survey_id) -> Survey:

@@ -615,3 +615,20 @@ def test_survey_card_payload_is_checked(brand, other_brand, survey):
         message_send(conversation=conversation, sender=Sender.system(), kind="survey", body="",
                      payload={"survey_id": foreign.pk, "title": "x", "url": f"/s/{foreign.pk}/"})
     assert info.value.status == 404
+
+
+def test_results_endpoint_query_count_does_not_grow_with_answers(api, brand, survey):
+    url = f"/api/v1/surveys/{survey.pk}/results/"
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.get(url).status_code == 200
+        return len(ctx)
+
+    answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand), answers=good(survey))
+    queries()  # the first request of a key also stamps its last use
+    few = queries()
+    for _i in range(15):
+        answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand), answers=good(survey))
+    assert queries() == few
+    assert api.get(url).json()["answered"] == 16
