@@ -35,8 +35,13 @@ class QuestionSerializer(serializers.ModelSerializer):
         fields = ["id", "position", "kind", "text", "choices", "required", "rules"]
 
 
+# Plain strings, not enums: drf-spectacular would otherwise name a second "status" enum (a schema warning).
+STATUS_HELP = "draft | active | closed"
+
+
 class SurveySerializer(serializers.ModelSerializer):
     questions = QuestionSerializer(many=True, read_only=True)
+    status = serializers.CharField(read_only=True, help_text=STATUS_HELP)
 
     class Meta:
         model = Survey
@@ -46,6 +51,7 @@ class SurveySerializer(serializers.ModelSerializer):
 class SurveyListSerializer(serializers.ModelSerializer):
     question_count = serializers.IntegerField(read_only=True)
     answered_count = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(read_only=True, help_text=STATUS_HELP)
 
     class Meta:
         model = Survey
@@ -71,8 +77,12 @@ class SurveyPatchSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=120, required=False)
     intro = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     is_onboarding = serializers.BooleanField(required=False)
-    status = serializers.ChoiceField(choices=[SurveyStatus.ACTIVE, SurveyStatus.CLOSED], required=False,
-                                     help_text="active starts taking answers; closed stops")
+    status = serializers.CharField(required=False, help_text="active starts taking answers; closed stops")
+
+    def validate_status(self, value: str) -> str:
+        if value not in (SurveyStatus.ACTIVE, SurveyStatus.CLOSED):
+            raise serializers.ValidationError("Use active or closed.")
+        return value
 
 
 class ResponseInputSerializer(serializers.Serializer):

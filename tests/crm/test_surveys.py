@@ -419,6 +419,9 @@ def test_api_errors_and_cross_brand_ids(api, brand, other_brand, survey):
                                            "questions": [{"kind": "text", "text": "?"}]}, format="json").json()
     api_error(api.patch(f"/api/v1/surveys/{second['id']}/", {"status": "active"}, format="json"),
               409, "onboarding_taken")
+    error = api_error(api.patch(f"/api/v1/surveys/{second['id']}/", {"status": "draft"}, format="json"),
+                      400, "invalid")
+    assert "status" in error["fields"]
     error = api_error(api.post("/api/v1/surveys/", {"title": "Bad", "questions": [
         {"kind": "single", "text": "?", "choices": ["one"]}]}, format="json"), 400, "invalid")
     assert "choices" in error["fields"]
