@@ -635,3 +635,13 @@ def test_results_endpoint_query_count_does_not_grow_with_answers(api, brand, sur
         answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand), answers=good(survey))
     assert queries() == few
     assert api.get(url).json()["answered"] == 16
+
+
+def test_reorder_names_every_question_once(survey):
+    ids = [q.pk for q in selectors.survey_questions(survey=survey)]
+    services.questions_reorder(survey=survey, actor=None, question_ids=list(reversed(ids)))
+    assert [q.pk for q in selectors.survey_questions(survey=survey)] == list(reversed(ids))
+    for bad in (ids[:-1], ids + [ids[0]], "1,2"):
+        with pytest.raises(ApplicationError) as info:
+            services.questions_reorder(survey=survey, actor=None, question_ids=bad)
+        assert "questions" in info.value.fields
