@@ -56,6 +56,12 @@ def rule_get(*, survey: Survey, rule_id) -> PersonaRule:
     return brand_get_object(qs, brand=survey.brand, what="rule", pk=rule_id)
 
 
+def survey_question_list(*, brand: Brand) -> QuerySet[SurveyQuestion]:
+    """Every question of the brand's surveys, newest survey first (the segment builder's reference)."""
+    return (SurveyQuestion.objects.filter(brand=brand).select_related("survey")
+            .order_by("-survey__created_at", "survey_id", "position", "id"))
+
+
 def survey_active_list(*, brand: Brand) -> QuerySet[Survey]:
     return Survey.objects.filter(brand=brand, status=SurveyStatus.ACTIVE).order_by("title", "id")
 

@@ -645,3 +645,25 @@ def test_reorder_names_every_question_once(survey):
         with pytest.raises(ApplicationError) as info:
             services.questions_reorder(survey=survey, actor=None, question_ids=bad)
         assert "questions" in info.value.fields
+
+
+def test_segment_builder_saves_a_survey_answer_condition(login, brand, survey):
+    from crm.models import Segment
+
+    ann = factories.make_customer(brand, name="Ann")
+    answering.survey_answer_submit(survey=survey, customer=ann, answers=good(survey))
+    client = login(factories.owner_of(brand))
+    page = client.get(f"/b/{brand.slug}/segments/").content.decode()
+    assert f"{survey.q_goals.pk} = Welcome!: Your goals?" in page
+    response = client.post(f"/b/{brand.slug}/segments/", {"name": "Anti-age fans", "match": "all",
+                                                           "field": ["survey_answer"], "op": ["includes"],
+                                                           "key": [str(survey.q_goals.pk)], "value": ["Anti-age"]})
+    assert response.status_code == 302
+    segment = Segment.objects.get(brand=brand, name="Anti-age fans")
+    assert segment.definition == {"all": [{"field": "survey_answer", "op": "includes",
+                                           "question": survey.q_goals.pk, "value": "Anti-age"}]}
+    assert segments.segment_count(segment=segment) == 1
+    response = client.post(f"/b/{brand.slug}/segments/", {"name": "Bad", "match": "all", "field": ["survey_answer"],
+                                                           "op": ["eq"], "key": [str(survey.q_love.pk)],
+                                                           "value": ["9"]})
+    assert response.status_code == 400 and "from 1 to 5" in response.content.decode()
