@@ -39,7 +39,8 @@ def field_name(question_id: int) -> str:
     return f"q{question_id}"
 
 
-def _number(value: Any) -> float | int | None:
+def number_parse(value: Any) -> float | int | None:
+    """A finite number from a number or a numeric string (what a form sends); None otherwise."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -90,7 +91,7 @@ def answer_clean(question: SurveyQuestion, value: Any) -> list[Any]:
         if len(value) > TEXT_ANSWER_MAX:
             raise ValueError(_("At most %(max)d characters.") % {"max": TEXT_ANSWER_MAX})
         return [value]
-    number = _number(value)
+    number = number_parse(value)
     if kind == QuestionKind.NUMBER:
         if number is None:
             raise ValueError(_("Enter a number."))

@@ -6,7 +6,6 @@ a question's kind and choices cannot change and it cannot be deleted (adding que
 wording, `required` and the order stay possible).
 """
 
-import math
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -30,6 +29,7 @@ from ..models import (
     Tag,
 )
 from ..services import attribute_value_clean, tag_create
+from .answering import number_parse
 
 TITLE_MAX = 120
 INTRO_MAX = 1000
@@ -257,22 +257,6 @@ def _renumber(ordered: list[SurveyQuestion]) -> None:
 # --- persona rules ----------------------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        if not math.isfinite(number):
-            return None
-        return int(number) if number.is_integer() else number
-    return None
-
-
 def _clean_condition(question: SurveyQuestion, op: Any, value: Any) -> tuple[str, Any]:
     if question.kind in CHOICE_KINDS:
         if op not in (None, "", PersonaOp.CHOICE):
@@ -283,7 +267,7 @@ def _clean_condition(question: SurveyQuestion, op: Any, value: Any) -> tuple[str
     if question.kind in NUMBER_KINDS:
         if op not in (PersonaOp.EQ, PersonaOp.GT, PersonaOp.LT):
             raise _invalid({"op": [_("Choose eq, gt or lt.")]})
-        number = _number(value)
+        number = number_parse(value)
         if number is None:
             raise _invalid({"value": [_("Enter a number.")]})
         return op, number
