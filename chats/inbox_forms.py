@@ -12,7 +12,7 @@ MUTE_HOURS = {"1h": 1, "24h": 24}
 class InboxActionForm(forms.Form):
     """send (the no-JS composer), delete a message, or mute / remove a message's sender in a group."""
 
-    ACTIONS = ["send", "delete", "mute", "remove", "product", "coupon"]
+    ACTIONS = ["send", "delete", "mute", "remove", "product", "coupon", "survey"]
 
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     body = forms.CharField(required=False, max_length=MAX_BODY_LENGTH, strip=False)
@@ -26,12 +26,15 @@ class InboxActionForm(forms.Form):
     card_url = forms.CharField(required=False, max_length=500)
     coupon_code = forms.CharField(required=False, max_length=40)
     coupon_title = forms.CharField(required=False, max_length=120)
+    survey_id = forms.IntegerField(required=False, min_value=1)
 
     def clean(self):
         data = super().clean()
         action = data.get("action")
         if action in ("delete", "mute", "remove") and not data.get("message_id"):
             self.add_error("message_id", _("Choose a message."))
+        if action == "survey" and not data.get("survey_id"):
+            self.add_error("survey_id", _("Choose a survey."))
         if action == "mute" and not data.get("duration"):
             self.add_error("duration", _("Choose how long to mute: 1h or 24h."))
         return data

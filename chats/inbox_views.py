@@ -20,6 +20,7 @@ from communities import services as community_services
 from communities.models import MemberRole
 from crm.models import ContactLane, Customer
 from crm.reach import Purpose, customer_reach
+from crm.surveys import selectors as survey_selectors
 from privtraffic.tenancy.dashboard import BrandView
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Membership
@@ -29,7 +30,7 @@ from privtraffic.tenancy.selectors import brand_get_object
 from . import selectors
 from .inbox_forms import INBOX_FILTERS, MUTE_HOURS, InboxActionForm
 from .models import Conversation, ConversationKind, Message, QuickReply
-from .services import Sender, message_delete, message_send, quick_reply_render
+from .services import Sender, message_delete, message_send, quick_reply_render, survey_card_payload
 
 LIST_LIMIT = 100
 PANEL_STAFF_LIMIT = 50
@@ -90,6 +91,7 @@ class InboxView(BrandView):
             "can_post": not (conversation.kind == ConversationKind.GROUP and conversation.group.archived),
             "mute_durations": list(MUTE_HOURS),
             "quick_replies": _quick_replies(conversation, self.membership),
+            "surveys": list(survey_selectors.survey_active_list(brand=self.brand)),
         }
         if conversation.kind == ConversationKind.GROUP:
             group = conversation.group
@@ -143,6 +145,12 @@ class InboxConversationView(InboxView):
                          body=data["body"], payload=_card_payload(action, data, self.brand.default_currency),
                          client_msg_id=data["client_msg_id"], promotion_lane=lane)
             return _("Card sent.")
+        if action == "survey":
+            survey = survey_selectors.survey_get(brand=self.brand, survey_id=data["survey_id"])
+            message_send(conversation=conversation, sender=Sender.of_staff(self.membership), kind=action,
+                         body=data["body"], payload=survey_card_payload(survey=survey),
+                         client_msg_id=data["client_msg_id"])
+            return _("Survey sent.")
         message = brand_get_object(Message.objects.filter(conversation=conversation), brand=self.brand,
                                    what="message", pk=data["message_id"])
         message.conversation = conversation

@@ -58,6 +58,7 @@ class MessageKind(models.TextChoices):
     PRODUCT = "product", _("Product")
     COUPON = "coupon", _("Coupon")
     ORDER = "order", _("Order")
+    SURVEY = "survey", _("Survey")
     SYSTEM = "system", _("System")
 
 

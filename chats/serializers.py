@@ -14,7 +14,7 @@ class ConversationSerializer(serializers.ModelSerializer):
 class MessageCreateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=4000, allow_blank=True)
     client_msg_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    kind = serializers.ChoiceField(choices=["text", "image", "product", "coupon", "order"], default="text")
+    kind = serializers.ChoiceField(choices=["text", "image", "product", "coupon", "order", "survey"], default="text")
     payload = serializers.DictField(required=False, default=dict)
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import GroupMember, VipGroup
 from crm.lifecycle import customer_mark_active
-from crm.models import Customer
+from crm.models import Customer, Survey, SurveyStatus
 from crm.reach import is_stop_command, opt_out_url, promotion_contact_claim, promotions_opt_out
 from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
@@ -140,8 +140,22 @@ PAYLOAD_SHAPES: dict[str, dict[str, tuple[bool, Any, str]]] = {
 }
 
 
+_SURVEY_PATH = re.compile(r"^/s/(\d+)/$")
+# survey_id is a number, so it is checked apart from the text fields (see _validate_payload).
+PAYLOAD_SHAPES[MessageKind.SURVEY] = {
+    "title": (True, lambda v: 0 < len(v) <= 120, "1-120 characters"),
+    "url": (True, _SURVEY_PATH.match, "the survey's page, /s/<id>/"),
+}
+
+
 def _validate_payload(kind: str, payload: dict[str, Any]) -> None:
     errors = {}
+    if kind == MessageKind.SURVEY:
+        survey_id = payload.get("survey_id")
+        if not isinstance(survey_id, int) or isinstance(survey_id, bool) or survey_id < 1:
+            errors["payload.survey_id"] = [_("Must be a survey id.")]
+        elif (match := _SURVEY_PATH.match(str(payload.get("url", "")))) and int(match.group(1)) != survey_id:
+            errors["payload.url"] = [_("Must be the page of this survey.")]
     for name, (required, check, expected) in PAYLOAD_SHAPES.get(kind, {}).items():
         value = payload.get(name)
         if value is None or value == "":
@@ -167,6 +181,24 @@ def _validate(kind: str, body: str, payload: dict[str, Any]) -> str:
         raise ApplicationError("invalid", _("The payload must be an object."), fields={"payload": [_("Not an object.")]})
     _validate_payload(kind, payload)
     return body
+
+
+def _check_survey_card(conversation: Conversation, payload: dict[str, Any]) -> None:
+    """A survey card points at an active survey of the conversation's brand (another brand's id: 404)."""
+    survey = Survey.objects.filter(brand_id=conversation.brand_id, pk=payload["survey_id"]).first()
+    if survey is None:
+        raise ApplicationError.not_found("survey")
+    if survey.status != SurveyStatus.ACTIVE:
+        raise ApplicationError("survey_closed", _("Only an active survey can be sent."), status=409,
+                               fields={"payload.survey_id": [_("This survey is not active.")]})
+
+
+def survey_card_payload(*, survey: Survey) -> dict[str, Any]:
+    """What a survey card carries: the id, the title and the customer's page of the survey."""
+    from django.urls import reverse
+
+    return {"survey_id": survey.pk, "title": survey.title[:120],
+            "url": reverse("crm_surveys:take", kwargs={"survey_id": survey.pk})}
 
 
 def message_find_retry(*, conversation: Conversation, sender: Sender, client_msg_id: str) -> Message | None:
@@ -196,6 +228,8 @@ def message_send(
             return first
     _check_may_post(conversation, sender)
     body = _validate(kind, body, payload)
+    if kind == MessageKind.SURVEY:
+        _check_survey_card(conversation, payload)
     broken = None
     if sender.customer is not None:
         broken = rule_broken(conversation=conversation, customer=sender.customer, kind=kind, body=body)

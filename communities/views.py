@@ -16,6 +16,7 @@ from django.views import View
 
 from crm.selectors import customer_for_user
 from crm.services import customer_join_as_user
+from crm.surveys.selectors import onboarding_survey_pending
 from privtraffic.accounts.services import customer_user_get_or_create
 from privtraffic.tenancy.dashboard import form_apply_error
 from privtraffic.tenancy.errors import ApplicationError
@@ -56,7 +57,13 @@ def _join(request, invite: InviteLink, customer) -> HttpResponse:
         if exc.status == 410:
             return _gone(request, invite, exc.code.removeprefix("invite_"))
         return render(request, "communities/join.html", _context(invite, error=exc.message), status=exc.status)
-    return redirect(_landing_url(invite, result))
+    landing = _landing_url(invite, result)
+    # The brand's onboarding survey comes first (once: answered or skipped), then the chat.
+    survey = onboarding_survey_pending(brand=invite.brand, customer=customer)
+    if survey is not None:
+        take = reverse("crm_surveys:take", kwargs={"survey_id": survey.pk})
+        return redirect(f"{take}?{urlencode({'next': landing})}")
+    return redirect(landing)
 
 
 def _context(invite: InviteLink, **extra) -> dict:

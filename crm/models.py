@@ -315,3 +315,132 @@ class Order(BrandOwned):
 
     def __str__(self) -> str:
         return self.external_id
+
+
+# --- onboarding surveys -> personas (crm.surveys) ---------------------------------------------------
+
+
+class SurveyStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+
+
+class Survey(BrandOwned):
+    """Questions a brand asks its customers; persona rules turn the answers into tags and attributes."""
+
+    title = models.CharField(_("title"), max_length=120)
+    intro = models.TextField(_("introduction"), max_length=1000, blank=True)
+    is_onboarding = models.BooleanField(_("ask right after joining"), default=False)
+    status = models.CharField(_("status"), max_length=8, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The join flow asks one survey: at most one active onboarding survey per brand.
+            models.UniqueConstraint(fields=["brand"], condition=Q(is_onboarding=True, status="active"),
+                                    name="survey_one_active_onboarding"),
+        ]
+        indexes = [models.Index(fields=["brand", "created_at"], name="survey_brand_created")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class QuestionKind(models.TextChoices):
+    SINGLE = "single", _("One choice")
+    MULTIPLE = "multiple", _("Several choices")
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    SCALE = "scale", _("Scale 1-5")
+
+
+class SurveyQuestion(BrandOwned):
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(_("kind"), max_length=8, choices=QuestionKind.choices)
+    text = models.CharField(_("question"), max_length=300)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["brand", "survey", "position"], name="surveyq_brand_survey_pos")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SurveyResponse(BrandOwned):
+    """One per customer and survey: answered (completed_at) or skipped (skipped_at)."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    skipped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["survey", "customer"], name="surveyresponse_once")]
+        indexes = [models.Index(fields=["brand", "survey", "customer"], name="surveyresp_brand_survey")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} on survey {self.survey_id}"
+
+
+class SurveyAnswer(BrandOwned):
+    """One row per answer; a several-choices answer is one row per chosen choice, so counting a choice
+    and the segment condition "includes" are plain indexed equality lookups on any database."""
+
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(SurveyQuestion, on_delete=models.CASCADE, related_name="answers")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # The choice (text), the number, or the text the customer typed.
+    value = models.JSONField()
+    # number and scale answers again as a number, for averages and comparisons.
+    number = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["response", "question", "id"]
+        indexes = [models.Index(fields=["brand", "question", "customer"], name="surveyanswer_brand_q_cust")]
+
+    def __str__(self) -> str:
+        return f"q{self.question_id}={self.value!r}"
+
+
+class PersonaAction(models.TextChoices):
+    ADD_TAG = "add_tag", _("Add tag")
+    SET_ATTRIBUTE = "set_attribute", _("Set attribute")
+
+
+class PersonaOp(models.TextChoices):
+    CHOICE = "choice", _("answer includes")
+    EQ = "eq", _("equals")
+    GT = "gt", _("greater than")
+    LT = "lt", _("less than")
+
+
+class PersonaRule(BrandOwned):
+    """When an answer to `question` matches (op, value), add a tag or set an attribute."""
+
+    question = models.ForeignKey(SurveyQuestion, on_delete=models.CASCADE, related_name="rules")
+    op = models.CharField(max_length=8, choices=PersonaOp.choices)
+    value = models.JSONField(help_text=_("the choice, or the number to compare with"))
+    action = models.CharField(max_length=16, choices=PersonaAction.choices)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    attribute = models.ForeignKey(AttributeDefinition, on_delete=models.CASCADE, null=True, blank=True,
+                                  related_name="+")
+    attribute_value = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["question", "id"]
+        indexes = [models.Index(fields=["brand", "question"], name="personarule_brand_question")]
+
+    def __str__(self) -> str:
+        return f"rule {self.pk} on q{self.question_id}"

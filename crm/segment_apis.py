@@ -19,7 +19,7 @@ DEFINITION_HELP = ('{"all": [conditions]} or {"any": [conditions]}; a condition 
                    '(and "key" for attributes), e.g. {"field": "tag", "op": "has", "value": "oily-skin"}. '
                    "Fields: tag (has|not_has), attribute (eq|neq|gt|lt|exists), store (eq), rep (eq), "
                    "group (member_of|not_member_of), active_within_days (lte), consent_promotions (eq), "
-                   "source (eq), lifecycle_stage (eq).")
+                   "source (eq), lifecycle_stage (eq), survey_answer (eq|includes, with \"question\": id).")
 
 
 class SegmentSerializer(serializers.ModelSerializer):

@@ -14,12 +14,12 @@ FIELD_CHOICES = [("", "—"), ("tag", _("Tag")), ("attribute", _("Attribute")), 
                  ("rep", _("Assigned rep")), ("group", _("Group")), ("active_within_days", _("Active within days")),
                  ("consent_promotions", _("Accepts promotions")), ("source", _("Source")),
                  ("lifecycle_stage", _("Lifecycle stage")), ("order_count", _("Number of orders")),
-                 ("total_spent", _("Total spent")), ("ordered", _("Ordered"))]
+                 ("total_spent", _("Total spent")), ("ordered", _("Ordered")), ("survey_answer", _("Survey answer"))]
 OP_CHOICES = [("has", _("has")), ("not_has", _("does not have")), ("eq", _("is")), ("neq", _("is not")),
               ("gt", _("greater than")), ("lt", _("less than")), ("exists", _("is set")),
               ("member_of", _("member of")), ("not_member_of", _("not member of")), ("lte", _("at most")),
               ("before", _("before")), ("after", _("after")), ("within_days", _("within the last days")),
-              ("never", _("never"))]
+              ("never", _("never")), ("includes", _("includes"))]
 BLANK_ROWS = 3
 
 
@@ -39,6 +39,8 @@ def rows_from_post(data) -> list[dict]:
                      "value": values[i] if i < len(values) else ""}
         if field == "attribute":
             condition["key"] = keys[i] if i < len(keys) else ""
+        elif field == "survey_answer":  # the key column holds the question id
+            condition["question"] = keys[i] if i < len(keys) else ""
         conditions.append(condition)
     return conditions
 
@@ -59,7 +61,8 @@ def rows_for_display(definition: dict | None) -> list[dict]:
         if isinstance(c, dict):
             value = c.get("value", "")
             value = ("true" if value else "false") if isinstance(value, bool) else value
-            rows.append({"field": c.get("field", ""), "op": c.get("op", ""), "key": c.get("key", ""),
+            key = c.get("question", "") if c.get("field") == "survey_answer" else c.get("key", "")
+            rows.append({"field": c.get("field", ""), "op": c.get("op", ""), "key": str(key),
                          "value": "" if value is None else str(value)})
     return rows + [{"field": "", "op": "", "key": "", "value": ""} for _i in range(BLANK_ROWS)]
 

@@ -24,6 +24,7 @@ from .segment_forms import (
     match_of,
     rows_for_display,
 )
+from .surveys.selectors import survey_question_list
 
 LIST_LIMIT = 50  # one COUNT per listed segment
 
@@ -50,6 +51,7 @@ class _BuilderMixin:
                 "reps": member_list(brand=self.brand, include_inactive=False),
                 "groups": vip_group.objects.filter(brand=self.brand).order_by("name", "id"),
                 "sources": CustomerSource.choices, "stages": LifecycleStage.choices,
+                "questions": survey_question_list(brand=self.brand)[:100],
             },
         }
 

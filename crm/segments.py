@@ -22,9 +22,11 @@ Fields and their operators:
     total_spent         gt | lt                  value: an amount in the brand's currency (lifetime value)
     ordered             before | after | within_days | never
                                                  value: a date YYYY-MM-DD (brand time) / days / none
+    survey_answer       eq | includes            question: survey question id; value typed by the question
+                        (includes only for several-choices questions; eq for the others)
 
 Every condition compiles to a Q on the brand's customers; relations (tags, groups)
-are EXISTS subqueries so counting stays one indexed query. Erased customers never match.
+are EXISTS subqueries (survey answers too) so counting stays one indexed query. Erased customers never match.
 """
 
 import datetime
@@ -72,6 +74,7 @@ FIELD_OPS: dict[str, tuple[str, ...]] = {
     "order_count": ("eq", "gt", "lt"),
     "total_spent": ("gt", "lt"),
     "ordered": ("before", "after", "within_days", "never"),
+    "survey_answer": ("eq", "includes"),
 }
 MAX_AMOUNT = Decimal("1e12")
 
@@ -225,12 +228,34 @@ def _normalize_condition(condition: Any, *, brand: Brand, attributes: dict[str, 
         value = _amount(value)
     elif field == "ordered":
         value = _ordered_value(op, value)
+    elif field == "survey_answer":
+        question_id = _int(condition.get("question"), _("question"))
+        out["question"] = question_id
+        if check_refs:
+            value = _survey_answer_value(brand, question_id, op, value)
     elif field in ("source", "lifecycle_stage"):
         choices = CustomerSource.values if field == "source" else LifecycleStage.values
         if value not in choices:
             raise _Invalid(_("%(field)s must be one of: %(choices)s") % {"field": field, "choices": ", ".join(choices)})
     out["value"] = value
     return out
+
+
+def _survey_answer_value(brand: Brand, question_id: int, op: str, value: Any) -> Any:
+    """The answer value as stored, checked like a customer's answer; another brand's question is a 404."""
+    from .surveys.answering import answer_clean
+
+    question_model = apps.get_model("crm", "SurveyQuestion")
+    question = brand_get_object(question_model.objects.all(), brand=brand, what="survey question", pk=question_id)
+    if (op == "includes") != (question.kind == "multiple"):
+        raise _Invalid(_("use 'includes' for several-choices questions and 'eq' for the others"))
+    try:
+        values = answer_clean(question, value)
+    except ValueError as exc:
+        raise _Invalid(_("question %(id)s: %(message)s") % {"id": question_id, "message": exc})
+    if len(values) != 1:
+        raise _Invalid(_("question %(id)s: give one value") % {"id": question_id})
+    return values[0]
 
 
 def _normalize(*, brand: Brand, definition: Any, check_refs: bool) -> dict:
@@ -303,6 +328,16 @@ def _condition_q(condition: dict, *, brand: Brand, index: int, aliases: dict) ->
         return Q(**{f"lifetime_value__{op}": Decimal(value)})
     if field == "ordered":
         return _ordered_q(op, value, brand=brand)
+    if field == "survey_answer":
+        # Several choices are stored one row per choice, so "includes" is the same equality lookup.
+        answer_model = apps.get_model("crm", "SurveyAnswer")
+        answered = answer_model.objects.filter(brand=brand, question_id=condition["question"],
+                                               customer_id=OuterRef("pk"))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            answered = answered.filter(number=value)
+        else:
+            answered = answered.filter(value=value)
+        return Q(Exists(answered))
     return Q(**{field: value})  # source, lifecycle_stage
 
 

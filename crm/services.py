@@ -460,6 +460,11 @@ def _attribute_clean(definition: AttributeDefinition, value: Any) -> Any:
     return value
 
 
+def attribute_value_clean(*, definition: AttributeDefinition, value: Any) -> Any:
+    """The stored form of a value for this attribute; raises ValueError with a message a person can read."""
+    return _attribute_clean(definition, value)
+
+
 def customer_attributes_set(*, customer: Customer, values: dict[str, Any]) -> Customer:
     """Set (or with None remove) attribute values by key; every key must be defined. All or nothing."""
     if not isinstance(values, dict):

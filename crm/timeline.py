@@ -1,4 +1,5 @@
-"""The customer's timeline on the profile page: joins, messages, orders, consents and notes, newest first.
+"""The customer's timeline on the profile page: joins, messages, orders, consents, surveys and notes, newest
+first (coupons join it when the campaigns app brings them).
 
 One query per kind, each capped at `limit`, merged in Python: the page costs the same for a customer with
 ten events as for one with ten thousand. Group and message rows belong to higher apps (communities, chats),
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.models import Brand
 
-from .models import ConsentChange, Customer, CustomerNote, Order
+from .models import ConsentChange, Customer, CustomerNote, Order, SurveyResponse
 
 DEFAULT_LIMIT = 30
 SNIPPET = 140
@@ -22,7 +23,7 @@ SNIPPET = 140
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime.datetime
-    kind: str  # joined, group_joined, group_left, message, order, consent, note
+    kind: str  # joined, group_joined, group_left, message, order, consent, survey, note
     title: str
     detail: str = ""
 
@@ -66,6 +67,20 @@ def _consent_entries(brand: Brand, customer: Customer, limit: int) -> list[Timel
             for c in rows]
 
 
+def _survey_entries(brand: Brand, customer: Customer, limit: int) -> list[TimelineEntry]:
+    rows = (SurveyResponse.objects.filter(brand=brand, customer=customer).select_related("survey")
+            .order_by("-created_at")[:limit])
+    entries = []
+    for r in rows:
+        if r.completed_at:
+            entries.append(TimelineEntry(r.completed_at, "survey", _("Answered the survey %(title)s")
+                                         % {"title": r.survey.title}))
+        elif r.skipped_at:
+            entries.append(TimelineEntry(r.skipped_at, "survey", _("Skipped the survey %(title)s")
+                                         % {"title": r.survey.title}))
+    return entries
+
+
 def _note_entries(brand: Brand, customer: Customer, limit: int) -> list[TimelineEntry]:
     rows = CustomerNote.objects.filter(brand=brand, customer=customer).select_related("author")[:limit]
     return [TimelineEntry(n.created_at, "note", _("Note by %(author)s") % {
@@ -76,7 +91,8 @@ def customer_timeline(*, brand: Brand, customer: Customer, limit: int = DEFAULT_
     if customer.brand_id != brand.id:
         return []
     entries = [TimelineEntry(customer.created_at, "joined", _("Became a customer"), customer.get_source_display())]
-    for source in (_group_entries, _message_entries, _order_entries, _consent_entries, _note_entries):
+    for source in (_group_entries, _message_entries, _order_entries, _consent_entries, _survey_entries,
+                   _note_entries):
         entries += source(brand, customer, limit)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]

@@ -163,3 +163,14 @@ ID_FACTORIES["tag_id"] = _make_tag
 ID_FACTORIES["attribute_id"] = _make_attribute
 ID_FACTORIES["note_id"] = _make_note
 ID_FACTORIES["order_id"] = lambda brand: factories.make_order(brand).pk
+
+
+def _make_survey(brand: Brand) -> int:
+    from crm.surveys.services import question_add, survey_create
+
+    survey = survey_create(brand=brand, actor=None, title=f"Survey {brand.slug}")
+    question_add(survey=survey, actor=None, kind="single", text="Skin?", choices=["Oily", "Dry"])
+    return survey.pk
+
+
+ID_FACTORIES["survey_id"] = _make_survey

@@ -205,6 +205,7 @@
 
   // Product and coupon cards; every value goes in as text, and links only when they are http(s).
   function renderCard(kind, payload) {
+    if (kind === "survey") return surveyCard(payload);
     if (kind !== "product" && kind !== "coupon") return null;
     var card = document.createElement("span");
     card.className = "msg-card msg-card-" + kind;
@@ -232,6 +233,23 @@
       optOut.href = payload.opt_out_url;
       optOut.textContent = str("opt-out", "Stop promotions");
       card.appendChild(optOut);
+    }
+    return card;
+  }
+
+  // A survey card links only to a survey page of this site (/s/<id>/), as the server checks too.
+  function surveyCard(payload) {
+    var card = document.createElement("span");
+    card.className = "msg-card msg-card-survey";
+    var title = document.createElement("strong");
+    title.textContent = String(payload.title || "");
+    card.appendChild(title);
+    if (typeof payload.url === "string" && /^\/s\/\d+\/$/.test(payload.url)) {
+      var link = document.createElement("a");
+      link.className = "button";
+      link.href = payload.url;
+      link.textContent = str("answer-survey", "Answer the survey");
+      card.appendChild(link);
     }
     return card;
   }

@@ -15,6 +15,7 @@
         value: row.querySelector("[name=value]").value
       };
       if (field === "attribute") { condition.key = row.querySelector("[name=key]").value; }
+      if (field === "survey_answer") { condition.question = row.querySelector("[name=key]").value; }
       conditions.push(condition);
     });
     var match = form.querySelector("[name=match]").value === "any" ? "any" : "all";

@@ -196,7 +196,7 @@ def test_per_condition_messages(brand, world):
     ]})
     assert messages == [
         "condition 2: unknown field 'colour' (use one of: tag, attribute, store, rep, group, active_within_days, "
-        "consent_promotions, source, lifecycle_stage, order_count, total_spent, ordered)",
+        "consent_promotions, source, lifecycle_stage, order_count, total_spent, ordered, survey_answer)",
         "condition 3: unknown op 'eq' for field 'tag' (use one of: has, not_has)",
         "condition 4: unknown tag 'no-such-tag'",
         "condition 5: unknown attribute 'shoe_size'",

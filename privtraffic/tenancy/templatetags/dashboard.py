@@ -19,6 +19,7 @@ NAV = [
     ("chats:quick_replies", _("Quick replies"), Perm.CHAT),
     ("crm:customers", _("Customers"), Perm.VIEW_CUSTOMERS),
     ("crm_segments:list", _("Segments"), Perm.MANAGE_CAMPAIGNS),
+    ("crm_surveys:list", _("Surveys"), Perm.MANAGE_CAMPAIGNS),
     ("campaigns:campaigns", _("Campaigns"), Perm.MANAGE_CAMPAIGNS),
     ("tenancy:settings", _("Settings"), Perm.MANAGE_SETTINGS),
 ]

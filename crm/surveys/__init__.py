@@ -1,0 +1,1 @@
+"""Onboarding surveys whose answers become customer personas (tags and attributes)."""

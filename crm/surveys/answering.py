@@ -1,0 +1,218 @@
+"""A customer answers (or skips) a survey; persona rules turn the answers into tags and attributes.
+
+Answering again replaces the previous answers and applies the rules again. Rules only ever add:
+a tag added by an earlier answer stays (a person's tags are the brand's, not the survey's), and an
+attribute keeps the last value a rule set. Every answer is checked first; one bad answer changes nothing.
+"""
+
+import math
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from privtraffic.events.services import event_record
+from privtraffic.tenancy.errors import ApplicationError
+
+from ..models import (
+    Customer,
+    CustomerTag,
+    PersonaAction,
+    PersonaOp,
+    PersonaRule,
+    QuestionKind,
+    Survey,
+    SurveyAnswer,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyStatus,
+)
+from ..services import customer_attributes_set, customer_tags_set
+
+TEXT_ANSWER_MAX = 1000
+SCALE_MIN, SCALE_MAX = 1, 5
+
+
+def field_name(question_id: int) -> str:
+    """The key of a question in error `fields` and in the customer page's form."""
+    return f"q{question_id}"
+
+
+def number_parse(value: Any) -> float | int | None:
+    """A finite number from a number or a numeric string (what a form sends); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        if math.isfinite(number):
+            return int(number) if number.is_integer() and "." not in value else number
+    return None
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, list | tuple) and not value)
+
+
+def answer_clean(question: SurveyQuestion, value: Any) -> list[Any]:
+    """The stored values of one answer (a list: several choices are several rows; empty = not answered).
+    Raises ValueError with a message for the customer."""
+    if _is_empty(value):
+        if question.required:
+            raise ValueError(_("Please answer this question."))
+        return []
+    kind = question.kind
+    if kind == QuestionKind.SINGLE:
+        if not isinstance(value, str) or value.strip() not in question.choices:
+            raise ValueError(_("Choose one of the options."))
+        return [value.strip()]
+    if kind == QuestionKind.MULTIPLE:
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+            raise ValueError(_("Choose from the options."))
+        chosen = []
+        for v in values:
+            v = v.strip()
+            if v not in question.choices:
+                raise ValueError(_("“%(value)s” is not one of the options.") % {"value": v[:100]})
+            if v not in chosen:
+                chosen.append(v)
+        return [c for c in question.choices if c in chosen]  # in the question's order
+    if kind == QuestionKind.TEXT:
+        if not isinstance(value, str):
+            raise ValueError(_("Type your answer."))
+        value = value.strip()
+        if len(value) > TEXT_ANSWER_MAX:
+            raise ValueError(_("At most %(max)d characters.") % {"max": TEXT_ANSWER_MAX})
+        return [value]
+    number = number_parse(value)
+    if kind == QuestionKind.NUMBER:
+        if number is None:
+            raise ValueError(_("Enter a number."))
+        return [number]
+    # scale
+    if number is None or number != int(number) or not SCALE_MIN <= number <= SCALE_MAX:
+        raise ValueError(_("Choose a number from %(min)d to %(max)d.") % {"min": SCALE_MIN, "max": SCALE_MAX})
+    return [int(number)]
+
+
+def answers_clean(*, survey: Survey, answers: Any) -> dict[SurveyQuestion, list[Any]]:
+    """Every answer checked against its question; all errors at once under fields "q<id>"."""
+    if not isinstance(answers, dict):
+        raise ApplicationError("invalid", _("Give the answers as an object keyed by question id."),
+                               fields={"answers": [_("Not an object.")]})
+    questions = {q.pk: q for q in SurveyQuestion.objects.filter(brand_id=survey.brand_id, survey=survey)}
+    errors: dict[str, list[str]] = {}
+    given: dict[int, Any] = {}
+    for key, value in answers.items():
+        raw = str(key).removeprefix("q")
+        if not raw.isdigit() or int(raw) not in questions:
+            errors[f"q{raw}" if raw.isdigit() else "answers"] = [_("Not a question of this survey.")]
+            continue
+        given[int(raw)] = value
+    clean: dict[SurveyQuestion, list[Any]] = {}
+    for pk, question in questions.items():
+        try:
+            clean[question] = answer_clean(question, given.get(pk))
+        except ValueError as exc:
+            errors[field_name(pk)] = [str(exc)]
+    if errors:
+        raise ApplicationError("invalid", _("Some answers need another look."), fields=errors)
+    return clean
+
+
+def _check_open(survey: Survey, customer: Customer) -> None:
+    if customer.brand_id != survey.brand_id:
+        raise ApplicationError.not_found("customer")
+    if survey.status != SurveyStatus.ACTIVE:
+        raise ApplicationError("survey_closed", _("This survey is not taking answers."), status=409)
+    if customer.erased_at is not None:
+        raise ApplicationError("customer_erased", _("This customer's data was erased."), status=409)
+
+
+def _matches(rule: PersonaRule, values: list[Any]) -> bool:
+    if rule.op == PersonaOp.CHOICE:
+        return rule.value in values
+    for v in values:
+        if isinstance(v, int | float) and (
+            (rule.op == PersonaOp.EQ and v == rule.value) or (rule.op == PersonaOp.GT and v > rule.value)
+            or (rule.op == PersonaOp.LT and v < rule.value)):
+            return True
+    return False
+
+
+def _apply_rules(customer: Customer, clean: dict[SurveyQuestion, list[Any]]) -> tuple[list[str], dict[str, Any]]:
+    """Add the tags and set the attributes that matching rules name, through the crm services."""
+    rules = PersonaRule.objects.filter(brand_id=customer.brand_id, question__in=list(clean)).select_related(
+        "tag", "attribute").order_by("question__position", "question_id", "id")
+    values_by_question = {q.pk: v for q, v in clean.items()}
+    tags: list[str] = []
+    attributes: dict[str, Any] = {}
+    for rule in rules:
+        if not _matches(rule, values_by_question.get(rule.question_id, [])):
+            continue
+        if rule.action == PersonaAction.ADD_TAG and rule.tag.name not in tags:
+            tags.append(rule.tag.name)
+        elif rule.action == PersonaAction.SET_ATTRIBUTE:
+            attributes[rule.attribute.key] = rule.attribute_value  # a later rule wins
+    if tags:
+        current = list(CustomerTag.objects.filter(brand_id=customer.brand_id, customer=customer)
+                       .values_list("tag__name", flat=True))
+        if set(tags) - set(current):
+            # customer_tags_set makes the set exact: pass the current tags too, so nothing is removed.
+            customer_tags_set(customer=customer, tags=sorted(set(current) | set(tags)))
+    if attributes:
+        customer_attributes_set(customer=customer, values=attributes)
+    return tags, attributes
+
+
+def survey_answer_submit(*, survey: Survey, customer: Customer, answers: Any) -> SurveyResponse:
+    """Store a customer's answers (replacing earlier ones) and apply the persona rules, all or nothing."""
+    _check_open(survey, customer)
+    clean = answers_clean(survey=survey, answers=answers)
+    if not any(clean.values()):
+        raise ApplicationError("invalid", _("Answer at least one question, or skip the survey."),
+                               fields={"answers": [_("Nothing was answered.")]})
+    now = timezone.now()
+    with transaction.atomic():
+        # One writer per customer at a time: the response row and its answers are replaced as a whole.
+        Customer.objects.select_for_update().filter(pk=customer.pk, brand_id=customer.brand_id).first()
+        response, _created = SurveyResponse.objects.get_or_create(
+            survey=survey, customer=customer, defaults={"brand_id": survey.brand_id})
+        SurveyAnswer.objects.filter(brand_id=survey.brand_id, response=response).delete()
+        SurveyAnswer.objects.bulk_create([
+            SurveyAnswer(brand_id=survey.brand_id, response=response, question=question, customer=customer,
+                         value=v, number=v if question.kind in (QuestionKind.NUMBER, QuestionKind.SCALE) else None)
+            for question, values in clean.items() for v in values
+        ])
+        response.completed_at, response.skipped_at = now, None
+        response.save(update_fields=["completed_at", "skipped_at"])
+        tags, attributes = _apply_rules(customer, clean)
+        event_record(brand=survey.brand, type="survey.answered", payload={
+            "survey_id": survey.pk, "customer_id": customer.pk, "response_id": response.pk,
+            "answers": {str(q.pk): (v if q.kind == QuestionKind.MULTIPLE else v[0])
+                        for q, v in clean.items() if v},
+            "tags_added": tags, "attributes_set": attributes,
+        })
+    return response
+
+
+def survey_skip(*, survey: Survey, customer: Customer) -> SurveyResponse:
+    """Not now: the onboarding flow stops asking. Skipping an answered survey keeps the answers."""
+    _check_open(survey, customer)
+    with transaction.atomic():
+        response, created = SurveyResponse.objects.get_or_create(
+            survey=survey, customer=customer, defaults={"brand_id": survey.brand_id, "skipped_at": timezone.now()})
+        if not created and response.completed_at is None and response.skipped_at is None:
+            response.skipped_at = timezone.now()
+            response.save(update_fields=["skipped_at"])
+        if created:
+            event_record(brand=survey.brand, type="survey.skipped",
+                         payload={"survey_id": survey.pk, "customer_id": customer.pk})
+    return response
