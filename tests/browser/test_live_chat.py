@@ -4,6 +4,7 @@ pytest-django's live_server speaks WSGI only, so this module starts uvicorn on t
 and the same Redis (channel layer and cache) in a subprocess.
 """
 
+import datetime
 import os
 import socket
 import subprocess
@@ -298,3 +299,49 @@ def test_reconnect_catches_up_queues_sends_and_marks_refused_ones(asgi_server, b
     assert "muted" in failed.inner_text()
     assert not Message.objects.filter(conversation=conversation, body="Let me talk").exists()
     assert not dialogs
+
+
+def test_a_promotion_arrives_live_with_a_one_tap_opt_out(asgi_server, browser_context):
+    from crm.models import ConsentChange, ContactPolicy, Customer
+
+    brand = factories.make_brand("acme", name="Acme Outdoor")
+    store = factories.make_store(brand, "Flagship")
+    rep = factories.make_member(brand, Role.REP, store=store, user=factories.make_user(name="Rita Rep"))
+    shopper = factories.make_user("dan@example.test", password=None, name="Dan")
+    customer = factories.make_customer(brand, "Dan Chen", email=shopper.email, user=shopper, assigned_rep=rep,
+                                       home_store=store, consent_chat=True, consent_promotions=True)
+    # Quiet hours off, so the test does not depend on the hour it runs at.
+    ContactPolicy.objects.create(brand=brand, quiet_hours_start=datetime.time(0), quiet_hours_end=datetime.time(0))
+    conversation = conversation_for_customer(customer=customer)
+    rep_page, _ = _open(browser_context, asgi_server.url, rep.user, f"/b/acme/inbox/{conversation.pk}/",
+                        {"width": 1280, "height": 800})
+    shop_page, _ = _open(browser_context, asgi_server.url, shopper, f"/chat/direct/{customer.pk}/",
+                         {"width": 360, "height": 740})
+    assert rep_page.locator("[data-promotion-reach=ok]").inner_text().startswith("Can send (3 left")
+
+    rep_page.click("text=Send a coupon")
+    rep_page.fill("input[name=coupon_title]", "10% off charcoal")
+    rep_page.fill("input[name=coupon_code]", "GRILL10")
+    rep_page.click("text=Send coupon")
+
+    # The card reaches the phone live, with its opt-out link; one tap on the page that opens unsubscribes.
+    card = shop_page.locator(".msg-card-coupon").filter(has_text="10% off charcoal")
+    card.wait_for()
+    card.get_by_role("link", name="Stop promotions").click()
+    shop_page.get_by_role("button", name="Stop promotions").click()
+    shop_page.get_by_role("heading", name="You are unsubscribed").wait_for()
+    assert shop_page.evaluate("document.documentElement.scrollWidth") <= 360
+    customer.refresh_from_db()
+    assert customer.consent_promotions is False
+    assert ConsentChange.objects.filter(customer=customer, source="opt_out_link", granted=False).count() == 1
+
+    # The rep's next coupon is refused with the reason, and nothing is sent.
+    rep_page.reload()
+    assert rep_page.locator("[data-promotion-reach=no_promotions_consent]").is_visible()
+    rep_page.click("text=Send a coupon")
+    rep_page.fill("input[name=coupon_title]", "Another deal")
+    rep_page.fill("input[name=coupon_code]", "DEAL20")
+    rep_page.click("text=Send coupon")
+    rep_page.get_by_text("They opted out of promotions").first.wait_for()
+    assert not Message.objects.filter(conversation=conversation, payload__code="DEAL20").exists()
+    assert Customer.objects.get(pk=customer.pk).consent_chat is True  # chat itself goes on
