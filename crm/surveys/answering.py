@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from privtraffic.events.services import event_record
 from privtraffic.tenancy.errors import ApplicationError
 
+from ..lifecycle import customer_mark_active
 from ..models import (
     Customer,
     CustomerTag,
@@ -200,6 +201,7 @@ def survey_answer_submit(*, survey: Survey, customer: Customer, answers: Any) ->
                         for q, v in clean.items() if v},
             "tags_added": tags, "attributes_set": attributes,
         })
+    customer_mark_active(customer=customer, at=now)
     return response
 
 

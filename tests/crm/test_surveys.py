@@ -667,3 +667,17 @@ def test_segment_builder_saves_a_survey_answer_condition(login, brand, survey):
                                                            "op": ["eq"], "key": [str(survey.q_love.pk)],
                                                            "value": ["9"]})
     assert response.status_code == 400 and "from 1 to 5" in response.content.decode()
+
+
+def test_answering_marks_the_customer_active(brand):
+    from crm.models import Customer as CustomerModel
+
+    survey = services.survey_create(brand=brand, actor=None, title="Quick one")
+    question = services.question_add(survey=survey, actor=None, kind="scale", text="How was your visit?")
+    services.survey_activate(survey=survey, actor=None)
+    customer = factories.make_customer(brand)
+    assert customer.last_active_at is None
+
+    answering.survey_answer_submit(survey=survey, customer=customer, answers={str(question.pk): 5})
+
+    assert CustomerModel.objects.get(pk=customer.pk).last_active_at is not None
