@@ -19,7 +19,16 @@ from django.utils.translation import gettext_noop
 from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
 
-from .models import AuditLog, ConsentChange, Customer, CustomerNote, CustomerTag, Order
+from .models import (
+    AuditLog,
+    ConsentChange,
+    Customer,
+    CustomerNote,
+    CustomerTag,
+    Order,
+    SurveyAnswer,
+    SurveyResponse,
+)
 
 # Stored as the name of an erased customer and of their messages; deliberately not translated per viewer.
 ERASED_NAME = gettext_noop("Former member")
@@ -58,6 +67,13 @@ def _consents(customer: Customer) -> dict[str, Any]:
         "history": [{"channel": c.channel, "granted": c.granted, "source": c.source, "at": _iso(c.created_at)}
                     for c in history],
     }
+
+
+def _survey_answers(customer: Customer) -> list[dict[str, Any]]:
+    rows = (SurveyAnswer.objects.filter(brand_id=customer.brand_id, customer=customer)
+            .select_related("question__survey").order_by("created_at", "id"))
+    return [{"survey": a.question.survey.title, "question": a.question.text, "answer": a.value,
+             "answered_at": _iso(a.created_at)} for a in rows]
 
 
 def _orders(customer: Customer) -> list[dict[str, Any]]:
@@ -149,6 +165,7 @@ def customer_export(*, customer: Customer, actor_user: User | None = None, actor
             "notes": [{"body": n.body, "created_at": _iso(n.created_at)}
                       for n in CustomerNote.objects.filter(brand_id=customer.brand_id, customer=customer)],
             "orders": _orders(customer),
+            "survey_answers": _survey_answers(customer),
             "group_memberships": _group_memberships(customer),
             "messages": _messages(customer),
             "reports": _reports(customer),
@@ -186,6 +203,8 @@ def customer_erase(*, customer: Customer, actor_user: User | None = None, actor_
         # Notes and tags describe the person too.
         CustomerNote.objects.filter(brand_id=locked.brand_id, customer=locked).delete()
         CustomerTag.objects.filter(brand_id=locked.brand_id, customer=locked).delete()
+        # So do survey answers (free text above all); the survey results lose this person's share.
+        SurveyResponse.objects.filter(brand_id=locked.brand_id, customer=locked).delete()
         # The detail names which fields were cleared, never their values.
         _audit(locked, "customer.erased", actor_user, actor_label, {"cleared": ["name", *cleared]})
         event_record(brand=locked.brand, type="customer.erased",

@@ -5,6 +5,8 @@ own customers and a store manager their store's; another brand's id (or one out 
 """
 
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import JsonResponse
@@ -14,12 +16,13 @@ from django.utils.translation import ngettext
 
 from privtraffic.tenancy.dashboard import BrandView, form_apply_error, reraise_access
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.parsing import query_int
 from privtraffic.tenancy.roles import Perm, is_store_scoped
 from privtraffic.tenancy.selectors import rep_list
 
-from . import privacy, reach, selectors, services, timeline
+from . import privacy, reach, segments, selectors, services, timeline
 from .forms import CustomerEraseForm, CustomerReassignForm, CustomersTransferForm
-from .models import AuditLog
+from .models import AuditLog, LifecycleStage
 
 CUSTOMERS_PER_PAGE = 50
 HISTORY_LIMIT = 10
@@ -33,16 +36,31 @@ REASSIGN_PERM = Perm.MANAGE_TEAM
 
 
 class CustomerListView(BrandView):
-    """Search (?q= name, email or phone) and pages of 50."""
+    """Search (?q= name, email or phone), filters (?tag= name, ?segment= id, ?stage=) and pages of 50."""
 
     permission = Perm.VIEW_CUSTOMERS
 
     def get(self, request):
-        q = request.GET.get("q", "").strip()[:100]
-        customers = selectors.customer_list(brand=self.brand, actor=self.membership, search=q)
+        filters = {"q": request.GET.get("q", "").strip()[:100], "tag": request.GET.get("tag", "").strip()[:50],
+                   "stage": request.GET.get("stage", "").strip()}
+        customers = selectors.customer_list_by_tag(brand=self.brand, actor=self.membership, search=filters["q"],
+                                                   tag=filters["tag"])
+        if filters["stage"] in LifecycleStage.values:
+            customers = customers.filter(lifecycle_stage=filters["stage"])
+        else:
+            filters["stage"] = ""
+        segment_id = query_int(request, "segment")
+        if segment_id is not None:
+            customers = segments.customers_in_segment(brand=self.brand, segment_id=segment_id, within=customers)
+            filters["segment"] = str(segment_id)
         context = {
             "page": Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page")),
-            "q": q,
+            "q": filters["q"],
+            "filters": filters,
+            "filter_query": urlencode({k: v for k, v in filters.items() if v}),
+            "tags": selectors.tag_list(brand=self.brand),
+            "segments": segments.segment_list(brand=self.brand),
+            "stages": LifecycleStage.choices,
             "can_transfer": self.can(REASSIGN_PERM),
             "can_policy": self.can(Perm.MANAGE_SETTINGS),
             # Same rule as crm.importing.customer_bulk_access_check: brand-wide roles only.

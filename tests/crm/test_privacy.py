@@ -265,3 +265,31 @@ def test_export_and_erase_cover_tags_attributes_and_notes(brand):
     assert erased.attributes == {}
     assert not CustomerNote.objects.filter(customer=customer).exists()
     assert not CustomerTag.objects.filter(customer=customer).exists()
+
+
+def test_export_and_erase_cover_orders_consents_and_survey_answers(brand, alice):
+    from crm.models import SurveyAnswer
+    from crm.privacy import customer_erase, customer_export
+    from crm.reach import promotions_opt_out
+    from crm.surveys import answering
+    from crm.surveys import services as surveys
+
+    survey = surveys.survey_create(brand=brand, actor=None, title="About you")
+    question = surveys.question_add(survey=survey, actor=None, kind="text", text="Anything we should know?")
+    surveys.survey_activate(survey=survey, actor=None)
+    answering.survey_answer_submit(survey=survey, customer=alice, answers={str(question.pk): "I live on Nanjing Rd"})
+    factories.make_order(brand, alice, external_id="SO-9", total="59.00")
+    alice.refresh_from_db()
+    promotions_opt_out(customer=alice, source="stop_command")
+
+    data = customer_export(customer=alice, actor_label="test")
+
+    assert [o["external_id"] for o in data["orders"]] == ["SO-9"]
+    assert data["survey_answers"][0]["answer"] == "I live on Nanjing Rd"
+    assert data["consents"]["history"][-1] == {**data["consents"]["history"][-1], "channel": "promotions",
+                                               "granted": False, "source": "stop_command"}
+
+    customer_erase(customer=alice, actor_label="test")
+
+    assert not SurveyAnswer.objects.filter(customer=alice).exists()
+    assert "Nanjing" not in json.dumps(customer_export(customer=alice, actor_label="test"))
