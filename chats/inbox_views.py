@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from communities import selectors as community_selectors
 from communities import services as community_services
 from communities.models import MemberRole
-from crm.models import ContactLane, Customer
+from crm.models import Customer
 from crm.reach import Purpose, customer_reach
 from crm.surveys import selectors as survey_selectors
 from privtraffic.tenancy.dashboard import BrandView
@@ -139,11 +139,10 @@ class InboxConversationView(InboxView):
                          client_msg_id=data["client_msg_id"])
             return ""
         if action in ("product", "coupon"):
-            # In a 1:1 chat a card is a promotion: it counts toward the customer's weekly budget.
-            lane = ContactLane.REP if conversation.kind == ConversationKind.DIRECT else ""
+            # In a 1:1 chat message_send treats the card as a promotion (budget, consent, opt-out link).
             message_send(conversation=conversation, sender=Sender.of_staff(self.membership), kind=action,
                          body=data["body"], payload=_card_payload(action, data, self.brand.default_currency),
-                         client_msg_id=data["client_msg_id"], promotion_lane=lane)
+                         client_msg_id=data["client_msg_id"])
             return _("Card sent.")
         if action == "survey":
             survey = survey_selectors.survey_get(brand=self.brand, survey_id=data["survey_id"])

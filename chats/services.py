@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import GroupMember, VipGroup
 from crm.lifecycle import customer_mark_active
-from crm.models import Customer, Survey, SurveyStatus
+from crm.models import ContactLane, Customer, Survey, SurveyStatus
 from crm.reach import is_stop_command, opt_out_url, promotion_contact_claim, promotions_opt_out
 from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
@@ -213,10 +213,13 @@ def message_send(
 ) -> Message:
     """Persist a message with the next seq. A repeated client_msg_id returns the first message.
 
-    `promotion_lane` marks a promotion to the customer of a 1:1 conversation: it takes a slot of their weekly
-    budget (or is refused with the reason: consent, quiet hours, budget) and carries their opt-out link.
+    A product or coupon card that the brand (staff, bots, integrators) sends into a 1:1 conversation is a
+    promotion, whichever path sends it: it takes a slot of the customer's weekly budget (or is refused with
+    the reason: consent, quiet hours, budget) and carries their opt-out link. `promotion_lane` names the lane
+    (campaigns pass theirs); by default it follows the sender.
     """
     payload = dict(payload or {})
+    payload.pop("opt_out_url", None)  # only _promotion_claim sets it: a caller's value could be any link
     client_msg_id = (client_msg_id or "").strip()
     if len(client_msg_id) > 64:
         raise ApplicationError("invalid", _("client_msg_id is at most 64 characters."),
@@ -228,6 +231,7 @@ def message_send(
             return first
     _check_may_post(conversation, sender)
     body = _validate(kind, body, payload)
+    promotion_lane = promotion_lane or _default_promotion_lane(conversation, sender, kind)
     if kind == MessageKind.SURVEY:
         _check_survey_card(conversation, payload)
     broken = None
@@ -270,6 +274,15 @@ def message_send(
         if conversation.kind == ConversationKind.DIRECT and not broken:
             _consent_command(conversation, sender.customer, body)
     return message
+
+
+PROMOTIONAL_KINDS = frozenset({MessageKind.PRODUCT, MessageKind.COUPON})
+
+
+def _default_promotion_lane(conversation: Conversation, sender: Sender, kind: str) -> str:
+    if kind not in PROMOTIONAL_KINDS or conversation.kind != ConversationKind.DIRECT or sender.customer is not None:
+        return ""
+    return ContactLane.REP if sender.membership is not None else ContactLane.BROADCAST
 
 
 def _promotion_claim(conversation: Conversation, lane: str, client_msg_id: str, payload: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """/api/v1/customers/: CRUD, export and erase (personal data), reassignment and a rep's customer transfer."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -97,8 +98,8 @@ class CustomerReachApi(BrandAPIView):
         customer = selectors.customer_get(brand=self.brand, customer_id=customer_id)
         purpose = request.query_params.get("purpose", reach.Purpose.PROMOTIONAL)
         if purpose not in (reach.Purpose.PROMOTIONAL, reach.Purpose.TRANSACTIONAL):
-            raise ApplicationError("invalid", "purpose must be promotional or transactional.",
-                                   fields={"purpose": ["Use promotional or transactional."]})
+            raise ApplicationError("invalid", _("purpose must be promotional or transactional."),
+                                   fields={"purpose": [_("Use promotional or transactional.")]})
         answer = reach.customer_reach(brand=self.brand, customer=customer, purpose=purpose)
         return Response(ReachSerializer(answer).data)
 

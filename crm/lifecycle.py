@@ -11,6 +11,7 @@ message, a join) and once a day for time passing (crm.tasks.refresh_lifecycle_st
 
 import datetime
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -50,11 +51,17 @@ def customer_mark_active(*, customer: Customer, at: datetime.datetime | None = N
         return False
     if customer.last_active_at is not None and at - customer.last_active_at < ACTIVE_TOUCH_EVERY:
         return False
-    customer.last_active_at = max(at, customer.last_active_at) if customer.last_active_at else at
-    customer.lifecycle_stage = lifecycle_stage_of(customer, now=at)
-    stale = Q(last_active_at__isnull=True) | Q(last_active_at__lt=customer.last_active_at)
-    return bool(Customer.objects.filter(stale, pk=customer.pk).update(
-        last_active_at=customer.last_active_at, lifecycle_stage=customer.lifecycle_stage))
+    with transaction.atomic():
+        # The stage is computed from the current row (order figures change under a long-lived copy).
+        stale = Q(last_active_at__isnull=True) | Q(last_active_at__lt=at - ACTIVE_TOUCH_EVERY)
+        fresh = Customer.objects.select_for_update().filter(stale, pk=customer.pk, erased_at__isnull=True).first()
+        if fresh is None:
+            return False
+        fresh.last_active_at = at
+        fresh.lifecycle_stage = lifecycle_stage_of(fresh, now=at)
+        fresh.save(update_fields=["last_active_at", "lifecycle_stage"])
+    customer.last_active_at, customer.lifecycle_stage = fresh.last_active_at, fresh.lifecycle_stage
+    return True
 
 
 def lifecycle_stages_refresh(*, brand: Brand, now: datetime.datetime | None = None) -> int:

@@ -148,6 +148,14 @@ def order_create(
 
 def order_update(*, order: Order, status: str | None = None, tracking_number: str | None = None) -> Order:
     """Move an order along its lifecycle (see TRANSITIONS) and/or set its tracking number."""
+    with transaction.atomic():
+        # Two syncs racing on one order take turns: each checks the transition against the current status.
+        order = Order.objects.select_for_update().select_related("brand", "customer").get(
+            pk=order.pk, brand_id=order.brand_id)
+        return _order_change(order, status, tracking_number)
+
+
+def _order_change(order: Order, status: str | None, tracking_number: str | None) -> Order:
     changes: list[str] = []
     previous = order.status
     if status is not None and status != order.status:

@@ -58,10 +58,10 @@ def contact_policy_save(*, brand: Brand, quiet_hours_start: datetime.time, quiet
     if not isinstance(weekly_promotion_budget, int) or not 0 <= weekly_promotion_budget <= 50:
         raise ApplicationError("invalid", _("The weekly budget must be between 0 and 50."),
                                fields={"weekly_promotion_budget": [_("Between 0 and 50.")]})
-    policy = contact_policy_get(brand=brand)
-    policy.quiet_hours_start, policy.quiet_hours_end = quiet_hours_start, quiet_hours_end
-    policy.weekly_promotion_budget = weekly_promotion_budget
-    policy.save()
+    # update_or_create locks the row, and two first saves racing on the one-per-brand constraint retry the get.
+    policy, _created = ContactPolicy.objects.update_or_create(brand=brand, defaults={
+        "quiet_hours_start": quiet_hours_start, "quiet_hours_end": quiet_hours_end,
+        "weekly_promotion_budget": weekly_promotion_budget})
     return policy
 
 
@@ -161,9 +161,13 @@ def promotion_contact_claim(*, customer: Customer, lane: str, ref: str = "",
 
 def promotions_opt_out(*, customer: Customer, source: str) -> Customer:
     """Withdraw promotions consent (idempotent); the change is kept in the consent history with its source."""
-    if customer.erased_at is not None or not customer.consent_promotions:
-        return customer
-    return customer_update(customer=customer, consent_source=source, consent_promotions=False)
+    with transaction.atomic():
+        # Decide on the current row, not the caller's copy (a socket may have held it for hours).
+        locked = Customer.objects.select_for_update().select_related("brand").get(pk=customer.pk,
+                                                                                  brand_id=customer.brand_id)
+        if locked.erased_at is not None or not locked.consent_promotions:
+            return locked
+        return customer_update(customer=locked, consent_source=source, consent_promotions=False)
 
 
 def is_stop_command(body: str) -> bool:
@@ -171,7 +175,8 @@ def is_stop_command(body: str) -> bool:
 
 
 def opt_out_token(customer: Customer) -> str:
-    return signing.dumps({"b": customer.brand_id, "c": customer.pk}, salt=OPT_OUT_SALT, compress=True)
+    # No timestamp: the link in an old promotion must keep working, and the same customer gets the same link.
+    return signing.Signer(salt=OPT_OUT_SALT).sign_object({"b": customer.brand_id, "c": customer.pk}, compress=True)
 
 
 def opt_out_url(customer: Customer) -> str:
@@ -181,7 +186,7 @@ def opt_out_url(customer: Customer) -> str:
 
 def customer_from_opt_out_token(token: str) -> Customer:
     try:
-        data = signing.loads(token, salt=OPT_OUT_SALT)
+        data = signing.Signer(salt=OPT_OUT_SALT).unsign_object(token)
         return Customer.objects.select_related("brand").get(pk=data["c"], brand_id=data["b"])
     except (signing.BadSignature, KeyError, TypeError, Customer.DoesNotExist):
         raise ApplicationError.not_found("link")

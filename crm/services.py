@@ -389,6 +389,23 @@ def customer_tags_set(*, customer: Customer, tags: list[str]) -> Customer:
     return customer
 
 
+def customer_tags_add(*, customer: Customer, tags: list[Tag]) -> list[Tag]:
+    """Add tags of the brand without touching the others (persona rules refine, never remove); returns the
+    tags that were new. Inserting only what is missing cannot undo a tag someone else sets meanwhile."""
+    if any(tag.brand_id != customer.brand_id for tag in tags):
+        raise ApplicationError.not_found("tag")
+    with transaction.atomic():
+        current = set(CustomerTag.objects.filter(brand_id=customer.brand_id, customer=customer,
+                                                 tag__in=tags).values_list("tag_id", flat=True))
+        added = [tag for tag in tags if tag.pk not in current]
+        if added:
+            CustomerTag.objects.bulk_create([CustomerTag(brand_id=customer.brand_id, customer=customer, tag=tag)
+                                             for tag in added], ignore_conflicts=True)
+            getattr(customer, "_prefetched_objects_cache", {}).pop("tags", None)
+            _customer_changed(customer)
+    return added
+
+
 def attribute_define(*, brand: Brand, key: str, label: str = "", type: str, choices: list | None = None
                      ) -> AttributeDefinition:
     errors: dict[str, list[str]] = {}

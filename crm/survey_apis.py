@@ -5,7 +5,6 @@ POST surveys/{id}/responses/ {"customer": id, "answers": {"<question_id>": value
 replaces the earlier answers. A bad answer is a 400 with the message under fields["q<question_id>"].
 """
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -146,11 +145,7 @@ class SurveyListApi(BrandAPIView):
     def post(self, request):
         """A draft survey, with its questions when given; activate it with PATCH {"status": "active"}."""
         data = parse_input(SurveyInputSerializer, request.data)
-        with transaction.atomic():
-            survey = services.survey_create(brand=self.brand, actor=None, title=data["title"], intro=data["intro"],
-                                            is_onboarding=data["is_onboarding"])
-            for question in data["questions"]:
-                services.question_add(survey=survey, actor=None, **question)
+        survey = services.survey_create_with_questions(brand=self.brand, actor=None, **data)
         survey = selectors.survey_get(brand=self.brand, survey_id=survey.pk)
         return Response(SurveySerializer(survey).data, status=status.HTTP_201_CREATED)
 
@@ -164,14 +159,7 @@ class SurveyDetailApi(BrandAPIView):
     def patch(self, request, survey_id: int):
         survey = selectors.survey_get(brand=self.brand, survey_id=survey_id)
         data = parse_input(SurveyPatchSerializer, request.data)
-        new_status = data.pop("status", None)
-        with transaction.atomic():
-            if data:
-                services.survey_update(survey=survey, actor=None, **data)
-            if new_status == SurveyStatus.ACTIVE:
-                services.survey_activate(survey=survey, actor=None)
-            elif new_status == SurveyStatus.CLOSED:
-                services.survey_close(survey=survey, actor=None)
+        survey = services.survey_change(survey=survey, actor=None, **data)
         return Response(SurveySerializer(selectors.survey_get(brand=self.brand, survey_id=survey.pk)).data)
 
 

@@ -41,18 +41,14 @@ class CustomerListView(BrandView):
     permission = Perm.VIEW_CUSTOMERS
 
     def get(self, request):
-        filters = {"q": request.GET.get("q", "").strip()[:100], "tag": request.GET.get("tag", "").strip()[:50],
-                   "stage": request.GET.get("stage", "").strip()}
-        customers = selectors.customer_list_by_tag(brand=self.brand, actor=self.membership, search=filters["q"],
-                                                   tag=filters["tag"])
-        if filters["stage"] in LifecycleStage.values:
-            customers = customers.filter(lifecycle_stage=filters["stage"])
-        else:
-            filters["stage"] = ""
         segment_id = query_int(request, "segment")
-        if segment_id is not None:
-            customers = segments.customers_in_segment(brand=self.brand, segment_id=segment_id, within=customers)
-            filters["segment"] = str(segment_id)
+        filters = {"q": request.GET.get("q", "").strip()[:100], "tag": request.GET.get("tag", "").strip()[:50],
+                   "stage": request.GET.get("stage", "").strip(), "segment": "" if segment_id is None else str(segment_id)}
+        if filters["stage"] not in LifecycleStage.values:
+            filters["stage"] = ""
+        customers = selectors.customer_list_filtered(
+            brand=self.brand, actor=self.membership, search=filters["q"], tag=filters["tag"], stage=filters["stage"],
+            segment_id=segment_id)
         context = {
             "page": Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page")),
             "q": filters["q"],

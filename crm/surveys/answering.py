@@ -18,7 +18,6 @@ from privtraffic.tenancy.errors import ApplicationError
 from ..lifecycle import customer_mark_active
 from ..models import (
     Customer,
-    CustomerTag,
     PersonaAction,
     PersonaOp,
     PersonaRule,
@@ -28,11 +27,15 @@ from ..models import (
     SurveyQuestion,
     SurveyResponse,
     SurveyStatus,
+    Tag,
 )
-from ..services import customer_attributes_set, customer_tags_set
+from ..services import customer_attributes_set, customer_tags_add
 
 TEXT_ANSWER_MAX = 1000
 SCALE_MIN, SCALE_MAX = 1, 5
+
+
+MAX_NUMBER = 10**12
 
 
 def field_name(question_id: int) -> str:
@@ -41,19 +44,28 @@ def field_name(question_id: int) -> str:
 
 
 def number_parse(value: Any) -> float | int | None:
-    """A finite number from a number or a numeric string (what a form sends); None otherwise."""
+    """A finite number from a number or a numeric string (what a form sends); None otherwise.
+
+    Magnitudes beyond MAX_NUMBER are refused: they are typos, and a 400-digit integer would overflow a float.
+    """
     if isinstance(value, bool):
         return None
+    number: float | int
     if isinstance(value, int | float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, str) and len(value.strip()) <= 40:
         try:
             number = float(value.strip())
         except ValueError:
             return None
-        if math.isfinite(number):
-            return int(number) if number.is_integer() and "." not in value else number
-    return None
+        if math.isfinite(number) and number.is_integer() and "." not in value and "e" not in value.lower():
+            number = int(number)
+    else:
+        return None
+    try:
+        return number if math.isfinite(number) and abs(number) <= MAX_NUMBER else None
+    except OverflowError:
+        return None
 
 
 def _is_empty(value: Any) -> bool:
@@ -153,24 +165,20 @@ def _apply_rules(customer: Customer, clean: dict[SurveyQuestion, list[Any]]) -> 
     rules = PersonaRule.objects.filter(brand_id=customer.brand_id, question__in=list(clean)).select_related(
         "tag", "attribute").order_by("question__position", "question_id", "id")
     values_by_question = {q.pk: v for q, v in clean.items()}
-    tags: list[str] = []
+    tags: list[Tag] = []
     attributes: dict[str, Any] = {}
     for rule in rules:
         if not _matches(rule, values_by_question.get(rule.question_id, [])):
             continue
-        if rule.action == PersonaAction.ADD_TAG and rule.tag.name not in tags:
-            tags.append(rule.tag.name)
+        if rule.action == PersonaAction.ADD_TAG and rule.tag not in tags:
+            tags.append(rule.tag)
         elif rule.action == PersonaAction.SET_ATTRIBUTE:
             attributes[rule.attribute.key] = rule.attribute_value  # a later rule wins
     if tags:
-        current = list(CustomerTag.objects.filter(brand_id=customer.brand_id, customer=customer)
-                       .values_list("tag__name", flat=True))
-        if set(tags) - set(current):
-            # customer_tags_set makes the set exact: pass the current tags too, so nothing is removed.
-            customer_tags_set(customer=customer, tags=sorted(set(current) | set(tags)))
+        customer_tags_add(customer=customer, tags=tags)
     if attributes:
         customer_attributes_set(customer=customer, values=attributes)
-    return tags, attributes
+    return [tag.name for tag in tags], attributes
 
 
 def survey_answer_submit(*, survey: Survey, customer: Customer, answers: Any) -> SurveyResponse:

@@ -125,6 +125,29 @@ def survey_close(*, survey: Survey, actor: Membership | None) -> Survey:
     return _save(survey)
 
 
+def survey_create_with_questions(*, brand: Brand, actor: Membership | None, title: str, intro: str = "",
+                                 is_onboarding: bool = False, questions: list[dict[str, Any]]) -> Survey:
+    """A draft survey and its questions (each as for question_add), all or nothing."""
+    with transaction.atomic():
+        survey = survey_create(brand=brand, actor=actor, title=title, intro=intro, is_onboarding=is_onboarding)
+        for question in questions:
+            question_add(survey=survey, actor=actor, **question)
+    return survey
+
+
+def survey_change(*, survey: Survey, actor: Membership | None, status: str | None = None,
+                  **fields: Any) -> Survey:
+    """Edit title, intro or is_onboarding and/or move the status to active or closed, all or nothing."""
+    with transaction.atomic():
+        if fields:
+            survey = survey_update(survey=survey, actor=actor, **fields)
+        if status == SurveyStatus.ACTIVE:
+            survey = survey_activate(survey=survey, actor=actor)
+        elif status == SurveyStatus.CLOSED:
+            survey = survey_close(survey=survey, actor=actor)
+    return survey
+
+
 # --- questions ------------------------------------------------------------------------------------
 
 

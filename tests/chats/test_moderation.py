@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 
 from chats.models import GroupRule, Message, MessageReport, ModerationLog, QuickReply
@@ -93,7 +95,12 @@ def test_card_payloads_are_validated(brand, kind, payload, field):
 
 
 def test_product_and_coupon_cards(brand):
-    conversation = conversation_for_customer(customer=factories.make_customer(brand))
+    from crm.models import ContactPolicy
+
+    # Cards in a 1:1 chat are promotions (tests/crm/test_reach.py): a consenting customer, no quiet hours.
+    ContactPolicy.objects.create(brand=brand, quiet_hours_start=datetime.time(0), quiet_hours_end=datetime.time(0))
+    customer = factories.make_customer(brand, consent_chat=True, consent_promotions=True)
+    conversation = conversation_for_customer(customer=customer)
     product = message_send(conversation=conversation, sender=Sender.bot("Brand", key="test"), kind="product", body="",
                            payload={"name": "BBQ set", "price": "899.00", "currency": "CNY", "url": "https://acme.cn/bbq"})
     coupon = message_send(conversation=conversation, sender=Sender.bot("Brand", key="test"), kind="coupon", body="For you",

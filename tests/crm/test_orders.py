@@ -239,3 +239,26 @@ def test_joining_by_invite_and_writing_in_chat_mark_the_customer_active(brand, c
                  body="Is the grill in stock?")
     customer.refresh_from_db()
     assert customer.last_active_at is not None
+
+
+def test_a_stale_order_cannot_make_a_move_the_current_status_forbids(brand, customer):
+    order = factories.make_order(brand, customer)
+    orders.order_update(order=order, status="paid")
+    stale = Order.objects.get(pk=order.pk)
+    orders.order_update(order=Order.objects.get(pk=order.pk), status="cancelled")
+
+    with pytest.raises(ApplicationError) as exc:
+        orders.order_update(order=stale, status="shipped")
+
+    assert exc.value.code == "invalid_transition"
+    assert Order.objects.get(pk=order.pk).status == "cancelled"
+
+
+def test_activity_on_a_stale_copy_keeps_the_stage_the_orders_set(brand, customer):
+    stale = Customer.objects.get(pk=customer.pk)
+    for _ in range(3):
+        factories.make_order(brand, customer)
+
+    lifecycle.customer_mark_active(customer=stale)
+
+    assert Customer.objects.get(pk=customer.pk).lifecycle_stage == LifecycleStage.LOYAL

@@ -338,3 +338,41 @@ def test_profile_page_shows_why_and_the_timeline(client, brand, fan):
     assert "Order SO-77: 88.00 CNY" in page
     assert "Withdrew promotions" in page and "stop command" in page
     assert "1 · 88.00 CNY" in page
+
+
+# --- every path that sends a card, and stale copies --------------------------------------------------------
+
+
+def test_an_api_card_in_1to1_is_a_promotion_and_cannot_choose_its_opt_out_link(api, brand, fan):
+    ContactPolicy.objects.create(brand=brand, weekly_promotion_budget=1, quiet_hours_start=datetime.time(0),
+                                 quiet_hours_end=datetime.time(0))
+    conversation = factories.make_conversation(brand, fan)
+    url = f"/api/v1/conversations/{conversation.pk}/messages/"
+    card = {"kind": "coupon", "body": "", "payload": {"code": "API10", "title": "10% off",
+                                                      "opt_out_url": "javascript:alert(1)"}}
+
+    sent = api.post(url, {**card, "client_msg_id": "a1"}, format="json")
+
+    assert sent.status_code == 201, sent.content
+    assert sent.json()["payload"]["opt_out_url"] == reach.opt_out_url(fan)
+    assert PromotionContact.objects.get(customer=fan).lane == ContactLane.BROADCAST
+    api_error(api.post(url, {**card, "client_msg_id": "a2"}, format="json"), 409, "weekly_budget_spent")
+    assert Message.objects.filter(conversation=conversation, kind="coupon").count() == 1
+
+
+def test_stop_decides_on_the_current_row_not_a_stale_copy(brand):
+    stale = factories.make_customer(brand, consent_chat=True)  # a socket loaded them unsubscribed...
+    Customer.objects.filter(pk=stale.pk).update(consent_promotions=True)  # ...then they subscribed elsewhere
+
+    message_send(conversation=factories.make_conversation(brand, stale), sender=Sender.of_customer(stale), body="STOP")
+
+    assert Customer.objects.get(pk=stale.pk).consent_promotions is False
+
+
+def test_saving_the_policy_twice_updates_the_one_row(brand):
+    reach.contact_policy_save(brand=brand, quiet_hours_start=datetime.time(23), quiet_hours_end=datetime.time(7),
+                              weekly_promotion_budget=2)
+    reach.contact_policy_save(brand=brand, quiet_hours_start=datetime.time(21), quiet_hours_end=datetime.time(9),
+                              weekly_promotion_budget=4)
+
+    assert list(ContactPolicy.objects.filter(brand=brand).values_list("weekly_promotion_budget", flat=True)) == [4]

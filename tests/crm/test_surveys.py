@@ -681,3 +681,16 @@ def test_answering_marks_the_customer_active(brand):
     answering.survey_answer_submit(survey=survey, customer=customer, answers={str(question.pk): 5})
 
     assert CustomerModel.objects.get(pk=customer.pk).last_active_at is not None
+
+
+@pytest.mark.parametrize("value", [10**400, "1e400", 10**13, "9" * 60])
+def test_absurd_numbers_are_a_clear_error_not_a_500(brand, value):
+    survey = services.survey_create(brand=brand, actor=None, title="Numbers")
+    question = services.question_add(survey=survey, actor=None, kind="number", text="How many grills?")
+    services.survey_activate(survey=survey, actor=None)
+    customer = factories.make_customer(brand)
+
+    with pytest.raises(ApplicationError) as exc:
+        answering.survey_answer_submit(survey=survey, customer=customer, answers={str(question.pk): value})
+
+    assert exc.value.code == "invalid" and f"q{question.pk}" in exc.value.fields
