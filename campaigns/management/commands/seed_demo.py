@@ -3,7 +3,7 @@ from django.db import transaction
 
 from chats.demo import seed_conversations
 from communities.demo import seed_communities
-from crm.demo import seed_orders
+from crm.demo import seed_onboarding_survey, seed_orders
 from privtraffic.tenancy.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_team
 from privtraffic.tenancy.models import Brand
 
@@ -21,10 +21,11 @@ class Command(BaseCommand):
             communities = seed_communities(team)
             messages = seed_conversations(team, communities["groups"])
             orders = seed_orders(team.brand)
+            seed_onboarding_survey(team.brand)
         self.stdout.write(
             f"Created demo brand '{team.brand.name}' with {len(team.stores)} stores, {len(team.reps)} reps, "
             f"{communities['customers']} customers, {len(communities['groups'])} groups and "
-            f"{len(communities['invites'])} invite links, {messages} chat messages and {orders} orders."
+            f"{len(communities['invites'])} invite links, {messages} chat messages, {orders} orders and an onboarding survey."
         )
         first_invite = communities["invites"][0]
         self.stdout.write(f"  Try the join flow: /join/{first_invite.token}/")
