@@ -124,8 +124,11 @@ def customers_reach(*, brand: Brand, customers: Iterable[Customer], purpose: str
     customers = [c for c in customers if c.brand_id == brand.id]
     policy = contact_policy_get(brand=brand)
     use = _budget_use(brand, [c.pk for c in customers], at) if purpose == Purpose.PROMOTIONAL else {}
-    return {c.pk: _decide(c, purpose=purpose, policy=policy, at=at, sent=use.get(c.pk, (0, None))[0],
-                          oldest=use.get(c.pk, (0, None))[1]) for c in customers}
+    answers = {}
+    for c in customers:
+        sent, oldest = use.get(c.pk, (0, None))
+        answers[c.pk] = _decide(c, purpose=purpose, policy=policy, at=at, sent=sent, oldest=oldest)
+    return answers
 
 
 def customer_reach(*, brand: Brand, customer: Customer, purpose: str,

@@ -219,22 +219,25 @@
       : str("coupon-code", "Code") + ": " + String(payload.code || "");
     card.appendChild(detail);
     if (kind === "product" && typeof payload.url === "string" && /^https?:\/\//.test(payload.url)) {
-      var link = document.createElement("a");
-      link.href = payload.url;
+      var link = cardLink(card, payload.url, "", str("view-product", "View product"));
       link.rel = "noopener noreferrer";
       link.target = "_blank";
-      link.textContent = str("view-product", "View product");
-      card.appendChild(link);
     }
     // Promotions carry their one-tap opt-out link (a path on this site, signed for the recipient).
     if (typeof payload.opt_out_url === "string" && /^\/o\/[\w.:-]+\/$/.test(payload.opt_out_url)) {
-      var optOut = document.createElement("a");
-      optOut.className = "msg-opt-out";
-      optOut.href = payload.opt_out_url;
-      optOut.textContent = str("opt-out", "Stop promotions");
-      card.appendChild(optOut);
+      cardLink(card, payload.opt_out_url, "msg-opt-out", str("opt-out", "Stop promotions"));
     }
     return card;
+  }
+
+  // Callers check the href first: only http(s) or this site's own paths reach here.
+  function cardLink(card, href, className, text) {
+    var link = document.createElement("a");
+    if (className) link.className = className;
+    link.href = href;
+    link.textContent = text;
+    card.appendChild(link);
+    return link;
   }
 
   // A survey card links only to a survey page of this site (/s/<id>/), as the server checks too.
@@ -245,11 +248,7 @@
     title.textContent = String(payload.title || "");
     card.appendChild(title);
     if (typeof payload.url === "string" && /^\/s\/\d+\/$/.test(payload.url)) {
-      var link = document.createElement("a");
-      link.className = "button";
-      link.href = payload.url;
-      link.textContent = str("answer-survey", "Answer the survey");
-      card.appendChild(link);
+      cardLink(card, payload.url, "button", str("answer-survey", "Answer the survey"));
     }
     return card;
   }
