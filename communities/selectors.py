@@ -1,5 +1,6 @@
 from django.db.models import Q, QuerySet
 
+from privtraffic.tenancy.actors import Actor, actor_store_id
 from privtraffic.tenancy.models import Brand, Membership
 from privtraffic.tenancy.roles import is_store_scoped
 from privtraffic.tenancy.selectors import brand_get_object
@@ -7,11 +8,21 @@ from privtraffic.tenancy.selectors import brand_get_object
 from .models import GroupMember, InviteLink, VipGroup
 
 
-def group_list(*, brand: Brand, actor: Membership | None = None, store_id=None, include_archived: bool = False,
+def group_visibility(actor: Actor, *, prefix: str = "") -> Q:
+    """The one rule for which groups staff see, for the groups pages and chats' group conversations alike
+    (`prefix` applies it through a relation, e.g. "group__"): a store-scoped actor sees their store's
+    groups and the brand-wide ones; everyone else the brand's."""
+    q = Q(**{f"{prefix}brand_id": actor.brand_id})
+    store_id = actor_store_id(actor)
+    if store_id is not None:
+        q &= Q(**{f"{prefix}store_id": store_id}) | Q(**{f"{prefix}store__isnull": True})
+    return q
+
+
+def group_list(*, brand: Brand, actor: Actor, store_id=None, include_archived: bool = False,
                search: str = "") -> QuerySet[VipGroup]:
-    qs = VipGroup.objects.filter(brand=brand).select_related("store", "overflow_group", "series_root")
-    if actor is not None and is_store_scoped(actor.role):
-        qs = qs.filter(Q(store_id=actor.store_id) | Q(store__isnull=True))
+    qs = (VipGroup.objects.filter(brand=brand).filter(group_visibility(actor))
+          .select_related("store", "overflow_group", "series_root"))
     if store_id:
         qs = qs.filter(store_id=store_id)
     if not include_archived:
@@ -21,7 +32,7 @@ def group_list(*, brand: Brand, actor: Membership | None = None, store_id=None, 
     return qs
 
 
-def group_get(*, brand: Brand, group_id, actor: Membership | None = None) -> VipGroup:
+def group_get(*, brand: Brand, group_id, actor: Actor) -> VipGroup:
     return brand_get_object(group_list(brand=brand, actor=actor, include_archived=True), brand=brand,
                             what="group", pk=group_id)
 

@@ -1,28 +1,41 @@
 from django.db.models import Prefetch, Q, QuerySet
 
 from privtraffic.accounts.models import User
-from privtraffic.tenancy.models import Brand, Membership
-from privtraffic.tenancy.roles import Role
+from privtraffic.tenancy.actors import Actor, CustomerActor, actor_rep_id, actor_store_id, check_actor
+from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object
 
 from .models import AttributeDefinition, Customer, CustomerNote, CustomerTag, LifecycleStage, Tag
 
 
-def customer_list(*, brand: Brand, actor: Membership | None = None, search: str = "") -> QuerySet[Customer]:
-    """Customers of a brand. Reps see those assigned to them; store managers their store's."""
-    qs = (Customer.objects.filter(brand=brand).select_related("assigned_rep__user", "home_store")
+def customer_visibility(actor: Actor, *, prefix: str = "") -> Q:
+    """The one rule for which customers an actor sees, for crm's lists and chats' 1:1 conversations alike
+    (`prefix` applies it through a relation, e.g. "customer__"): a rep their assigned customers, a store
+    manager their store's (home store or rep's store), a customer themselves, everyone else the brand."""
+    check_actor(actor)
+    q = Q(**{f"{prefix}brand_id": actor.brand_id})
+    rep_id, store_id = actor_rep_id(actor), actor_store_id(actor)
+    if isinstance(actor, CustomerActor):
+        return q & Q(**{f"{prefix}pk": actor.customer.pk})
+    if rep_id is not None:
+        return q & Q(**{f"{prefix}assigned_rep_id": rep_id})
+    if store_id is not None:
+        return q & (Q(**{f"{prefix}home_store_id": store_id}) | Q(**{f"{prefix}assigned_rep__store_id": store_id}))
+    return q
+
+
+def customer_list(*, brand: Brand, actor: Actor, search: str = "") -> QuerySet[Customer]:
+    """Customers of a brand that the actor may see (customer_visibility)."""
+    qs = (Customer.objects.filter(brand=brand).filter(customer_visibility(actor))
+          .select_related("assigned_rep__user", "home_store")
           .prefetch_related(Prefetch("tags", queryset=Tag.objects.filter(brand=brand))))
-    if actor is not None and actor.role == Role.REP:
-        qs = qs.filter(assigned_rep=actor)
-    elif actor is not None and actor.role == Role.STORE_MANAGER:
-        qs = qs.filter(Q(home_store_id=actor.store_id) | Q(assigned_rep__store_id=actor.store_id))
     search = search.strip()
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search))
     return qs
 
 
-def customer_get(*, brand: Brand, customer_id, actor: Membership | None = None) -> Customer:
+def customer_get(*, brand: Brand, customer_id, actor: Actor) -> Customer:
     return brand_get_object(customer_list(brand=brand, actor=actor), brand=brand, what="customer", pk=customer_id)
 
 
@@ -35,7 +48,7 @@ def customer_for_user(*, brand: Brand, user: User) -> Customer | None:
 # --- tags, attributes, notes --------------------------------------------------------------------
 
 
-def customer_list_by_tag(*, brand: Brand, actor: Membership | None = None, search: str = "",
+def customer_list_by_tag(*, brand: Brand, actor: Actor, search: str = "",
                          tag: str = "") -> QuerySet[Customer]:
     """customer_list, narrowed to customers carrying the tag named `tag` (when given)."""
     qs = customer_list(brand=brand, actor=actor, search=search)
@@ -46,7 +59,7 @@ def customer_list_by_tag(*, brand: Brand, actor: Membership | None = None, searc
     return qs
 
 
-def customer_list_filtered(*, brand: Brand, actor: Membership | None = None, search: str = "", tag: str = "",
+def customer_list_filtered(*, brand: Brand, actor: Actor, search: str = "", tag: str = "",
                            stage: str = "", segment_id: int | None = None) -> QuerySet[Customer]:
     """The dashboard list: customer_list_by_tag, narrowed by lifecycle stage and a saved segment (another
     brand's segment is a 404). An unknown stage is ignored."""

@@ -5,7 +5,8 @@ import itertools
 from allauth.account.models import EmailAddress
 
 from privtraffic.accounts.models import User
-from privtraffic.tenancy.models import Brand, Membership, Store
+from privtraffic.tenancy.actors import ApiKeyActor, SystemActor
+from privtraffic.tenancy.models import ApiKey, Brand, Membership, Store
 from privtraffic.tenancy.roles import Role
 from privtraffic.tenancy.services import api_key_create, brand_create
 
@@ -18,6 +19,17 @@ def make_user(email: str | None = None, *, password: str | None = PASSWORD, name
     user = User.objects.create_user(email=email, password=password, name=name)
     EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
     return user
+
+
+def system(brand: Brand, reason: str = "tests") -> SystemActor:
+    """The brand's own machinery as an actor: what tasks, subscribers and seeding act as."""
+    return SystemActor.for_brand(brand, reason)
+
+
+def api_actor(brand: Brand) -> ApiKeyActor:
+    """An integrator's key of `brand`, as the API base hands it to services."""
+    make_api_key(brand)
+    return ApiKeyActor(api_key=ApiKey.objects.filter(brand=brand).latest("id"))
 
 
 def make_brand(slug: str | None = None, *, name: str | None = None, owner: User | None = None) -> Brand:
@@ -37,7 +49,7 @@ def make_member(brand: Brand, role: str = Role.REP, *, store: Store | None = Non
 
 
 def make_api_key(brand: Brand, name: str = "test key") -> str:
-    _, raw_key = api_key_create(brand=brand, actor=None, name=name)
+    _, raw_key = api_key_create(brand=brand, actor=system(brand), name=name)
     return raw_key
 
 
@@ -56,7 +68,7 @@ def make_customer(brand: Brand, name: str | None = None, **fields):
 def make_group(brand: Brand, name: str | None = None, **fields):
     from communities.services import group_create
 
-    return group_create(brand=brand, actor=None, name=name or f"VIP {next(_seq)}", **fields)
+    return group_create(brand=brand, actor=system(brand), name=name or f"VIP {next(_seq)}", **fields)
 
 
 def make_invite(brand: Brand, *, group=None, rep=None, **fields):
@@ -64,7 +76,7 @@ def make_invite(brand: Brand, *, group=None, rep=None, **fields):
 
     if group is None and rep is None:
         group = make_group(brand)
-    return invite_link_create(brand=brand, actor=None, group=group, rep=rep, **fields)
+    return invite_link_create(brand=brand, actor=system(brand), group=group, rep=rep, **fields)
 
 
 def make_conversation(brand: Brand, customer=None):

@@ -168,8 +168,8 @@ ID_FACTORIES["order_id"] = lambda brand: factories.make_order(brand).pk
 def _make_survey(brand: Brand) -> int:
     from crm.surveys.services import question_add, survey_create
 
-    survey = survey_create(brand=brand, actor=None, title=f"Survey {brand.slug}")
-    question_add(survey=survey, actor=None, kind="single", text="Skin?", choices=["Oily", "Dry"])
+    survey = survey_create(brand=brand, actor=factories.system(brand), title=f"Survey {brand.slug}")
+    question_add(survey=survey, actor=factories.system(brand), kind="single", text="Skin?", choices=["Oily", "Dry"])
     return survey.pk
 
 

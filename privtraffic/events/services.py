@@ -31,6 +31,45 @@ def event_record(*, brand: Brand, type: str, payload: dict[str, Any]) -> Event: 
     return event
 
 
+def event_record_many(*, brand: Brand, events: list[tuple[str, dict[str, Any]]],
+                      chunk_size: int = 500) -> list[Event]:
+    """Bulk writers (imports, campaign fan-out): one INSERT per chunk, one relay task per chunk after commit.
+
+    `events` is a list of (type, payload). Same guarantees as event_record: written in the caller's
+    transaction, relayed at least once after it commits (the sweep picks up what a lost broker drops).
+    """
+    import json
+
+    from .tasks import relay_events
+
+    rows = [Event(brand=brand, type=type_, payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)))
+            for type_, payload in events]
+    created: list[Event] = []
+    for start in range(0, len(rows), chunk_size):
+        chunk = Event.objects.bulk_create(rows[start:start + chunk_size])
+        created.extend(chunk)
+        ids = [str(e.id) for e in chunk]
+        transaction.on_commit(lambda ids=ids: relay_events.delay(brand.id, ids), robust=True)
+    return created
+
+
+def event_relay_many(*, brand_id: int, event_ids: list[str]) -> int:
+    """Relay a batch of events; returns how many are now relayed.
+
+    Events of a type nobody subscribes to are marked relayed with one UPDATE, which is exactly what
+    `event_relay` would do one by one (100,000 events: seconds instead of minutes); the others go
+    through `event_relay`.
+    """
+    pending = Event.objects.filter(brand_id=brand_id, pk__in=event_ids, relayed_at__isnull=True,
+                                   failed_at__isnull=True)
+    types = set(pending.values_list("type", flat=True).distinct())
+    quiet = [t for t in types if not subscribers_for(t)]
+    relayed = pending.filter(type__in=quiet).update(relayed_at=timezone.now()) if quiet else 0
+    for event in pending.exclude(type__in=quiet).order_by("created_at"):
+        relayed += bool(event_relay(event=event))
+    return relayed
+
+
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min ... capped at 1 h: twelve attempts span about seven hours."""
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))

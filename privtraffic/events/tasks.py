@@ -15,6 +15,14 @@ def relay_event(brand_id: int, event_id: str) -> bool:
     return event_relay(event=event)
 
 
+@shared_task(acks_late=True)
+def relay_events(brand_id: int, event_ids: list[str]) -> int:
+    """Relay one chunk of a bulk writer's events (one task per chunk instead of one per event)."""
+    from .services import event_relay_many
+
+    return event_relay_many(brand_id=brand_id, event_ids=event_ids)
+
+
 @shared_task
 def relay_pending_events() -> int:
     from .services import event_relay_pending

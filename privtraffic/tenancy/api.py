@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from .actors import ApiKeyActor
 from .errors import ApplicationError
 from .models import Brand, IdempotencyRecord
 
@@ -101,6 +102,11 @@ class BrandAPIView(APIView):
     @property
     def brand(self) -> Brand:
         return self.request.auth.brand
+
+    @property
+    def actor(self) -> ApiKeyActor:
+        """Who the services see acting: the integrator behind this key (an admin's authority)."""
+        return ApiKeyActor(api_key=self.request.auth)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

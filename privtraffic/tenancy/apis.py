@@ -24,7 +24,7 @@ class StoreListApi(BrandAPIView):
 
     @extend_schema(request=StoreInputSerializer, responses={201: StoreSerializer})
     def post(self, request):
-        store = services.store_create(brand=self.brand, actor=None, **parse_input(StoreInputSerializer, request.data))
+        store = services.store_create(brand=self.brand, actor=self.actor, **parse_input(StoreInputSerializer, request.data))
         return Response(StoreSerializer(store).data, status=status.HTTP_201_CREATED)
 
 
@@ -37,7 +37,7 @@ class StoreDetailApi(BrandAPIView):
     def patch(self, request, store_id: int):
         store = selectors.store_get(brand=self.brand, store_id=store_id)
         changes = parse_input(StoreInputSerializer, request.data, partial=True)
-        return Response(StoreSerializer(services.store_update(store=store, actor=None, **changes)).data)
+        return Response(StoreSerializer(services.store_update(store=store, actor=self.actor, **changes)).data)
 
 
 class RepListApi(BrandAPIView):
@@ -46,14 +46,14 @@ class RepListApi(BrandAPIView):
         store_id = query_int(request, "store")
         if store_id is not None:
             store_id = selectors.store_get(brand=self.brand, store_id=store_id).pk
-        return self.paginate(selectors.rep_list(brand=self.brand, store_id=store_id), RepSerializer)
+        return self.paginate(selectors.rep_list(brand=self.brand, actor=self.actor, store_id=store_id), RepSerializer)
 
     @extend_schema(request=RepCreateSerializer, responses={201: RepSerializer})
     def post(self, request):
         data = parse_input(RepCreateSerializer, request.data)
         store = selectors.store_get(brand=self.brand, store_id=data["store"])
         rep = services.member_invite(
-            brand=self.brand, actor=None, email=data["email"], name=data["name"], role=Role.REP, store=store
+            brand=self.brand, actor=self.actor, email=data["email"], name=data["name"], role=Role.REP, store=store
         )
         return Response(RepSerializer(rep).data, status=status.HTTP_201_CREATED)
 
@@ -61,15 +61,15 @@ class RepListApi(BrandAPIView):
 class RepDetailApi(BrandAPIView):
     @extend_schema(responses=RepSerializer)
     def get(self, request, rep_id: int):
-        return Response(RepSerializer(selectors.rep_get(brand=self.brand, rep_id=rep_id)).data)
+        return Response(RepSerializer(selectors.rep_get(brand=self.brand, rep_id=rep_id, actor=self.actor)).data)
 
     @extend_schema(request=RepUpdateSerializer, responses=RepSerializer)
     def patch(self, request, rep_id: int):
-        rep = selectors.rep_get(brand=self.brand, rep_id=rep_id)
+        rep = selectors.rep_get(brand=self.brand, rep_id=rep_id, actor=self.actor)
         data = parse_input(RepUpdateSerializer, request.data)
         if "store" in data:
             store = selectors.store_get(brand=self.brand, store_id=data["store"])
-            rep = services.member_update(membership=rep, actor=None, role=Role.REP, store=store)
+            rep = services.member_update(membership=rep, actor=self.actor, role=Role.REP, store=store)
         if "is_active" in data:
-            rep = services.member_set_active(membership=rep, actor=None, active=data["is_active"])
+            rep = services.member_set_active(membership=rep, actor=self.actor, active=data["is_active"])
         return Response(RepSerializer(rep).data)

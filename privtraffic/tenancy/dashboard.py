@@ -2,9 +2,20 @@
 
 Every page under /b/<slug>/ subclasses BrandView and declares the permission it
 needs. A non-member gets a 404 (the brand's existence is not confirmed); a
-member whose role lacks the permission gets a 403.
+member whose role lacks the permission gets a 403. `self.actor` is the membership,
+which every service call passes on.
+
+A service's ApplicationError reaches the person one of three ways, all decided here:
+403/404 become PermissionDenied/Http404 (in BrandView.dispatch); on a page with a form,
+`form_errors(form)` puts it on the form; elsewhere `flash_errors(request)` shows it as a
+message. Pages never write their own `try/except ApplicationError`.
 """
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -36,6 +47,7 @@ class BrandView(View):
         if not role_has(membership.role, self.permission):
             raise PermissionDenied("Your role does not allow this page.")
         self.membership = membership
+        self.actor = membership
         self.brand = membership.brand
         request.brand = membership.brand
         request.membership = membership
@@ -64,10 +76,49 @@ def reraise_access(exc: ApplicationError) -> None:
 def form_apply_error(form, exc: ApplicationError) -> None:
     """Show a service's ApplicationError on a Django form: per-field when it names fields."""
     placed = False
-    for field, messages in exc.fields.items():
+    for field, field_messages in exc.fields.items():
         if field in form.fields:
-            for message in messages if isinstance(messages, list) else [messages]:
+            for message in field_messages if isinstance(field_messages, list) else [field_messages]:
                 form.add_error(field, str(message))
             placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+@dataclass
+class Outcome:
+    """What a `form_errors` / `flash_errors` block did: `ok` is False when a service refused."""
+
+    ok: bool = True
+    error: ApplicationError | None = None
+
+
+@contextmanager
+def form_errors(form, *, apply: Callable[[object, ApplicationError], None] = form_apply_error) -> Iterator[Outcome]:
+    """Run service calls for a form page: a refusal lands on the form (403/404 still propagate).
+
+        with form_errors(form) as outcome:
+            segment = segment_save(...)
+        if outcome.ok:
+            return redirect(...)
+        return render(..., status=400)
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+    except ApplicationError as exc:
+        reraise_access(exc)
+        apply(form, exc)
+        outcome.ok, outcome.error = False, exc
+
+
+@contextmanager
+def flash_errors(request) -> Iterator[Outcome]:
+    """Run service calls for a page without a form: a refusal becomes an error message."""
+    outcome = Outcome()
+    try:
+        yield outcome
+    except ApplicationError as exc:
+        reraise_access(exc)
+        messages.error(request, exc.message)
+        outcome.ok, outcome.error = False, exc

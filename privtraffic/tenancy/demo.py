@@ -6,6 +6,7 @@ from allauth.account.models import EmailAddress
 
 from privtraffic.accounts.models import User
 
+from .actors import SystemActor
 from .models import Brand, Membership, Store
 from .roles import Role
 from .services import brand_create, store_create
@@ -44,7 +45,7 @@ def seed_team() -> DemoTeam:
     team = DemoTeam(brand=brand, owner=owner, marketer=marketer)
     for name, address, city, postal_code in STORES:
         team.stores.append(
-            store_create(brand=brand, actor=None, name=name, address=address, city=city, postal_code=postal_code)
+            store_create(brand=brand, actor=SystemActor.for_brand(brand, "seed_demo"), name=name, address=address, city=city, postal_code=postal_code)
         )
     manager = _demo_user("manager@demo.test", "Sam Manager")
     Membership.objects.create(brand=brand, user=manager, role=Role.STORE_MANAGER, store=team.stores[0])

@@ -1,12 +1,13 @@
 """Reads for the tenancy core. Every function takes the brand first."""
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from privtraffic.accounts.models import User
 
+from .actors import Actor, actor_store_id
 from .errors import ApplicationError
 from .models import ApiKey, Brand, Membership, Store
-from .roles import Role, is_store_scoped
+from .roles import Role
 
 
 def brand_get_object(queryset: QuerySet, *, brand: Brand, what: str = "object", **lookup) -> Model:
@@ -39,13 +40,19 @@ def store_get(*, brand: Brand, store_id) -> Store:
     return brand_get_object(Store.objects.all(), brand=brand, what="store", pk=store_id)
 
 
+def member_visibility(actor: Actor, *, prefix: str = "") -> Q:
+    """The one rule for which staff an actor sees: a store-scoped actor only their own store's people.
+    `prefix` applies it through a relation (e.g. "assigned_rep__")."""
+    store_id = actor_store_id(actor)
+    return Q(**{f"{prefix}brand_id": actor.brand_id}) & (Q(**{f"{prefix}store_id": store_id})
+                                                         if store_id is not None else Q())
+
+
 def member_list(
-    *, brand: Brand, actor: Membership | None = None, role: str | None = None, store_id=None, include_inactive=True
+    *, brand: Brand, actor: Actor, role: str | None = None, store_id=None, include_inactive=True
 ) -> QuerySet[Membership]:
-    """Staff of a brand; a store-scoped actor sees only their own store's people."""
-    qs = Membership.objects.filter(brand=brand).select_related("user", "store")
-    if actor is not None and is_store_scoped(actor.role):
-        qs = qs.filter(store_id=actor.store_id)
+    """Staff of a brand that the actor may see (member_visibility)."""
+    qs = Membership.objects.filter(brand=brand).filter(member_visibility(actor)).select_related("user", "store")
     if role:
         qs = qs.filter(role=role)
     if store_id:
@@ -55,15 +62,15 @@ def member_list(
     return qs.order_by("user__email", "id")
 
 
-def member_get(*, brand: Brand, membership_id, actor: Membership | None = None) -> Membership:
+def member_get(*, brand: Brand, membership_id, actor: Actor) -> Membership:
     return brand_get_object(member_list(brand=brand, actor=actor), brand=brand, what="team member", pk=membership_id)
 
 
-def rep_list(*, brand: Brand, actor: Membership | None = None, store_id=None) -> QuerySet[Membership]:
+def rep_list(*, brand: Brand, actor: Actor, store_id=None) -> QuerySet[Membership]:
     return member_list(brand=brand, actor=actor, role=Role.REP, store_id=store_id)
 
 
-def rep_get(*, brand: Brand, rep_id, actor: Membership | None = None) -> Membership:
+def rep_get(*, brand: Brand, rep_id, actor: Actor) -> Membership:
     return brand_get_object(rep_list(brand=brand, actor=actor), brand=brand, what="rep", pk=rep_id)
 
 

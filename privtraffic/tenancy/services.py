@@ -1,7 +1,7 @@
 """Writes for the tenancy core: brands, stores, team, API keys.
 
-`actor` is the Membership acting in the dashboard, or None for an integrator's
-API key or a command, which act with an admin's authority.
+`actor` is required (tenancy.actors): the Membership acting in the dashboard, the
+ApiKeyActor of an integrator (an admin's authority), or a named SystemActor for a command.
 """
 
 import hashlib
@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 
 from privtraffic.accounts.models import User
 
+from .actors import Actor, actor_has, authorize, require_store
 from .errors import ApplicationError
 from .models import ApiKey, Brand, IdempotencyRecord, Membership, Store
-from .roles import Perm, Role, is_store_scoped, role_can_assign, role_has
+from .roles import Perm, Role, is_store_scoped, role_can_assign
 
 API_KEY_PREFIX_BYTES = 6
 
@@ -39,9 +40,6 @@ def _validate(instance, *, exclude=None) -> None:
         raise ApplicationError("invalid", _("Some fields are not valid."), fields=fields)
 
 
-def _require(actor: Membership | None, perm: Perm) -> None:
-    if actor is not None and not role_has(actor.role, perm):
-        raise ApplicationError.forbidden(_("Your role does not allow this."))
 
 
 def brand_create(
@@ -59,8 +57,8 @@ def brand_create(
     return brand
 
 
-def brand_update(*, brand: Brand, actor: Membership | None, **changes: Any) -> Brand:
-    _require(actor, Perm.MANAGE_SETTINGS)
+def brand_update(*, brand: Brand, actor: Actor, **changes: Any) -> Brand:
+    authorize(actor, Perm.MANAGE_SETTINGS, brand, what="brand")
     allowed = {"name", "time_zone", "default_currency", "logo"}
     unknown = set(changes) - allowed
     if unknown:
@@ -73,16 +71,16 @@ def brand_update(*, brand: Brand, actor: Membership | None, **changes: Any) -> B
 
 
 def store_create(
-    *, brand: Brand, actor: Membership | None, name: str, address: str = "", city: str = "", postal_code: str = ""
+    *, brand: Brand, actor: Actor, name: str, address: str = "", city: str = "", postal_code: str = ""
 ) -> Store:
-    _require(actor, Perm.MANAGE_STORES)
+    authorize(actor, Perm.MANAGE_STORES, brand, what="brand")
     store = Store(brand=brand, name=name.strip(), address=address.strip(), city=city.strip(), postal_code=postal_code.strip())
     _validate(store)
     return _save_unique(store, field="name", message=_("A store with this name already exists."))
 
 
-def store_update(*, store: Store, actor: Membership | None, **changes: Any) -> Store:
-    _require(actor, Perm.MANAGE_STORES)
+def store_update(*, store: Store, actor: Actor, **changes: Any) -> Store:
+    authorize(actor, Perm.MANAGE_STORES, store, what="store")
     for field in ("name", "address", "city", "postal_code"):
         if field in changes:
             setattr(store, field, (changes[field] or "").strip())
@@ -99,7 +97,7 @@ def _save_unique(instance, *, field: str, message: str):
     return instance
 
 
-def _check_store_for_role(*, brand: Brand, actor: Membership | None, role: str, store: Store | None) -> Store | None:
+def _check_store_for_role(*, brand: Brand, actor: Actor, role: str, store: Store | None) -> Store | None:
     if role not in Role.values:
         raise ApplicationError("invalid", _("Unknown role."), fields={"role": [_("Choose a valid role.")]})
     if is_store_scoped(role):
@@ -107,17 +105,16 @@ def _check_store_for_role(*, brand: Brand, actor: Membership | None, role: str, 
             raise ApplicationError("invalid", _("This role needs a store."), fields={"store": [_("Choose a store.")]})
         if store.brand_id != brand.id:
             raise ApplicationError.not_found("store")
-        if actor is not None and is_store_scoped(actor.role) and store.id != actor.store_id:
-            raise ApplicationError.forbidden(_("You can only manage people of your own store."))
+        require_store(actor, store.id, message=_("You can only manage people of your own store."))
         return store
     return None
 
 
-def _check_can_assign(actor: Membership | None, role: str) -> None:
-    _require(actor, Perm.MANAGE_TEAM)
-    if actor is None:
+def _check_can_assign(actor: Actor, role: str) -> None:
+    authorize(actor, Perm.MANAGE_TEAM)
+    if not isinstance(actor, Membership):
         # Integrators and commands may do anything but create or change owners.
-        if role == Role.OWNER:
+        if role == Role.OWNER and not actor_has(actor, Perm.MANAGE_OWNERS):
             raise ApplicationError.forbidden(_("Only an owner can manage owners."))
         return
     if not role_can_assign(actor.role, role):
@@ -127,7 +124,7 @@ def _check_can_assign(actor: Membership | None, role: str) -> None:
 def member_invite(
     *,
     brand: Brand,
-    actor: Membership | None,
+    actor: Actor,
     email: str,
     role: str,
     store: Store | None = None,
@@ -139,6 +136,7 @@ def member_invite(
         validate_email(email)
     except ValidationError:
         raise ApplicationError("invalid", _("Enter a valid email address."), fields={"email": [_("Enter a valid email address.")]})
+    authorize(actor, None, brand, what="brand")
     _check_can_assign(actor, role)
     store = _check_store_for_role(brand=brand, actor=actor, role=role, store=store)
 
@@ -152,7 +150,7 @@ def member_invite(
                 "duplicate", _("This person is already on the team."), fields={"email": [_("Already on the team.")]}, status=409
             )
         membership = Membership.objects.create(
-            brand=brand, user=user, role=role, store=store, invited_by=actor.user if actor else None
+            brand=brand, user=user, role=role, store=store, invited_by=actor.user if isinstance(actor, Membership) else None
         )
         transaction.on_commit(lambda: _send_team_invitation(membership=membership, new_user=created))
     return membership
@@ -192,14 +190,15 @@ def _record_staff_change(membership: Membership) -> None:
 
 
 def member_update(
-    *, membership: Membership, actor: Membership | None, role: str, store: Store | None = None
+    *, membership: Membership, actor: Actor, role: str, store: Store | None = None
 ) -> Membership:
     """Change someone's role and store. Owners are managed only by owners, and a brand keeps one owner."""
     brand = membership.brand
+    authorize(actor, None, membership, what="team member")
     if membership.role == Role.OWNER or role == Role.OWNER:
         _require_owner(actor)
     _check_can_assign(actor, role)
-    if actor is not None and not role_can_assign(actor.role, membership.role):
+    if isinstance(actor, Membership) and not role_can_assign(actor.role, membership.role):
         raise ApplicationError.forbidden(_("You cannot change this person's role."))
     store = _check_store_for_role(brand=brand, actor=actor, role=role, store=store)
     with transaction.atomic():
@@ -212,11 +211,12 @@ def member_update(
     return membership
 
 
-def member_set_active(*, membership: Membership, actor: Membership | None, active: bool) -> Membership:
+def member_set_active(*, membership: Membership, actor: Actor, active: bool) -> Membership:
+    authorize(actor, None, membership, what="team member")
     if membership.role == Role.OWNER:
         _require_owner(actor)
     _check_can_assign(actor, membership.role)
-    if actor is not None and actor.pk == membership.pk and not active:
+    if isinstance(actor, Membership) and actor.pk == membership.pk and not active:
         raise ApplicationError("invalid", _("You cannot deactivate yourself."))
     with transaction.atomic():
         if not active and membership.role == Role.OWNER:
@@ -228,8 +228,8 @@ def member_set_active(*, membership: Membership, actor: Membership | None, activ
     return membership
 
 
-def _require_owner(actor: Membership | None) -> None:
-    if actor is None or not role_has(actor.role, Perm.MANAGE_OWNERS):
+def _require_owner(actor: Actor) -> None:
+    if not actor_has(actor, Perm.MANAGE_OWNERS):
         raise ApplicationError.forbidden(_("Only an owner can manage owners."))
 
 
@@ -247,9 +247,9 @@ def _hash_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def api_key_create(*, brand: Brand, actor: Membership | None, name: str, created_by: User | None = None) -> tuple[ApiKey, str]:
+def api_key_create(*, brand: Brand, actor: Actor, name: str, created_by: User | None = None) -> tuple[ApiKey, str]:
     """Create a key and return it with the full secret, which is never stored or shown again."""
-    _require(actor, Perm.MANAGE_API_KEYS)
+    authorize(actor, Perm.MANAGE_API_KEYS, brand, what="brand")
     name = (name or "").strip()
     if not name:
         raise ApplicationError("invalid", _("Give the key a name."), fields={"name": [_("This field is required.")]})
@@ -257,14 +257,14 @@ def api_key_create(*, brand: Brand, actor: Membership | None, name: str, created
     raw_key = f"pt_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey(
         brand=brand, name=name[:80], prefix=prefix, hashed_key=_hash_key(raw_key),
-        created_by=created_by or (actor.user if actor else None),
+        created_by=created_by or (actor.user if isinstance(actor, Membership) else None),
     )
     api_key.save()
     return api_key, raw_key
 
 
-def api_key_revoke(*, api_key: ApiKey, actor: Membership | None) -> ApiKey:
-    _require(actor, Perm.MANAGE_API_KEYS)
+def api_key_revoke(*, api_key: ApiKey, actor: Actor) -> ApiKey:
+    authorize(actor, Perm.MANAGE_API_KEYS, api_key, what="API key")
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])

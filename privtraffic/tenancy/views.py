@@ -7,8 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from . import selectors, services
-from .dashboard import BrandView, form_apply_error
-from .errors import ApplicationError
+from .dashboard import BrandView, form_errors
 from .forms import ApiKeyForm, BrandCreateForm, BrandSettingsForm, MemberInviteForm, MemberRoleForm, StoreForm
 from .roles import ASSIGNABLE_ROLES, Perm, is_store_scoped
 
@@ -19,11 +18,9 @@ def brand_home(request):
     memberships = list(selectors.membership_list_for_user(user=request.user))
     form = BrandCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with form_errors(form) as outcome:
             brand = services.brand_create(owner=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            form_apply_error(form, exc)
-        else:
+        if outcome.ok:
             return redirect("tenancy:overview", slug=brand.slug)
     elif request.method == "GET" and len(memberships) == 1:
         return redirect("tenancy:overview", slug=memberships[0].brand.slug)
@@ -36,7 +33,7 @@ class OverviewView(BrandView):
     def get(self, request):
         context = {
             "store_count": selectors.store_list(brand=self.brand).count(),
-            "team_count": selectors.member_list(brand=self.brand, actor=self.membership, include_inactive=False).count(),
+            "team_count": selectors.member_list(brand=self.brand, actor=self.actor, include_inactive=False).count(),
         }
         return render(request, "tenancy/overview.html", context)
 
@@ -50,11 +47,9 @@ class StoreListView(BrandView):
     def post(self, request):
         form = StoreForm(request.POST)
         if form.is_valid():
-            try:
-                store = services.store_create(brand=self.brand, actor=self.membership, **form.cleaned_data)
-            except ApplicationError as exc:
-                form_apply_error(form, exc)
-            else:
+            with form_errors(form) as outcome:
+                store = services.store_create(brand=self.brand, actor=self.actor, **form.cleaned_data)
+            if outcome.ok:
                 messages.success(request, _("Store “%(name)s” created.") % {"name": store.name})
                 return redirect("tenancy:stores", slug=self.brand.slug)
         return self._render(request, form, status=400)
@@ -75,11 +70,9 @@ class StoreEditView(BrandView):
         store = selectors.store_get(brand=self.brand, store_id=store_id)
         form = StoreForm.for_store(store, data=request.POST)
         if form.is_valid():
-            try:
-                services.store_update(store=store, actor=self.membership, **form.cleaned_data)
-            except ApplicationError as exc:
-                form_apply_error(form, exc)
-            else:
+            with form_errors(form) as outcome:
+                services.store_update(store=store, actor=self.actor, **form.cleaned_data)
+            if outcome.ok:
                 messages.success(request, _("Store saved."))
                 return redirect("tenancy:stores", slug=self.brand.slug)
         return render(request, "tenancy/store_edit.html", {"store": store, "form": form}, status=400)
@@ -103,11 +96,9 @@ class TeamView(BrandView):
     def post(self, request):
         form = self._invite_form(request.POST)
         if form.is_valid():
-            try:
-                member = services.member_invite(brand=self.brand, actor=self.membership, **form.cleaned_data)
-            except ApplicationError as exc:
-                form_apply_error(form, exc)
-            else:
+            with form_errors(form) as outcome:
+                member = services.member_invite(brand=self.brand, actor=self.actor, **form.cleaned_data)
+            if outcome.ok:
                 messages.success(request, _("Invitation sent to %(email)s.") % {"email": member.user.email})
                 return redirect("tenancy:team", slug=self.brand.slug)
         return self._render(request, form, status=400)
@@ -116,7 +107,7 @@ class TeamView(BrandView):
         role = request.GET.get("role") or None
         store = request.GET.get("store", "")
         members = selectors.member_list(
-            brand=self.brand, actor=self.membership, role=role, store_id=int(store) if store.isdigit() else None
+            brand=self.brand, actor=self.actor, role=role, store_id=int(store) if store.isdigit() else None
         )
         context = {"members": members, "form": form, "can_manage": self.can(Perm.MANAGE_TEAM), "role_filter": role}
         return render(request, "tenancy/team.html", context, status=status)
@@ -132,26 +123,22 @@ class MemberEditView(TeamView):
         )
 
     def get(self, request, member_id):
-        member = selectors.member_get(brand=self.brand, membership_id=member_id, actor=self.membership)
+        member = selectors.member_get(brand=self.brand, membership_id=member_id, actor=self.actor)
         return render(request, "tenancy/member_edit.html", {"member": member, "form": self._role_form(member)})
 
     def post(self, request, member_id):
-        member = selectors.member_get(brand=self.brand, membership_id=member_id, actor=self.membership)
+        member = selectors.member_get(brand=self.brand, membership_id=member_id, actor=self.actor)
         action = request.POST.get("action", "update")
         form = self._role_form(member, data=request.POST if action == "update" else None)
-        try:
+        with form_errors(form):
             if action in ("deactivate", "reactivate"):
-                services.member_set_active(membership=member, actor=self.membership, active=action == "reactivate")
+                services.member_set_active(membership=member, actor=self.actor, active=action == "reactivate")
                 messages.success(request, _("Team member updated."))
                 return redirect("tenancy:team", slug=self.brand.slug)
             if form.is_valid():
-                services.member_update(membership=member, actor=self.membership, **form.cleaned_data)
+                services.member_update(membership=member, actor=self.actor, **form.cleaned_data)
                 messages.success(request, _("Role saved."))
                 return redirect("tenancy:team", slug=self.brand.slug)
-        except ApplicationError as exc:
-            if exc.status == 404:
-                raise
-            form_apply_error(form, exc)
         return render(request, "tenancy/member_edit.html", {"member": member, "form": form}, status=400)
 
 
@@ -163,35 +150,29 @@ class SettingsView(BrandView):
 
     def post(self, request):
         action = request.POST.get("action")
-        brand_form = BrandSettingsForm.for_brand(self.brand)
-        key_form = ApiKeyForm()
-        new_key = None
-        try:
+        brand_form = (BrandSettingsForm.for_brand(self.brand, data=request.POST, files=request.FILES)
+                      if action == "brand" else BrandSettingsForm.for_brand(self.brand))
+        key_form = ApiKeyForm(request.POST) if action == "create_key" else ApiKeyForm()
+        with form_errors(key_form if action == "create_key" else brand_form):
             if action == "brand":
-                brand_form = BrandSettingsForm.for_brand(self.brand, data=request.POST, files=request.FILES)
                 if brand_form.is_valid():
                     changes = {k: v for k, v in brand_form.cleaned_data.items() if k != "logo" or v}
-                    services.brand_update(brand=self.brand, actor=self.membership, **changes)
+                    services.brand_update(brand=self.brand, actor=self.actor, **changes)
                     messages.success(request, _("Settings saved."))
                     return redirect("tenancy:settings", slug=self.brand.slug)
             elif action == "create_key":
-                key_form = ApiKeyForm(request.POST)
                 if key_form.is_valid():
                     api_key, new_key = services.api_key_create(
-                        brand=self.brand, actor=self.membership, name=key_form.cleaned_data["name"]
+                        brand=self.brand, actor=self.actor, name=key_form.cleaned_data["name"]
                     )
                     key_form = ApiKeyForm()
                     # The full key is shown on this response only; it is never stored.
                     return self._render(request, brand_form, key_form, new_key=new_key)
             elif action == "revoke_key":
                 api_key = selectors.api_key_get(brand=self.brand, api_key_id=request.POST.get("key_id"))
-                services.api_key_revoke(api_key=api_key, actor=self.membership)
+                services.api_key_revoke(api_key=api_key, actor=self.actor)
                 messages.success(request, _("Key %(prefix)s revoked.") % {"prefix": api_key.prefix})
                 return redirect("tenancy:settings", slug=self.brand.slug)
-        except ApplicationError as exc:
-            if exc.status in (403, 404):
-                raise
-            form_apply_error(key_form if action == "create_key" else brand_form, exc)
         return self._render(request, brand_form, key_form, status=400)
 
     def _render(self, request, brand_form, key_form, new_key=None, status=200):

@@ -84,7 +84,7 @@ def test_team_invitation_link_sets_the_password(client, brand, mailoutbox, djang
     from privtraffic.tenancy.services import member_invite
 
     with django_capture_on_commit_callbacks(execute=True):
-        member_invite(brand=brand, actor=None, email="newbie@example.test", role="marketer")
+        member_invite(brand=brand, actor=factories.system(brand), email="newbie@example.test", role="marketer")
     invite = mailoutbox[-1]
     assert brand.name in invite.subject
     page = client.get(_link(invite.body), follow=True)

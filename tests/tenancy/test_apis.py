@@ -48,7 +48,7 @@ def test_key_with_right_prefix_but_wrong_secret_is_401(brand, api_key):
 def test_revoked_key_is_401(brand, api_key):
     client = _client(api_key)
     assert client.get("/api/v1/stores/").status_code == 200
-    api_key_revoke(api_key=ApiKey.objects.get(brand=brand), actor=None)
+    api_key_revoke(api_key=ApiKey.objects.get(brand=brand), actor=factories.system(brand))
     api_error(client.get("/api/v1/stores/"), 401, "authentication_failed")
 
 

@@ -99,7 +99,7 @@ def test_only_owner_manages_owners(brand):
     with _raises("forbidden", 403):
         services.member_set_active(membership=owner, actor=admin, active=False)
     with _raises("forbidden", 403):
-        services.member_invite(brand=brand, actor=None, email="o2@example.test", role=Role.OWNER)
+        services.member_invite(brand=brand, actor=factories.api_actor(brand), email="o2@example.test", role=Role.OWNER)
     second = services.member_invite(brand=brand, actor=owner, email="o3@example.test", role=Role.OWNER)
     assert second.role == Role.OWNER
 
@@ -129,7 +129,7 @@ def test_store_role_needs_store_of_same_brand(brand, other_brand):
 def test_invite_existing_member_is_duplicate(brand):
     admin = factories.make_member(brand, Role.ADMIN)
     with _raises("duplicate", 409):
-        services.member_invite(brand=brand, actor=None, email=admin.user.email, role=Role.MARKETER)
+        services.member_invite(brand=brand, actor=factories.system(brand), email=admin.user.email, role=Role.MARKETER)
 
 
 def test_deactivated_member_loses_access_and_can_be_reactivated(brand, client):

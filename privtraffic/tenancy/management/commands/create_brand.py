@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from privtraffic.accounts.models import User
+from privtraffic.tenancy.actors import SystemActor
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.services import api_key_create, brand_create
 
@@ -42,7 +43,8 @@ class Command(BaseCommand):
                 )
                 raw_key = None
                 if opts["api_key"]:
-                    _, raw_key = api_key_create(brand=brand, actor=None, name="create_brand", created_by=owner)
+                    _, raw_key = api_key_create(brand=brand, actor=SystemActor.for_brand(brand, "command:create_brand"),
+                                                name="create_brand", created_by=owner)
         except ApplicationError as exc:
             details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.fields.items())
             raise CommandError(f"{exc.message} {details}".strip())
