@@ -3,6 +3,7 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
+from privtraffic.tenancy.roles import Role
 from tests import factories
 
 
@@ -75,3 +76,42 @@ def login(client):
         return client
 
     return _login
+
+
+# --- the people most tests need: one store of `brand`, its rep and manager, the brand as a system actor ---
+
+
+@pytest.fixture
+def store(brand):
+    return factories.make_store(brand, "Jing'an")
+
+
+@pytest.fixture
+def rep(brand, store):
+    return factories.make_member(brand, Role.REP, store=store, user=factories.make_user(name="Rita Rep"))
+
+
+@pytest.fixture
+def other_rep(brand, store):
+    return factories.make_member(brand, Role.REP, store=store, user=factories.make_user(name="Omar Rep"))
+
+
+@pytest.fixture
+def manager(brand, store):
+    return factories.make_member(brand, Role.STORE_MANAGER, store=store)
+
+
+@pytest.fixture
+def marketer(brand):
+    return factories.make_member(brand, Role.MARKETER)
+
+
+@pytest.fixture
+def owner(brand):
+    return factories.owner_of(brand)
+
+
+@pytest.fixture
+def system(brand):
+    """The brand's own machinery as an actor (tasks, subscribers, seeding)."""
+    return factories.system(brand)
