@@ -7,38 +7,29 @@ from rest_framework.response import Response
 from crm.selectors import customer_get
 from privtraffic.tenancy.api import BrandAPIView
 from privtraffic.tenancy.parsing import parse_input, query_int
-from privtraffic.tenancy.selectors import brand_get_object
 
 from . import selectors
-from .models import Conversation
+from .realtime.tokens import chat_token_issue
 from .serialization import message_to_dict
 from .serializers import ChatTokenSerializer, ConversationSerializer, MessageCreateSerializer
 from .services import Sender, message_send
-from .tokens import chat_token_issue
-
-
-def _brand_conversations(brand):
-    return Conversation.objects.filter(brand=brand).select_related("group", "customer")
 
 
 class ConversationListApi(BrandAPIView):
     @extend_schema(parameters=[OpenApiParameter("group", int), OpenApiParameter("customer", int)],
                    responses=ConversationSerializer(many=True))
     def get(self, request):
-        conversations = _brand_conversations(self.brand)
-        group_id, customer_id = query_int(request, "group"), query_int(request, "customer")
-        if group_id is not None:
-            conversations = conversations.filter(group_id=group_id)
-        if customer_id is not None:
-            conversations = conversations.filter(customer_id=customer_id)
+        conversations = selectors.brand_conversation_list(
+            brand=self.brand, actor=self.actor, group_id=query_int(request, "group"),
+            customer_id=query_int(request, "customer"))
         return self.paginate(conversations, ConversationSerializer)
 
 
 class ConversationDetailApi(BrandAPIView):
     @extend_schema(responses=ConversationSerializer)
     def get(self, request, conversation_id: int):
-        conversation = brand_get_object(_brand_conversations(self.brand), brand=self.brand, what="conversation",
-                                        pk=conversation_id)
+        conversation = selectors.brand_conversation_get(brand=self.brand, actor=self.actor,
+                                                      conversation_id=conversation_id)
         return Response(ConversationSerializer(conversation).data)
 
 
@@ -47,8 +38,8 @@ class MessageListApi(BrandAPIView):
                    responses=OpenApiTypes.OBJECT)
     def get(self, request, conversation_id: int):
         """Messages after `after_seq`, oldest first; `next` continues from the last one returned."""
-        conversation = brand_get_object(_brand_conversations(self.brand), brand=self.brand, what="conversation",
-                                        pk=conversation_id)
+        conversation = selectors.brand_conversation_get(brand=self.brand, actor=self.actor,
+                                                      conversation_id=conversation_id)
         after_seq = query_int(request, "after_seq") or 0
         limit = min(query_int(request, "limit") or selectors.SYNC_PAGE_SIZE, selectors.SYNC_PAGE_SIZE)
         page = selectors.message_list(conversation=conversation, after_seq=after_seq, limit=limit + 1)
@@ -62,8 +53,8 @@ class MessageListApi(BrandAPIView):
     @extend_schema(request=MessageCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, conversation_id: int):
         """Post as the brand (sender_type bot, named after the brand). A repeated client_msg_id returns the first."""
-        conversation = brand_get_object(_brand_conversations(self.brand), brand=self.brand, what="conversation",
-                                        pk=conversation_id)
+        conversation = selectors.brand_conversation_get(brand=self.brand, actor=self.actor,
+                                                      conversation_id=conversation_id)
         data = parse_input(MessageCreateSerializer, request.data)
         message = message_send(conversation=conversation, sender=Sender.bot(self.brand.name, key="api"), body=data["body"],
                                kind=data["kind"], payload=data["payload"], client_msg_id=data["client_msg_id"])
@@ -73,7 +64,7 @@ class MessageListApi(BrandAPIView):
 class ChatTokenApi(BrandAPIView):
     @extend_schema(request=None, responses={201: ChatTokenSerializer})
     def post(self, request, customer_id: int):
-        customer = customer_get(brand=self.brand, customer_id=customer_id)
+        customer = customer_get(brand=self.brand, customer_id=customer_id, actor=self.actor)
         token, expires_at = chat_token_issue(customer=customer)
         ws_url = request.build_absolute_uri(f"/ws/chat/?token={token}").replace("http", "ws", 1)
         return Response({"token": token, "expires_at": expires_at, "ws_url": ws_url}, status=status.HTTP_201_CREATED)

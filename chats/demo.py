@@ -4,17 +4,13 @@ import random
 
 from communities.models import GroupMember
 from crm.models import Customer
+from privtraffic.tenancy.actors import SystemActor
 from privtraffic.tenancy.demo import DemoTeam
 from privtraffic.tenancy.models import Membership
 from privtraffic.tenancy.roles import Role
 
-from .services import (
-    Sender,
-    conversation_for_customer,
-    conversation_for_group,
-    message_send,
-    quick_reply_save,
-)
+from .inbox.services import quick_reply_save
+from .services import Sender, conversation_for_customer, conversation_for_group, message_send
 
 GROUP_LINES = [
     ("staff", "Good morning everyone! Our spring serum restock lands on Friday — members get first pick."),
@@ -41,8 +37,9 @@ QUICK_REPLIES = [
 
 def seed_conversations(team: DemoTeam, groups) -> int:
     rng = random.Random(7)
+    system = SystemActor.for_brand(team.brand, "seed_demo: chats")
     for title, body in QUICK_REPLIES:
-        quick_reply_save(brand=team.brand, actor=None, title=title, body=body)
+        quick_reply_save(brand=team.brand, actor=system, title=title, body=body)
     owner = Membership.objects.get(brand=team.brand, role=Role.OWNER)
     sent = 0
     for group in groups:

@@ -2,15 +2,19 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from communities.models import GroupMember
+from communities.selectors import group_visibility
 from crm.models import Customer
+from crm.selectors import customer_visibility as crm_customer_visibility
 from privtraffic.accounts.models import User
+from privtraffic.tenancy.actors import Actor, check_actor
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership
-from privtraffic.tenancy.roles import Perm, Role, role_has
+from privtraffic.tenancy.roles import Perm, role_has
+from privtraffic.tenancy.selectors import brand_get_object
 
 from .models import Conversation, ConversationKind, Message, ReadState
 
@@ -58,21 +62,19 @@ def chat_identity_for_customer(*, customer: Customer) -> ChatIdentity:
     return ChatIdentity(customers=[customer])
 
 
-def staff_visibility(membership: Membership) -> Q:
-    """Admins, owners and marketers see the whole brand; a store manager their store; a rep their customers
-    and their store's groups."""
-    brand_q = Q(brand_id=membership.brand_id)
-    if membership.role in (Role.OWNER, Role.ADMIN, Role.MARKETER):
-        return brand_q
-    store_groups = Q(kind=ConversationKind.GROUP) & (Q(group__store_id=membership.store_id) | Q(group__store__isnull=True))
-    if membership.role == Role.STORE_MANAGER:
-        store_customers = Q(kind=ConversationKind.DIRECT) & (
-            Q(customer__assigned_rep__store_id=membership.store_id) | Q(customer__home_store_id=membership.store_id))
-        return brand_q & (store_groups | store_customers)
-    return brand_q & (store_groups | Q(kind=ConversationKind.DIRECT, customer__assigned_rep=membership))
+def staff_visibility(actor: Actor) -> Q:
+    """Which conversations staff (or an API key, or the system) see: the 1:1 chats of the customers they see
+    (crm's customer_visibility) and the groups they see (communities' group_visibility). One rule per entity:
+    admins, owners and marketers see the whole brand; a store manager their store; a rep their customers and
+    their store's groups."""
+    check_actor(actor)
+    direct = Q(kind=ConversationKind.DIRECT) & crm_customer_visibility(actor, prefix="customer__")
+    groups = Q(kind=ConversationKind.GROUP) & group_visibility(actor, prefix="group__")
+    return Q(brand_id=actor.brand_id) & (direct | groups)
 
 
-def customer_visibility(customer: Customer) -> Q:
+def customer_conversation_visibility(customer: Customer) -> Q:
+    """A customer sees their own 1:1 chat and the groups they are in now."""
     groups = GroupMember.objects.filter(customer=customer, left_at__isnull=True).values("group_id")
     return Q(brand_id=customer.brand_id) & (Q(kind=ConversationKind.DIRECT, customer=customer)
                                             | Q(kind=ConversationKind.GROUP, group_id__in=groups))
@@ -83,8 +85,34 @@ def _visibility(identity: ChatIdentity) -> Q:
     for membership in identity.memberships:
         q |= staff_visibility(membership)
     for customer in identity.customers:
-        q |= customer_visibility(customer)
+        q |= customer_conversation_visibility(customer)
     return q
+
+
+def conversation_visible_to(*, actor: Actor, conversation_id: int) -> bool:
+    """Whether a staff member (or API key, or the system) may see this conversation."""
+    return Conversation.objects.filter(staff_visibility(actor), pk=conversation_id).exists()
+
+
+def brand_conversation_list(*, brand: Brand, actor: Actor, group_id: int | None = None,
+                            customer_id: int | None = None) -> QuerySet[Conversation]:
+    """The brand's conversations the actor sees (an API key: all of them)."""
+    qs = Conversation.objects.filter(brand=brand).filter(staff_visibility(actor)).select_related("group", "customer")
+    if group_id is not None:
+        qs = qs.filter(group_id=group_id)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    return qs
+
+
+def brand_conversation_get(*, brand: Brand, actor: Actor, conversation_id) -> Conversation:
+    return brand_get_object(brand_conversation_list(brand=brand, actor=actor), brand=brand, what="conversation",
+                            pk=conversation_id)
+
+
+def staff_membership_reload(*, membership: Membership) -> Membership:
+    """The membership as it is now: a deactivation or role change since a socket connected takes effect."""
+    return Membership.objects.select_related("user", "store").get(pk=membership.pk)
 
 
 def conversation_list(*, identity: ChatIdentity, brand: Brand | None = None) -> QuerySet[Conversation]:
@@ -120,37 +148,6 @@ def with_unread(qs: QuerySet[Conversation], *, participant_key: str) -> QuerySet
     )
 
 
-def inbox_list(*, brand: Brand, membership: Membership, filter: str = "all", search: str = "") -> QuerySet[Conversation]:  # noqa: A002
-    """The rep inbox: visible conversations by last activity, with unread counts."""
-    qs = conversation_list(identity=ChatIdentity(user=membership.user, memberships=[membership]), brand=brand)
-    if filter == "mine":
-        qs = qs.filter(kind=ConversationKind.DIRECT, customer__assigned_rep=membership)
-    elif filter == "unassigned":
-        qs = qs.filter(kind=ConversationKind.DIRECT, customer__assigned_rep__isnull=True)
-    elif filter == "store" and membership.store_id:
-        qs = qs.filter(Q(group__store_id=membership.store_id) | Q(customer__assigned_rep__store_id=membership.store_id)
-                       | Q(customer__home_store_id=membership.store_id))
-    elif filter == "groups":
-        qs = qs.filter(kind=ConversationKind.GROUP)
-    search = search.strip()
-    if search:
-        matching_messages = Message.objects.filter(conversation=OuterRef("pk"), body__icontains=search,
-                                                   deleted_at__isnull=True)
-        qs = qs.filter(Q(customer__name__icontains=search) | Q(group__name__icontains=search)
-                       | Exists(matching_messages))
-    qs = with_unread(qs, participant_key=f"user:{membership.user_id}")
-    return qs.order_by(F("last_message_at").desc(nulls_last=True), "-pk")
-
-
-def customer_conversations(*, identity: ChatIdentity) -> list[Conversation]:
-    """The customer's chat list across brands, each with its unread count."""
-    result = []
-    for customer in identity.customers:
-        qs = with_unread(Conversation.objects.filter(customer_visibility(customer)), participant_key=f"customer:{customer.pk}")
-        result.extend(qs.select_related("group", "customer", "brand", "customer__assigned_rep__user"))
-    return sorted(result, key=lambda c: (c.last_message_at is None, -(c.last_message_at.timestamp() if c.last_message_at else 0)))
-
-
 def message_list(*, conversation: Conversation, after_seq: int = 0, limit: int = PAGE_SIZE) -> list[Message]:
     return list(Message.objects.filter(brand_id=conversation.brand_id, conversation=conversation, seq__gt=after_seq)
                 .order_by("seq")[:limit])
@@ -163,46 +160,3 @@ def message_tail(*, conversation: Conversation, limit: int = PAGE_SIZE) -> list[
 
 def read_states(*, conversation: Conversation) -> dict[str, int]:
     return dict(ReadState.objects.filter(conversation=conversation).values_list("participant_key", "last_read_seq"))
-
-
-# --- the customer's own pages -----------------------------------------------------------------
-
-
-def customers_of_user(*, user: User) -> QuerySet[Customer]:
-    """A person can be a customer of several brands; each is its own tenant row."""
-    return Customer.objects.filter(user=user).select_related("brand", "assigned_rep__user")
-
-
-def customer_group_membership(*, user: User, group_id) -> GroupMember:
-    member = (GroupMember.objects.filter(customer__user=user, group_id=group_id, left_at__isnull=True)
-              .select_related("group", "customer", "group__brand").first())
-    if member is None:
-        raise ApplicationError.not_found("group")
-    return member
-
-
-def customer_of_user(*, user: User, customer_id) -> Customer:
-    customer = customers_of_user(user=user).filter(pk=customer_id).first()
-    if customer is None:
-        raise ApplicationError.not_found("conversation")
-    return customer
-
-
-def customer_group_list(*, user: User) -> QuerySet[GroupMember]:
-    return (GroupMember.objects.filter(customer__user=user, left_at__isnull=True)
-            .select_related("group", "group__brand", "customer").order_by("group__name"))
-
-
-def moderation_log(*, brand: Brand, group) -> QuerySet:
-    from .models import ModerationLog
-
-    return ModerationLog.objects.filter(brand=brand, conversation__group=group).select_related("customer")[:50]
-
-
-def open_reports(*, brand: Brand, membership: Membership) -> QuerySet:
-    """Unresolved reports on messages in conversations this staff member may see."""
-    from .models import MessageReport
-
-    visible = Conversation.objects.filter(staff_visibility(membership)).values("pk")
-    return (MessageReport.objects.filter(brand=brand, resolved_at__isnull=True, message__conversation_id__in=visible)
-            .select_related("message", "message__conversation__group", "reporter").order_by("-created_at"))

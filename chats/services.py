@@ -19,11 +19,12 @@ from crm.models import ContactLane, Customer, Survey, SurveyStatus
 from crm.reach import is_stop_command, opt_out_url, promotion_contact_claim, promotions_opt_out
 from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
+from privtraffic.tenancy.actors import Actor, CustomerActor, SystemActor, actor_has, authorize
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Membership
-from privtraffic.tenancy.roles import Perm, Role, role_has
+from privtraffic.tenancy.roles import Perm, Role
 
-from . import realtime
+from . import selectors
 from .models import (
     MAX_BODY_LENGTH,
     Conversation,
@@ -33,13 +34,20 @@ from .models import (
     ReadState,
     SenderType,
 )
-from .moderation import rule_broken, rule_enforce
+from .moderation.services import rule_broken, rule_enforce
+from .realtime import broadcast_on_commit, conversation_group
 from .serialization import message_to_dict
 
 
 @dataclass(frozen=True)
 class Sender:
-    """Who is posting: a customer, a staff member, or the platform itself (bot/system)."""
+    """Who is posting: a customer, a staff member, or the platform itself (bot/system).
+
+    A Sender is an identity, not a claim: a customer sender carries the crm.Customer and a staff sender the
+    Membership, and message_send authorizes that identity (as a CustomerActor or the membership) on the
+    conversation. Only the brand's own code (subscribers, the API as the brand, campaigns) posts as a bot or
+    the system.
+    """
 
     type: str
     name: str
@@ -69,6 +77,14 @@ class Sender:
     def user(self) -> User | None:
         return self.membership.user if self.membership else None
 
+    def actor_in(self, brand_id: int) -> Actor:
+        """The actor this sender posts as in a brand: the customer, the staff member, or the brand's system."""
+        if self.customer is not None:
+            return CustomerActor(self.customer)
+        if self.membership is not None:
+            return self.membership
+        return SystemActor.for_brand(brand_id, f"chats.message_send: {self.key}")
+
 
 def conversation_for_group(*, group: VipGroup) -> Conversation:
     conversation, _created = Conversation.objects.get_or_create(
@@ -89,31 +105,32 @@ def _check_may_post(conversation: Conversation, sender: Sender) -> None:
         raise ApplicationError("conversation_closed", _("This group is archived."), status=409)
     if sender.type in (SenderType.SYSTEM, SenderType.BOT):
         return
-    if sender.customer is not None:
-        customer = sender.customer
-        if customer.brand_id != conversation.brand_id:
-            raise ApplicationError.not_found("conversation")
-        if conversation.kind == ConversationKind.DIRECT:
-            if conversation.customer_id != customer.pk:
-                raise ApplicationError.not_found("conversation")
-            return
-        member = GroupMember.objects.filter(group_id=conversation.group_id, customer=customer).first()
-        if member is None or member.left_at is not None:
-            raise ApplicationError.not_found("conversation")
-        if member.is_muted():
-            raise ApplicationError("muted", _("You are muted in this group for now."), status=403)
-        if conversation.group.announce_only:
-            raise ApplicationError("announce_only", _("Only the brand's staff post in this group."), status=403)
+    if sender.customer is None and sender.membership is None:
+        raise ApplicationError.not_found("conversation")  # a person with no identity posts nowhere
+    if sender.membership is not None and not sender.membership.is_active:
+        raise ApplicationError.not_found("conversation")  # a former team member sees nothing
+    actor = authorize(sender.actor_in(conversation.brand_id), None, conversation, what="conversation")
+    if isinstance(actor, CustomerActor):
+        _check_customer_may_post(conversation, actor.customer)
         return
-    membership = sender.membership
-    if membership is None or membership.brand_id != conversation.brand_id or not membership.is_active:
-        raise ApplicationError.not_found("conversation")
-    if not role_has(membership.role, Perm.CHAT):
+    if not actor_has(actor, Perm.CHAT):
         raise ApplicationError.forbidden(_("Your role does not allow chatting."))
-    from .selectors import staff_visibility
-
-    if not Conversation.objects.filter(staff_visibility(membership), pk=conversation.pk).exists():
+    if not selectors.conversation_visible_to(actor=actor, conversation_id=conversation.pk):
         raise ApplicationError.not_found("conversation")
+
+
+def _check_customer_may_post(conversation: Conversation, customer: Customer) -> None:
+    if conversation.kind == ConversationKind.DIRECT:
+        if conversation.customer_id != customer.pk:
+            raise ApplicationError.not_found("conversation")
+        return
+    member = GroupMember.objects.filter(group_id=conversation.group_id, customer=customer).first()
+    if member is None or member.left_at is not None:
+        raise ApplicationError.not_found("conversation")
+    if member.is_muted():
+        raise ApplicationError("muted", _("You are muted in this group for now."), status=403)
+    if conversation.group.announce_only:
+        raise ApplicationError("announce_only", _("Only the brand's staff post in this group."), status=403)
 
 
 _HTTP_URL = re.compile(r"^https?://[^\s<>\"']+$")
@@ -262,7 +279,7 @@ def message_send(
             # A person has read up to their own message; bots and the system read nothing.
             if sender.type not in (SenderType.BOT, SenderType.SYSTEM):
                 _advance_read(locked, sender.key, message.seq)
-            realtime.broadcast_on_commit(realtime.conversation_group(locked.pk),
+            broadcast_on_commit(conversation_group(locked.pk),
                                          {"type": "chat.message", "message": message_to_dict(message)})
     except IntegrityError:
         # The same client_msg_id raced in from a retry: the first one stands.
@@ -324,79 +341,27 @@ def conversation_mark_read(*, conversation: Conversation, participant_key: str, 
     with transaction.atomic():
         moved = _advance_read(conversation, participant_key, seq)
         if moved:
-            realtime.broadcast_on_commit(realtime.conversation_group(conversation.pk), {
+            broadcast_on_commit(conversation_group(conversation.pk), {
                 "type": "chat.read", "conversation": conversation.pk, "seq": seq,
                 "reader": {"key": participant_key, "name": reader_name},
             })
     return seq
 
 
-def message_delete(*, message: Message, actor: Membership | None) -> Message:
-    """Hide a message for everyone (moderation). Staff who may see the conversation, or the platform."""
-    if actor is not None:
-        _check_may_post(message.conversation, Sender.of_staff(actor))
+def message_delete(*, message: Message, actor: Actor) -> Message:
+    """Hide a message for everyone (moderation): staff who may chat and see the conversation, or the system."""
+    authorize(actor, None, message, what="conversation")
+    if isinstance(actor, CustomerActor):
+        raise ApplicationError.forbidden(_("Only the brand's staff delete messages."))
+    if isinstance(actor, Membership):
+        _check_may_post(message.conversation, Sender.of_staff(actor))  # a staff member deletes where they may post
     if message.deleted_at is None:
         with transaction.atomic():
             message.deleted_at = timezone.now()
-            message.deleted_by = actor.user if actor else None
+            message.deleted_by = actor.user if isinstance(actor, Membership) else None
             message.save(update_fields=["deleted_at", "deleted_by"])
             event_record(brand=message.conversation.brand, type="message.deleted",
                          payload={"message_id": message.pk, "conversation_id": message.conversation_id})
-            realtime.broadcast_on_commit(realtime.conversation_group(message.conversation_id),
-                                         {"type": "chat.message", "message": message_to_dict(message)})
+            broadcast_on_commit(conversation_group(message.conversation_id),
+                                {"type": "chat.message", "message": message_to_dict(message)})
     return message
-
-
-# --- quick replies ----------------------------------------------------------------------------
-
-QUICK_REPLY_VARIABLES = {"first_name", "rep_name", "store_name"}
-_VARIABLE = re.compile(r"{([^{}]*)}")
-
-
-def _check_variables(body: str) -> None:
-    unknown = sorted({name for name in _VARIABLE.findall(body) if name not in QUICK_REPLY_VARIABLES})
-    if unknown:
-        known = ", ".join("{" + v + "}" for v in sorted(QUICK_REPLY_VARIABLES))
-        raise ApplicationError(
-            "invalid", _("Unknown variable %(names)s. Use %(known)s.") % {"names": ", ".join(unknown), "known": known},
-            fields={"body": [_("Unknown variable: %(names)s") % {"names": ", ".join(unknown)}]})
-
-
-def quick_reply_save(*, brand, actor: Membership | None, title: str, body: str, quick_reply=None):
-    from .models import QuickReply
-
-    if actor is not None and not role_has(actor.role, Perm.MANAGE_CAMPAIGNS) and actor.role != Role.STORE_MANAGER:
-        raise ApplicationError.forbidden(_("Your role does not allow managing quick replies."))
-    title, body = (title or "").strip(), (body or "").strip()
-    errors = {}
-    if not title:
-        errors["title"] = [_("This field is required.")]
-    if not body:
-        errors["body"] = [_("This field is required.")]
-    elif len(body) > MAX_BODY_LENGTH:
-        errors["body"] = [_("At most 4,000 characters.")]
-    if errors:
-        raise ApplicationError("invalid", _("Some fields are not valid."), fields=errors)
-    _check_variables(body)
-    reply = quick_reply or QuickReply(brand=brand, created_by=actor.user if actor else None)
-    reply.title, reply.body = title[:80], body
-    try:
-        with transaction.atomic():
-            reply.save()
-    except IntegrityError:
-        message = _("A quick reply with this title already exists.")
-        raise ApplicationError("duplicate", message, fields={"title": [message]}, status=409)
-    return reply
-
-
-def quick_reply_render(*, body: str, conversation: Conversation, membership: Membership) -> str:
-    """Fill {first_name}, {rep_name} and {store_name} for this conversation."""
-    _check_variables(body)
-    customer = conversation.customer if conversation.kind == ConversationKind.DIRECT else None
-    store = membership.store or (customer.home_store if customer else None)
-    values = {
-        "first_name": customer.first_name if customer else "",
-        "rep_name": membership.user.display_name,
-        "store_name": store.name if store else conversation.brand.name,
-    }
-    return _VARIABLE.sub(lambda m: values[m.group(1)], body).strip()

@@ -1,18 +1,14 @@
-from django.urls import path
+"""Every chats page, gathered from the features: the customer's /chat/ pages, the rep inbox (and its quick
+replies), and moderation. The names stay in the one `chats` namespace."""
 
-from . import moderation_views, views
-from .dashboard_urls import inbox_urlpatterns
+from .customer_chat.urls import customer_chat_urlpatterns
+from .inbox.urls import inbox_urlpatterns
+from .moderation.urls import moderation_urlpatterns
 
 app_name = "chats"
 
 urlpatterns = [
-    path("chat/", views.customer_home, name="customer_home"),
-    path("chat/group/<int:group_id>/", views.CustomerGroupView.as_view(), name="customer_group"),
-    path("chat/group/<int:group_id>/leave/", views.customer_group_leave, name="customer_group_leave"),
-    path("chat/direct/<int:customer_id>/", views.CustomerDirectView.as_view(), name="customer_direct"),
-    path("chat/messages/<int:message_id>/report/", views.customer_message_report, name="customer_report"),
-    path("b/<slug:slug>/quick-replies/", moderation_views.QuickReplyListView.as_view(), name="quick_replies"),
-    path("b/<slug:slug>/reports/", moderation_views.ReportListView.as_view(), name="reports"),
-    path("b/<slug:slug>/groups/<int:group_id>/rules/", moderation_views.GroupRuleView.as_view(), name="group_rules"),
+    *customer_chat_urlpatterns,
     *inbox_urlpatterns,
+    *moderation_urlpatterns,
 ]

@@ -1,5 +1,5 @@
 """WebSocket routes of every app, gathered for privtraffic.asgi."""
 
-from chats.routing import websocket_urlpatterns as chat_patterns
+from chats.realtime.routing import websocket_urlpatterns as chat_patterns
 
 websocket_urlpatterns = [*chat_patterns]

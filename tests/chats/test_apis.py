@@ -1,8 +1,8 @@
 import pytest
 
 from chats.models import Message
+from chats.realtime.tokens import chat_token_customer
 from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
-from chats.tokens import chat_token_customer
 from communities.services import group_member_add
 from tests import factories
 from tests.helpers import api_error

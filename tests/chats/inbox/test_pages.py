@@ -20,21 +20,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def store(brand):
-    return factories.make_store(brand, "Jing'an")
-
-
-@pytest.fixture
-def rep(brand, store):
-    return factories.make_member(brand, Role.REP, store=store, user=factories.make_user(name="Rita Rep"))
-
-
-@pytest.fixture
-def other_rep(brand, store):
-    return factories.make_member(brand, Role.REP, store=store, user=factories.make_user(name="Omar Rep"))
-
-
 def _say(conversation, customer, body, n=1):
     for i in range(n):
         message_send(conversation=conversation, sender=Sender.of_customer(customer), body=body,
@@ -258,15 +243,15 @@ def test_inbox_list_query_count_does_not_grow_with_conversations(client, brand):
     assert len(ten) == len(one), [q["sql"] for q in ten.captured_queries]
 
 
-def test_inbox_quick_replies_and_cards(client, brand):
-    from chats.services import quick_reply_save
+def test_inbox_quick_replies_and_cards(client, brand, system):
+    from chats.inbox.services import quick_reply_save
 
     rep = factories.make_member(brand, Role.REP)
     customer = factories.make_customer(brand, "Mei Lin", assigned_rep=rep, consent_chat=True, consent_promotions=True)
     # Cards in a 1:1 chat are promotions (tests/crm/test_reach.py): open the quiet hours for this test.
     ContactPolicy.objects.create(brand=brand, quiet_hours_start=datetime.time(0), quiet_hours_end=datetime.time(0))
     conversation = conversation_for_customer(customer=customer)
-    quick_reply_save(brand=brand, actor=None, title="Greeting", body="Hi {first_name}, this is {rep_name}.")
+    quick_reply_save(brand=brand, actor=system, title="Greeting", body="Hi {first_name}, this is {rep_name}.")
     client.force_login(rep.user)
     url = f"/b/{brand.slug}/inbox/{conversation.pk}/"
     page = client.get(url).content.decode()

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import MAX_BODY_LENGTH
+from ..models import MAX_BODY_LENGTH
 
 INBOX_FILTERS = ["all", "mine", "unassigned", "store", "groups"]
 MUTE_HOURS = {"1h": 1, "24h": 24}
@@ -38,3 +38,9 @@ class InboxActionForm(forms.Form):
         if action == "mute" and not data.get("duration"):
             self.add_error("duration", _("Choose how long to mute: 1h or 24h."))
         return data
+
+
+class QuickReplyForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=80)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
+                           help_text=_("You can use {first_name}, {rep_name} and {store_name}."))

@@ -8,8 +8,8 @@ from channels.db import database_sync_to_async
 from django.test import override_settings
 
 from chats.models import Message, ReadState
+from chats.realtime.tokens import chat_token_issue
 from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
-from chats.tokens import chat_token_issue
 from communities.services import group_member_add, group_member_remove
 from privtraffic.tenancy.roles import Role
 from tests import factories
@@ -272,10 +272,12 @@ async def test_deactivated_staff_socket_is_closed_and_moved_rep_loses_old_store(
     rep_socket = await connect(user=world["rep"].user)
     assert world["group_conv"].pk in (await receive_until(rep_socket, "ready"))["conversations"]
     new_store = await database_sync_to_async(factories.make_store)(world["brand"])
-    await database_sync_to_async(member_update)(membership=world["rep"], actor=None, role="rep", store=new_store)
+    await database_sync_to_async(member_update)(membership=world["rep"], actor=factories.system(world["brand"]), role="rep",
+                                                store=new_store)
     assert (await receive_until(rep_socket, "conversation.removed"))["conversation"] == world["group_conv"].pk
 
-    await database_sync_to_async(member_set_active)(membership=world["rep"], actor=None, active=False)
+    await database_sync_to_async(member_set_active)(membership=world["rep"], actor=factories.system(world["brand"]),
+                                                     active=False)
     assert (await rep_socket.receive_output(timeout=3))["type"] == "websocket.close"
 
 

@@ -2,15 +2,15 @@
 
 Thin: every conversation comes from chats.selectors with the acting membership, so a rep sees only
 their own customers' 1:1 chats and their store's groups; any other id (or another brand's) is a 404.
-Writes go through the services (message_send, message_delete, group_member_mute/remove) with
-actor=self.membership. The pane is server-rendered; static/js/chat.js makes it live.
+Writes go through the services (message_send, message_delete, group_member_mute/remove, quick_reply_save)
+with actor=self.actor. The pane is server-rendered; static/js/chat.js makes it live. The quick replies
+page (/b/<slug>/quick-replies/) lives here too: reps use the replies in the inbox.
 """
 
 import json
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import OuterRef, Q, Subquery
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,22 +18,21 @@ from django.utils.translation import gettext as _
 from communities import selectors as community_selectors
 from communities import services as community_services
 from communities.models import MemberRole
-from crm.models import Customer
 from crm.reach import Purpose, customer_reach
 from crm.surveys import selectors as survey_selectors
-from privtraffic.tenancy.dashboard import BrandView
+from privtraffic.tenancy.dashboard import BrandView, form_errors
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Membership
 from privtraffic.tenancy.roles import Perm
-from privtraffic.tenancy.selectors import brand_get_object
 
+from .. import selectors as chat_selectors
+from ..models import Conversation, ConversationKind
+from ..services import Sender, message_delete, message_send, survey_card_payload
 from . import selectors
-from .inbox_forms import INBOX_FILTERS, MUTE_HOURS, InboxActionForm
-from .models import Conversation, ConversationKind, Message, QuickReply
-from .services import Sender, message_delete, message_send, quick_reply_render, survey_card_payload
+from .forms import INBOX_FILTERS, MUTE_HOURS, InboxActionForm, QuickReplyForm
+from .services import quick_reply_delete, quick_reply_may_manage, quick_reply_render, quick_reply_save
 
 LIST_LIMIT = 100
-PANEL_STAFF_LIMIT = 50
 
 
 class InboxView(BrandView):
@@ -47,22 +46,19 @@ class InboxView(BrandView):
 
     # --- reads --------------------------------------------------------------------------------
 
-    def _identity(self) -> selectors.ChatIdentity:
-        return selectors.ChatIdentity(user=self.request.user, memberships=[self.membership])
+    def _identity(self) -> chat_selectors.ChatIdentity:
+        return chat_selectors.ChatIdentity(user=self.request.user, memberships=[self.membership])
 
     def _conversation(self, conversation_id) -> Conversation:
-        return selectors.conversation_get(identity=self._identity(), conversation_id=conversation_id)
+        return chat_selectors.conversation_get(identity=self._identity(), conversation_id=conversation_id)
 
     def _list_params(self, request) -> tuple[str, str]:
         current = request.GET.get("filter", "all")
         return (current if current in INBOX_FILTERS else "all"), request.GET.get("q", "").strip()[:100]
 
     def _conversations(self, current: str, q: str) -> tuple[list[Conversation], bool]:
-        latest = (Message.objects.filter(conversation=OuterRef("pk"), deleted_at__isnull=True)
-                  .order_by("-seq").values("body")[:1])
-        qs = selectors.inbox_list(brand=self.brand, membership=self.membership, filter=current, search=q)
-        rows = list(qs.annotate(preview=Subquery(latest))[: LIST_LIMIT + 1])
-        return rows[:LIST_LIMIT], len(rows) > LIST_LIMIT
+        return selectors.inbox_rows(brand=self.brand, membership=self.membership, filter=current, search=q,
+                                    limit=LIST_LIMIT)
 
     def _render(self, request, conversation: Conversation | None, *, error: str = "", status: int = 200):
         current, q = self._list_params(request)
@@ -84,9 +80,9 @@ class InboxView(BrandView):
 
     def _pane_context(self, conversation: Conversation) -> dict:
         context = {
-            "messages_": selectors.message_tail(conversation=conversation),
+            "messages_": chat_selectors.message_tail(conversation=conversation),
             "me": f"user:{self.request.user.pk}",
-            "reads_json": json.dumps(selectors.read_states(conversation=conversation)),
+            "reads_json": json.dumps(chat_selectors.read_states(conversation=conversation)),
             "is_group": conversation.kind == ConversationKind.GROUP,
             "can_post": not (conversation.kind == ConversationKind.GROUP and conversation.group.archived),
             "mute_durations": list(MUTE_HOURS),
@@ -99,12 +95,11 @@ class InboxView(BrandView):
                 "group": group,
                 "moderators": list(community_selectors.member_list(group=group)
                                    .filter(role=MemberRole.MODERATOR).order_by("customer__name")),
-                "staff": _group_staff(conversation),
+                "staff": selectors.group_staff(brand=self.brand, conversation=conversation),
                 "can_manage_groups": self.can(Perm.MANAGE_GROUPS),
             })
         else:
-            customer = (Customer.objects.select_related("assigned_rep__user", "home_store")
-                        .get(brand=self.brand, pk=conversation.customer_id))
+            customer = selectors.conversation_customer(brand=self.brand, conversation=conversation)
             context.update({
                 "customer": customer,
                 "promotion_reach": customer_reach(brand=self.brand, customer=customer, purpose=Purpose.PROMOTIONAL),
@@ -122,12 +117,11 @@ class InboxConversationView(InboxView):
         form = InboxActionForm(request.POST)
         if not form.is_valid():
             return self._render(request, conversation, error=_first_error(form), status=400)
-        try:
+        # A refusal is shown above the pane (not on the form); 403/404 go on to BrandView.
+        with form_errors(form, apply=_shown_in_pane) as outcome:
             done = self._act(conversation, form.cleaned_data)
-        except ApplicationError as exc:
-            if exc.status in (403, 404):
-                raise  # BrandView turns these into PermissionDenied / Http404
-            return self._render(request, conversation, error=exc.message, status=exc.status)
+        if not outcome.ok:
+            return self._render(request, conversation, error=outcome.error.message, status=outcome.error.status)
         if done:
             messages.success(request, done)
         return redirect(request.get_full_path())
@@ -135,26 +129,25 @@ class InboxConversationView(InboxView):
     def _act(self, conversation: Conversation, data: dict) -> str:
         action = data["action"]
         if action == "send":
-            message_send(conversation=conversation, sender=Sender.of_staff(self.membership), body=data["body"],
+            message_send(conversation=conversation, sender=Sender.of_staff(self.actor), body=data["body"],
                          client_msg_id=data["client_msg_id"])
             return ""
         if action in ("product", "coupon"):
             # In a 1:1 chat message_send treats the card as a promotion (budget, consent, opt-out link).
-            message_send(conversation=conversation, sender=Sender.of_staff(self.membership), kind=action,
+            message_send(conversation=conversation, sender=Sender.of_staff(self.actor), kind=action,
                          body=data["body"], payload=_card_payload(action, data, self.brand.default_currency),
                          client_msg_id=data["client_msg_id"])
             return _("Card sent.")
         if action == "survey":
             survey = survey_selectors.survey_get(brand=self.brand, survey_id=data["survey_id"])
-            message_send(conversation=conversation, sender=Sender.of_staff(self.membership), kind=action,
+            message_send(conversation=conversation, sender=Sender.of_staff(self.actor), kind=action,
                          body=data["body"], payload=survey_card_payload(survey=survey),
                          client_msg_id=data["client_msg_id"])
             return _("Survey sent.")
-        message = brand_get_object(Message.objects.filter(conversation=conversation), brand=self.brand,
-                                   what="message", pk=data["message_id"])
-        message.conversation = conversation
+        message = selectors.conversation_message_get(brand=self.brand, conversation=conversation,
+                                                     message_id=data["message_id"])
         if action == "delete":
-            message_delete(message=message, actor=self.membership)
+            message_delete(message=message, actor=self.actor)
             return _("The message was deleted.")
         if conversation.kind != ConversationKind.GROUP:
             raise ApplicationError("invalid", _("Muting and removing are for group chats."))
@@ -164,9 +157,9 @@ class InboxConversationView(InboxView):
         name = member.customer.name
         if action == "mute":
             until = timezone.now() + timedelta(hours=MUTE_HOURS[data["duration"]])
-            community_services.group_member_mute(member=member, actor=self.membership, until=until)
+            community_services.group_member_mute(member=member, actor=self.actor, until=until)
             return _("%(name)s is muted for %(duration)s.") % {"name": name, "duration": data["duration"]}
-        community_services.group_member_remove(member=member, actor=self.membership)
+        community_services.group_member_remove(member=member, actor=self.actor)
         return _("%(name)s was removed from the group.") % {"name": name}
 
 
@@ -187,9 +180,12 @@ def _filter_labels():
 
 def _quick_replies(conversation: Conversation, membership: Membership) -> list[tuple[str, str]]:
     """The brand's quick replies with {first_name} and friends filled in for this conversation."""
-    replies = QuickReply.objects.filter(brand_id=conversation.brand_id).order_by("title", "id")
     return [(reply.title, quick_reply_render(body=reply.body, conversation=conversation, membership=membership))
-            for reply in replies]
+            for reply in selectors.quick_reply_list(brand=conversation.brand_id)]
+
+
+def _shown_in_pane(form, exc: ApplicationError) -> None:
+    """The inbox shows a refusal as the pane's error line, so nothing goes on the (hidden) form."""
 
 
 def _first_error(form) -> str:
@@ -199,13 +195,30 @@ def _first_error(form) -> str:
     return _("Check the form and try again.")
 
 
-def _group_staff(conversation: Conversation) -> list[Membership]:
-    """Staff of the group's store, and anyone on staff who has posted in it, by name with their role."""
-    group = conversation.group
-    posted = (Message.objects.filter(brand_id=conversation.brand_id, conversation=conversation,
-                                     sender_user__isnull=False).values("sender_user_id"))
-    who = Q(user_id__in=posted)
-    if group.store_id:
-        who |= Q(store_id=group.store_id)
-    return list(Membership.objects.filter(who, brand_id=conversation.brand_id, is_active=True)
-                .select_related("user", "store").order_by("role", "user__name", "user__email")[:PANEL_STAFF_LIMIT])
+class QuickReplyListView(BrandView):
+    """The brand's quick replies: everyone who chats sees them; who may edit is the services' call."""
+
+    permission = Perm.CHAT
+
+    def get(self, request):
+        return self._render(request, QuickReplyForm())
+
+    def post(self, request):
+        if request.POST.get("action") == "delete":
+            reply = selectors.quick_reply_get(brand=self.brand, reply_id=request.POST.get("reply_id"))
+            quick_reply_delete(quick_reply=reply, actor=self.actor)
+            messages.success(request, _("Quick reply deleted."))
+            return redirect("chats:quick_replies", slug=self.brand.slug)
+        form = QuickReplyForm(request.POST)
+        if form.is_valid():
+            with form_errors(form) as outcome:
+                quick_reply_save(brand=self.brand, actor=self.actor, **form.cleaned_data)
+            if outcome.ok:
+                messages.success(request, _("Quick reply saved."))
+                return redirect("chats:quick_replies", slug=self.brand.slug)
+        return self._render(request, form, status=400)
+
+    def _render(self, request, form, status=200):
+        return render(request, "chats/moderation/quick_replies.html",
+                      {"replies": selectors.quick_reply_list(brand=self.brand), "form": form,
+                       "can_edit": quick_reply_may_manage(self.actor)}, status=status)

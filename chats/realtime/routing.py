@@ -1,3 +1,5 @@
+"""The chat socket's route, /ws/chat/ (gathered with every app's routes in privtraffic/routing.py)."""
+
 from django.urls import path
 
 from .consumers import ChatConsumer

@@ -1,6 +1,6 @@
 import pytest
 
-from chats.models import GroupRule, Message, MessageReport, QuickReply
+from chats.models import GroupRule, Message, MessageReport
 from chats.services import Sender, conversation_for_group, message_send
 from communities.services import group_member_add
 from privtraffic.tenancy.roles import Role
@@ -61,15 +61,6 @@ def test_rep_cannot_edit_rules_but_can_use_quick_replies(client, brand, scene):
     assert client.get(f"/b/{brand.slug}/groups/{scene['group'].pk}/rules/").status_code == 403
     assert client.post(f"/b/{brand.slug}/quick-replies/", {"title": "x", "body": "y"}).status_code == 403
     assert client.get(f"/b/{brand.slug}/quick-replies/").status_code == 200
-
-
-def test_quick_replies_page(client, brand):
-    client.force_login(factories.owner_of(brand).user)
-    url = f"/b/{brand.slug}/quick-replies/"
-    assert client.post(url, {"title": "Hi", "body": "Hello {first_name}!"}).status_code == 302
-    response = client.post(url, {"title": "Bad", "body": "Hello {nickname}"})
-    assert response.status_code == 400 and "Unknown variable" in response.content.decode()
-    assert list(QuickReply.objects.values_list("title", flat=True)) == ["Hi"]
 
 
 def test_non_numeric_ids_are_404_not_500(client, brand, scene):

@@ -1,21 +1,11 @@
-import datetime
-
 import pytest
 
-from chats.models import GroupRule, Message, MessageReport, ModerationLog, QuickReply
-from chats.moderation import message_report, message_report_resolve
-from chats.services import (
-    Sender,
-    conversation_for_customer,
-    conversation_for_group,
-    message_send,
-    quick_reply_render,
-    quick_reply_save,
-)
+from chats.models import GroupRule, MessageReport, ModerationLog
+from chats.moderation.services import message_report, message_report_resolve
+from chats.services import Sender, conversation_for_group, message_send
 from communities.models import GroupMember
 from communities.services import group_member_add
 from privtraffic.tenancy.errors import ApplicationError
-from privtraffic.tenancy.roles import Role
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,52 +67,6 @@ def test_flood_rule(club):
     reasons = [message_send(conversation=conversation, sender=Sender.of_customer(member.customer), body=f"m{i}").hidden_reason
                for i in range(5)]
     assert reasons == ["", "", "", "flood", "flood"]
-
-
-@pytest.mark.parametrize("kind, payload, field", [
-    ("product", {"name": "Grill", "price": "abc", "currency": "CNY"}, "payload.price"),
-    ("product", {"price": "10.00", "currency": "CNY"}, "payload.name"),
-    ("product", {"name": "Grill", "price": "10", "currency": "CNY", "url": "javascript:alert(1)"}, "payload.url"),
-    ("coupon", {"code": "bad code!", "title": "10% off"}, "payload.code"),
-    ("image", {"url": "ftp://x"}, "payload.url"),
-])
-def test_card_payloads_are_validated(brand, kind, payload, field):
-    conversation = conversation_for_customer(customer=factories.make_customer(brand))
-    with pytest.raises(ApplicationError) as error:
-        message_send(conversation=conversation, sender=Sender.bot("Brand", key="test"), kind=kind, body="", payload=payload)
-    assert field in error.value.fields
-    assert not Message.objects.exists()
-
-
-def test_product_and_coupon_cards(brand):
-    from crm.models import ContactPolicy
-
-    # Cards in a 1:1 chat are promotions (tests/crm/test_reach.py): a consenting customer, no quiet hours.
-    ContactPolicy.objects.create(brand=brand, quiet_hours_start=datetime.time(0), quiet_hours_end=datetime.time(0))
-    customer = factories.make_customer(brand, consent_chat=True, consent_promotions=True)
-    conversation = conversation_for_customer(customer=customer)
-    product = message_send(conversation=conversation, sender=Sender.bot("Brand", key="test"), kind="product", body="",
-                           payload={"name": "BBQ set", "price": "899.00", "currency": "CNY", "url": "https://acme.cn/bbq"})
-    coupon = message_send(conversation=conversation, sender=Sender.bot("Brand", key="test"), kind="coupon", body="For you",
-                          payload={"code": "SPRING-10", "title": "10% off"})
-    assert (product.seq, coupon.seq) == (1, 2)
-
-
-def test_quick_reply_variables(brand):
-    rep = factories.make_member(brand, Role.REP)
-    customer = factories.make_customer(brand, "Mei Lin", assigned_rep=rep)
-    reply = quick_reply_save(brand=brand, actor=None, title="Hello", body="Hi {first_name}, I'm {rep_name} at {store_name}.")
-    text = quick_reply_render(body=reply.body, conversation=conversation_for_customer(customer=customer), membership=rep)
-    assert text == f"Hi Mei, I'm {rep.user.display_name} at {rep.store.name}."
-    with pytest.raises(ApplicationError) as bad:
-        quick_reply_save(brand=brand, actor=None, title="Bad", body="Hi {firstname} {coupon}")
-    assert "coupon" in bad.value.message and "firstname" in bad.value.message
-    with pytest.raises(ApplicationError) as duplicate:
-        quick_reply_save(brand=brand, actor=None, title="Hello", body="again")
-    assert duplicate.value.code == "duplicate"
-    with pytest.raises(ApplicationError):
-        quick_reply_save(brand=brand, actor=rep, title="Rep's own", body="x")
-    assert QuickReply.objects.count() == 1
 
 
 def test_reports(club, brand):

@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 from communities.models import GroupMember
 from communities.services import group_member_mute, group_member_remove
 from crm.models import Customer
+from privtraffic.tenancy.actors import Actor, CustomerActor, SystemActor, authorize, require_store
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Membership
+from privtraffic.tenancy.roles import Perm
 
-from .models import (
+from ..models import (
     Conversation,
     ConversationKind,
     GroupRule,
@@ -28,6 +30,7 @@ from .models import (
     ModerationAction,
     ModerationLog,
 )
+from ..selectors import conversation_visible_to
 
 LINK_PATTERN = re.compile(r"(https?://|www\.)\S+|\b[\w-]+\.(com|cn|net|org|shop|top|xyz)\b", re.IGNORECASE)
 
@@ -67,10 +70,11 @@ def rule_enforce(*, message: Message, rule_name: str) -> None:
     rule = GroupRule.objects.get(group_id=conversation.group_id)
     action = rule.action
     member = GroupMember.objects.filter(group_id=conversation.group_id, customer_id=message.sender_customer_id).first()
+    system = SystemActor.for_brand(message.brand_id, "chats.moderation: group rule")
     if member is not None and action == ModerationAction.MUTE:
-        group_member_mute(member=member, actor=None, until=timezone.now() + timedelta(minutes=rule.mute_minutes))
+        group_member_mute(member=member, actor=system, until=timezone.now() + timedelta(minutes=rule.mute_minutes))
     elif member is not None and action == ModerationAction.REMOVE:
-        group_member_remove(member=member, actor=None)
+        group_member_remove(member=member, actor=system)
     ModerationLog.objects.create(brand_id=message.brand_id, conversation=conversation, message=message,
                                  customer_id=message.sender_customer_id, rule=rule_name, action=action,
                                  detail=message.body[:255])
@@ -80,9 +84,12 @@ def rule_warning(rule_name: str) -> str:
     return str(RULE_MESSAGES.get(rule_name, _("Your message was hidden by the group's rules.")))
 
 
-def group_rule_save(*, conversation: Conversation, actor: Membership | None, **fields) -> GroupRule:
+def group_rule_save(*, conversation: Conversation, actor: Actor, **fields) -> GroupRule:
+    """Set a group's automatic rules: staff who manage groups, within their store (or brand-wide groups)."""
+    authorize(actor, Perm.MANAGE_GROUPS, conversation, what="group")
     if conversation.kind != ConversationKind.GROUP:
         raise ApplicationError("invalid", _("Rules apply to group chats."))
+    require_store(actor, conversation.group.store_id, allow_brand_wide=True)
     if fields.get("action", ModerationAction.HIDE) not in ModerationAction.values:
         raise ApplicationError("invalid", _("Unknown action."), fields={"action": [_("Choose a valid action.")]})
     rule, _created = GroupRule.objects.update_or_create(group_id=conversation.group_id,
@@ -104,9 +111,16 @@ def message_report(*, message: Message, reporter: Customer, reason: str = "") ->
         return MessageReport.objects.get(message=message, reporter=reporter)
 
 
-def message_report_resolve(*, report: MessageReport, actor: Membership) -> MessageReport:
+def message_report_resolve(*, report: MessageReport, actor: Actor) -> MessageReport:
+    """Close a report: staff who may chat and see the reported message's conversation, or the system."""
+    authorize(actor, Perm.CHAT, report, what="report")
+    if isinstance(actor, CustomerActor):
+        raise ApplicationError.forbidden(_("Only the brand's staff handle reports."))
+    if isinstance(actor, Membership) and not conversation_visible_to(
+            actor=actor, conversation_id=report.message.conversation_id):
+        raise ApplicationError.not_found("report")
     if report.resolved_at is None:
         report.resolved_at = timezone.now()
-        report.resolved_by = actor.user
+        report.resolved_by = actor.user if isinstance(actor, Membership) else None
         report.save(update_fields=["resolved_at", "resolved_by"])
     return report

@@ -18,12 +18,12 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.errors import ApplicationError
-from privtraffic.tenancy.models import Membership
 
-from . import realtime, selectors
-from .moderation import rule_warning
-from .serialization import message_to_dict
-from .services import Sender, conversation_mark_read, message_find_retry, message_send
+from .. import selectors
+from ..moderation.services import rule_warning
+from ..serialization import message_to_dict
+from ..services import Sender, conversation_mark_read, message_find_retry, message_send
+from . import broadcast as realtime
 from .tokens import chat_token_customer
 
 logger = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if membership is None:
             raise ApplicationError.not_found("conversation")
         # Re-read: a deactivation or role change since connect must take effect on the next frame.
-        membership = Membership.objects.select_related("user", "store").get(pk=membership.pk)
+        membership = selectors.staff_membership_reload(membership=membership)
         return Sender.of_staff(membership)
 
     async def _on_send(self, content: dict) -> None:
