@@ -270,9 +270,7 @@ def group_member_leave(*, member: GroupMember) -> GroupMember:
 
 def _check_moderation(member: GroupMember, actor: Actor) -> None:
     """Staff who may chat, or an active moderator of the same group acting on an ordinary member."""
-    from privtraffic.tenancy.actors import SystemActor  # chats' group rules act as the system
-
-    if actor is None or isinstance(actor, SystemActor):
+    if actor is None:
         return
     if isinstance(actor, Membership):
         _require_in_scope(actor, brand_id=member.brand_id, store_id=member.group.store_id)
