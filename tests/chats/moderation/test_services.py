@@ -82,3 +82,51 @@ def test_reports(club, brand):
     assert foreign.value.status == 404
     message_report_resolve(report=report, actor=factories.owner_of(brand))
     assert MessageReport.objects.get().resolved_at is not None
+
+
+def test_moderation_services_refuse_a_missing_wrong_or_weaker_actor(club, brand, other_brand, rep, manager, system):
+    from chats.moderation.services import group_rule_save
+    from chats.services import message_delete
+    from privtraffic.tenancy.actors import CustomerActor
+
+    conversation, member = club
+    message = message_send(conversation=conversation, sender=Sender.of_customer(member.customer), body="rude")
+    reporter = group_member_add(group=member.group, customer=factories.make_customer(brand)).customer
+    report = message_report(message=message, reporter=reporter)
+    stranger = factories.owner_of(other_brand)
+    for call in (lambda actor: group_rule_save(conversation=conversation, actor=actor, block_links=True),
+                 lambda actor: message_delete(message=message, actor=actor),
+                 lambda actor: message_report_resolve(report=report, actor=actor)):
+        with pytest.raises(TypeError):
+            call(None)  # no actor never means "skip the checks"
+        with pytest.raises(ApplicationError) as foreign:
+            call(stranger)
+        assert foreign.value.status == 404
+        with pytest.raises(ApplicationError) as customer:
+            call(CustomerActor(member.customer))
+        assert customer.value.status in (403, 404)
+    with pytest.raises(ApplicationError) as weaker:
+        group_rule_save(conversation=conversation, actor=rep, block_links=True)  # reps do not set rules
+    assert weaker.value.status == 403
+    store_group = conversation_for_group(group=factories.make_group(brand, "Store VIPs", store=manager.store))
+    other_store = factories.make_member(brand, "store_manager")
+    with pytest.raises(ApplicationError) as elsewhere:
+        group_rule_save(conversation=store_group, actor=other_store, block_links=True)
+    assert elsewhere.value.status == 403 and not GroupRule.objects.exists()
+    assert group_rule_save(conversation=store_group, actor=manager, block_links=True).block_links
+    assert group_rule_save(conversation=conversation, actor=other_store, block_links=True).block_links  # brand-wide
+    assert message_delete(message=message, actor=system).deleted_by is None
+    assert message_report_resolve(report=report, actor=system).resolved_at is not None
+
+
+def test_staff_resolve_only_reports_they_can_see(brand, rep, other_rep):
+    from chats.services import conversation_for_customer
+
+    customer = factories.make_customer(brand, assigned_rep=rep)
+    conversation = conversation_for_customer(customer=customer)
+    message = message_send(conversation=conversation, sender=Sender.of_staff(rep), body="hi")
+    report = MessageReport.objects.create(brand=brand, message=message, reporter=customer, reason="test")
+    with pytest.raises(ApplicationError) as hidden:
+        message_report_resolve(report=report, actor=other_rep)
+    assert hidden.value.status == 404
+    assert message_report_resolve(report=report, actor=rep).resolved_by == rep.user
