@@ -450,6 +450,10 @@ def test_marketer_builds_a_survey_in_the_dashboard(login, brand):
     questions = selectors.survey_questions(survey=survey)
     assert [q.kind for q in questions] == ["single", "multiple", "text", "number", "scale"]
     skin, love = questions[0], questions[4]
+    page = client.get(url).content.decode()  # each builder form posts to its own command route
+    for action in ("save/", "activate/", "questions/add/", f"questions/{skin.pk}/update/", f"questions/{skin.pk}/down/",
+                   f"questions/{love.pk}/up/", f"questions/{skin.pk}/delete/", f"questions/{skin.pk}/rules/add/"):
+        assert f'action="{url}{action}"' in page, action
     assert client.post(url + f"questions/{skin.pk}/rules/add/", {f"r{skin.pk}-op": "choice",
                              f"r{skin.pk}-value": "Oily", f"r{skin.pk}-action": "add_tag",
                              f"r{skin.pk}-tag_name": "oily-skin"}).status_code == 302
@@ -694,3 +698,37 @@ def test_absurd_numbers_are_a_clear_error_not_a_500(brand, value):
         answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers={str(question.pk): value})
 
     assert exc.value.code == "invalid" and f"q{question.pk}" in exc.value.fields
+
+
+def test_survey_services_refuse_a_missing_wrong_or_inactive_actor(brand, other_brand, survey):
+    with pytest.raises(TypeError):
+        services.survey_create(brand=brand, actor=None, title="No one")
+    with pytest.raises(ApplicationError) as info:
+        services.survey_close(survey=survey, actor=factories.system(other_brand))
+    assert info.value.status == 404
+    inactive = factories.make_member(brand, Role.MARKETER)
+    inactive.is_active = False
+    with pytest.raises(ApplicationError) as info:
+        services.question_add(survey=survey, actor=inactive, kind="text", text="?")
+    assert info.value.status == 403
+    with pytest.raises(ApplicationError) as info:  # nothing to change still needs the right actor
+        services.survey_change(survey=survey, actor=factories.make_member(brand, Role.REP))
+    assert info.value.status == 403
+    assert Survey.objects.get(pk=survey.pk).status == "active"
+
+
+def test_a_customer_answers_only_for_themselves(brand, survey):
+    from privtraffic.tenancy.actors import CustomerActor
+
+    ann, bob = factories.make_customer(brand), factories.make_customer(brand)
+    with pytest.raises(TypeError):
+        answering.survey_answer_submit(survey=survey, customer=ann, answers=good(survey), actor=None)
+    with pytest.raises(ApplicationError) as info:
+        answering.survey_answer_submit(survey=survey, customer=ann, answers=good(survey), actor=CustomerActor(bob))
+    assert info.value.status == 404
+    with pytest.raises(ApplicationError) as info:
+        answering.survey_skip(survey=survey, customer=ann, actor=CustomerActor(bob))
+    assert info.value.status == 404
+    assert not SurveyResponse.objects.exists()
+    answering.survey_answer_submit(survey=survey, customer=ann, answers=good(survey), actor=CustomerActor(ann))
+    assert SurveyResponse.objects.get().customer == ann
