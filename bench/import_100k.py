@@ -69,44 +69,45 @@ def bench() -> int:
 
     call_command("migrate", verbosity=0)
 
-    from crm import exporting, importing
+    from crm.imports import checking, mapping, reading, services, writing
     from crm.models import Customer, ImportJob
     from privtraffic.events.models import Event
     from tests import factories
 
     brand = factories.make_brand(f"bench-import-{int(time.time())}")
+    system = factories.system(brand, "bench:import")
     Customer.objects.bulk_create([
         Customer(brand=brand, name=f"Old {i}", email=f"c{i * 10}@example.test") for i in range(EXISTING)])
     data = make_csv(ROWS)
     print(f"{ROWS:,} rows, {len(data) / 2**20:.1f} MiB, {EXISTING:,} existing customers", flush=True)
     figures: dict[str, float] = {}
 
-    parsed = timed("read + decode + split", lambda: importing.import_file_read(data=data, name="bench.csv"), figures)
-    columns = importing._resolve_mapping(parsed.header, None)
+    parsed = timed("read + decode + split", lambda: reading.import_file_read(data=data, name="bench.csv"), figures)
+    columns = mapping.import_mapping_resolve(parsed.header, None)
     valid, errors, _bad = timed("check every row (sync, answers the POST)",
-                                lambda: importing._check_rows(brand, parsed, columns), figures)
+                                lambda: checking.rows_check(brand, parsed, columns, progress_every=writing.BATCH_SIZE), figures)
     assert not errors, errors[:3]
 
     queued = []
     relays = []
     with mock.patch("crm.tasks.import_customers.delay", side_effect=lambda *a: queued.append(a)), \
-         mock.patch("crm.tasks.relay_import_events.delay", side_effect=lambda *a: relays.append(a)):
+         mock.patch("privtraffic.events.tasks.relay_events.delay", side_effect=lambda *a: relays.append(a)):
         job = timed("POST customers/import/ (read + check + queue)",
-                    lambda: importing.customer_import_create(brand=brand, file=Upload(data, "bench.csv")), figures)
+                    lambda: services.customer_import_create(brand=brand, actor=system, file=Upload(data, "bench.csv")), figures)
         assert queued, "the job was not queued"
         publishes = []
-        real_publish = importing._progress_publish
-        with mock.patch.object(importing, "_progress_publish",
+        real_publish = writing.progress_publish
+        with mock.patch.object(writing, "progress_publish",
                                side_effect=lambda job_id, **v: (publishes.append(v), real_publish(job_id, **v))):
             job = timed("task: check again + write (one transaction)",
-                        lambda: importing.customer_import_run(job=ImportJob.objects.get(pk=job.pk)), figures)
+                        lambda: services.customer_import_run(job=ImportJob.objects.get(pk=job.pk)), figures)
     assert job.status == "done", job.errors[:3]
-    from crm.tasks import relay_import_events
+    from privtraffic.events.tasks import relay_events
 
     timed(f"relay {sum(len(r[1]) for r in relays):,} outbox events ({len(relays)} tasks)",
-          lambda: [relay_import_events(*args) for args in relays], figures)
+          lambda: [relay_events(*args) for args in relays], figures)
     exported = timed("export all customers to CSV", lambda: sum(
-        len(chunk) for chunk in exporting.customers_export_csv(brand=brand)), figures)
+        len(chunk) for chunk in services.customers_export_csv(brand=brand, actor=system)), figures)
 
     print(f"created {job.created_count:,}, updated {job.updated_count:,}, skipped {job.skipped_count:,}")
     print(f"progress published {len(publishes)} times; events {Event.objects.filter(brand=brand).count():,}; "

@@ -10,7 +10,8 @@ from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.parsing import parse_input, query_int
 from privtraffic.tenancy.selectors import rep_get, store_get
 
-from . import privacy, reach, segments, selectors, services
+from . import privacy, reach, selectors, services
+from .segments import selectors as segments
 from .serializers import (
     AttributeDefinitionInputSerializer,
     AttributeDefinitionSerializer,

@@ -49,13 +49,16 @@ def seed_orders(brand: Brand) -> int:
 
 def seed_onboarding_survey(brand: Brand) -> None:
     """The survey the demo join flow asks after joining, with rules that tag the answers."""
+    from privtraffic.tenancy.actors import SystemActor
+
     from .surveys import services as surveys
 
-    survey = surveys.survey_create(brand=brand, actor=None, title="Tell us how you grill",
+    actor = SystemActor.for_brand(brand, "demo:onboarding-survey")
+    survey = surveys.survey_create(brand=brand, actor=actor, title="Tell us how you grill",
                                    intro="Two quick questions, so our offers fit you.", is_onboarding=True)
-    fuel = surveys.question_add(survey=survey, actor=None, kind="single", text="What do you grill with?",
+    fuel = surveys.question_add(survey=survey, actor=actor, kind="single", text="What do you grill with?",
                                 choices=["Charcoal", "Gas", "Electric"])
-    surveys.question_add(survey=survey, actor=None, kind="scale", text="How often do you grill? (1 rarely, 5 weekly)")
-    surveys.rule_add(question=fuel, actor=None, action="add_tag", value="Charcoal", tag_name="charcoal-fan")
-    surveys.rule_add(question=fuel, actor=None, action="add_tag", value="Gas", tag_name="gas-griller")
-    surveys.survey_activate(survey=survey, actor=None)
+    surveys.question_add(survey=survey, actor=actor, kind="scale", text="How often do you grill? (1 rarely, 5 weekly)")
+    surveys.rule_add(question=fuel, actor=actor, action="add_tag", value="Charcoal", tag_name="charcoal-fan")
+    surveys.rule_add(question=fuel, actor=actor, action="add_tag", value="Gas", tag_name="gas-griller")
+    surveys.survey_activate(survey=survey, actor=actor)

@@ -63,7 +63,7 @@ def customer_list_filtered(*, brand: Brand, actor: Actor, search: str = "", tag:
                            stage: str = "", segment_id: int | None = None) -> QuerySet[Customer]:
     """The dashboard list: customer_list_by_tag, narrowed by lifecycle stage and a saved segment (another
     brand's segment is a 404). An unknown stage is ignored."""
-    from .segments import customers_in_segment
+    from .segments.selectors import customers_in_segment
 
     customers = customer_list_by_tag(brand=brand, actor=actor, search=search, tag=tag)
     if stage in LifecycleStage.values:

@@ -275,8 +275,6 @@ def rep_customers_transfer(*, from_rep: Membership, to_rep: Membership, actor: M
 
 # --- tags, attributes, notes --------------------------------------------------------------------
 
-import datetime as _datetime  # noqa: E402
-import math as _math  # noqa: E402
 import re as _re  # noqa: E402
 
 from django.utils.text import slugify as _slugify  # noqa: E402
@@ -285,7 +283,6 @@ from .models import AttributeDefinition, AttributeType, CustomerNote, CustomerTa
 
 _COLOUR = _re.compile(r"^#[0-9a-fA-F]{6}$")
 _KEY = _re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-_ISO_DATE = _re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TAG_NAME_MAX = 50
 NOTE_MAX = 4000
 ATTRIBUTE_TEXT_MAX = 500
@@ -447,32 +444,16 @@ def attribute_define(*, brand: Brand, key: str, label: str = "", type: str, choi
 
 def _attribute_clean(definition: AttributeDefinition, value: Any) -> Any:
     """The stored form of a value (numbers as numbers, dates as YYYY-MM-DD); raises ValueError with a message."""
-    if definition.type == AttributeType.NUMBER:
-        if isinstance(value, bool):
-            raise ValueError(_("Enter a number."))
-        if isinstance(value, int | float) and _math.isfinite(value):
-            return value
-        if isinstance(value, str):
-            try:
-                number = float(value.strip())
-            except ValueError:
-                number = None
-            if number is not None and _math.isfinite(number):
-                return int(number) if number.is_integer() and "." not in value else number
-        raise ValueError(_("Enter a number."))
-    if definition.type == AttributeType.DATE:
-        if isinstance(value, str) and _ISO_DATE.match(value.strip()):
-            try:
-                return _datetime.date.fromisoformat(value.strip()).isoformat()
-            except ValueError:
-                pass
-        raise ValueError(_("Enter a date as YYYY-MM-DD."))
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(_("Enter a text value."))
-    value = value.strip()
-    if definition.type == AttributeType.CHOICE and value not in (definition.choices or []):
-        raise ValueError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(definition.choices or [])})
-    if len(value) > ATTRIBUTE_TEXT_MAX:
+    from .attributes import AttributeValueError, attribute_value_parse
+
+    try:
+        value = attribute_value_parse(type=definition.type, value=value, choices=definition.choices)
+    except AttributeValueError as exc:
+        raise ValueError({
+            "number": _("Enter a number."), "date": _("Enter a date as YYYY-MM-DD."), "text": _("Enter a text value."),
+            "choice": _("Choose one of: %(choices)s.") % {"choices": ", ".join(definition.choices or [])},
+        }[exc.kind])
+    if isinstance(value, str) and len(value) > ATTRIBUTE_TEXT_MAX:
         raise ValueError(_("At most %(max)d characters.") % {"max": ATTRIBUTE_TEXT_MAX})
     return value
 

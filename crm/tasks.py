@@ -8,20 +8,12 @@ from .models import ImportJob
 @shared_task(acks_late=True)
 def import_customers(brand_id: int, import_id: int) -> str | None:
     """Run one CSV import. A finished job is left alone; a job a crashed worker left running starts over."""
-    from .importing import customer_import_run
+    from .imports.services import customer_import_run
 
     job = ImportJob.objects.filter(brand_id=brand_id, pk=import_id).select_related("brand").first()
     if job is None:
         return None
     return customer_import_run(job=job).status
-
-
-@shared_task(acks_late=True)
-def relay_import_events(brand_id: int, event_ids: list[str]) -> int:
-    """Relay the outbox events of one import batch (one task per 500 events instead of one each)."""
-    from .importing import import_events_relay
-
-    return import_events_relay(brand_id=brand_id, event_ids=event_ids)
 
 
 @shared_task

@@ -20,9 +20,10 @@ from privtraffic.tenancy.parsing import query_int
 from privtraffic.tenancy.roles import Perm, is_store_scoped
 from privtraffic.tenancy.selectors import rep_list
 
-from . import privacy, reach, segments, selectors, services, timeline
+from . import privacy, reach, selectors, services, timeline
 from .forms import CustomerEraseForm, CustomerReassignForm, CustomersTransferForm
 from .models import AuditLog, LifecycleStage
+from .segments import selectors as segments
 
 CUSTOMERS_PER_PAGE = 50
 HISTORY_LIMIT = 10

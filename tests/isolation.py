@@ -174,3 +174,22 @@ def _make_survey(brand: Brand) -> int:
 
 
 ID_FACTORIES["survey_id"] = _make_survey
+
+
+def _make_question(brand: Brand) -> int:
+    from crm.models import SurveyQuestion
+
+    return SurveyQuestion.objects.filter(brand=brand, survey_id=_make_survey(brand)).values_list("pk", flat=True)[0]
+
+
+def _make_rule(brand: Brand) -> int:
+    from crm.models import SurveyQuestion
+    from crm.surveys.services import rule_add
+
+    question = SurveyQuestion.objects.get(pk=_make_question(brand))
+    return rule_add(question=question, actor=factories.system(brand), value="Oily", action="add_tag",
+                    tag_name=f"rule-{question.pk}").pk
+
+
+ID_FACTORIES["question_id"] = _make_question
+ID_FACTORIES["rule_id"] = _make_rule

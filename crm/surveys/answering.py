@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from privtraffic.events.services import event_record
+from privtraffic.tenancy.actors import Actor, CustomerActor, authorize
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.roles import Perm
 
 from ..lifecycle import customer_mark_active
 from ..models import (
@@ -140,6 +142,17 @@ def answers_clean(*, survey: Survey, answers: Any) -> dict[SurveyQuestion, list[
     return clean
 
 
+def _authorize(actor: Actor, survey: Survey, customer: Customer) -> None:
+    """A customer answers only for themselves; staff, an API key or the system record a customer's answers
+    for the brand (staff need MANAGE_CAMPAIGNS)."""
+    if isinstance(actor, CustomerActor):
+        authorize(actor, None, survey, what="survey")
+        if actor.customer.pk != customer.pk:
+            raise ApplicationError.not_found("customer")
+    else:
+        authorize(actor, Perm.MANAGE_CAMPAIGNS, survey, what="survey")
+
+
 def _check_open(survey: Survey, customer: Customer) -> None:
     if customer.brand_id != survey.brand_id:
         raise ApplicationError.not_found("customer")
@@ -181,8 +194,10 @@ def _apply_rules(customer: Customer, clean: dict[SurveyQuestion, list[Any]]) -> 
     return [tag.name for tag in tags], attributes
 
 
-def survey_answer_submit(*, survey: Survey, customer: Customer, answers: Any) -> SurveyResponse:
-    """Store a customer's answers (replacing earlier ones) and apply the persona rules, all or nothing."""
+def survey_answer_submit(*, survey: Survey, customer: Customer, answers: Any, actor: Actor) -> SurveyResponse:
+    """Store a customer's answers (replacing earlier ones) and apply the persona rules, all or nothing.
+    `actor`: the customer themselves (CustomerActor), or whoever records the answers for them."""
+    _authorize(actor, survey, customer)
     _check_open(survey, customer)
     clean = answers_clean(survey=survey, answers=answers)
     if not any(clean.values()):
@@ -213,8 +228,9 @@ def survey_answer_submit(*, survey: Survey, customer: Customer, answers: Any) ->
     return response
 
 
-def survey_skip(*, survey: Survey, customer: Customer) -> SurveyResponse:
+def survey_skip(*, survey: Survey, customer: Customer, actor: Actor) -> SurveyResponse:
     """Not now: the onboarding flow stops asking. Skipping an answered survey keeps the answers."""
+    _authorize(actor, survey, customer)
     _check_open(survey, customer)
     with transaction.atomic():
         response, created = SurveyResponse.objects.get_or_create(

@@ -1,7 +1,7 @@
 """Writes of the survey builder: surveys, their questions and persona rules.
 
-Every function takes `actor` (a Membership, or None for the API key, which acts as the brand);
-a staff member needs MANAGE_CAMPAIGNS. Once a survey has answers its questions keep their meaning:
+Every function takes a required `actor` (tenancy.actors); `authorize` decides: a staff member needs
+MANAGE_CAMPAIGNS (and an active membership), an API key or the system may. Once a survey has answers its questions keep their meaning:
 a question's kind and choices cannot change and it cannot be deleted (adding questions, fixing the
 wording, `required` and the order stay possible).
 """
@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from privtraffic.tenancy.actors import Actor, authorize
 from privtraffic.tenancy.errors import ApplicationError
-from privtraffic.tenancy.models import Brand, Membership
-from privtraffic.tenancy.roles import Perm, role_has
+from privtraffic.tenancy.models import Brand
+from privtraffic.tenancy.roles import Perm
 
 from ..models import (
     AttributeDefinition,
@@ -45,13 +46,8 @@ def _invalid(fields: dict[str, list[str]]) -> ApplicationError:
     return ApplicationError("invalid", _("Some fields are not valid."), fields=fields)
 
 
-def _require_may_manage(actor: Membership | None, brand_id: int) -> None:
-    if actor is None:
-        return
-    if actor.brand_id != brand_id:
-        raise ApplicationError.not_found("survey")
-    if not actor.is_active or not role_has(actor.role, Perm.MANAGE_CAMPAIGNS):
-        raise ApplicationError.forbidden(_("Your role does not allow managing surveys."))
+def _authorize(actor: Actor, brand_id: int) -> None:
+    authorize(actor, Perm.MANAGE_CAMPAIGNS, brand_id, what="survey")
 
 
 def _clean_survey(title: Any, intro: Any) -> tuple[str, str]:
@@ -90,16 +86,16 @@ def _check_onboarding_free(survey: Survey) -> None:
             raise _onboarding_taken()
 
 
-def survey_create(*, brand: Brand, actor: Membership | None, title: str, intro: str = "",
+def survey_create(*, brand: Brand, actor: Actor, title: str, intro: str = "",
                   is_onboarding: bool = False) -> Survey:
-    _require_may_manage(actor, brand.pk)
+    _authorize(actor, brand.pk)
     title, intro = _clean_survey(title, intro)
     return _save(Survey(brand=brand, title=title, intro=intro, is_onboarding=bool(is_onboarding)))
 
 
-def survey_update(*, survey: Survey, actor: Membership | None, title: str | None = None, intro: str | None = None,
+def survey_update(*, survey: Survey, actor: Actor, title: str | None = None, intro: str | None = None,
                   is_onboarding: bool | None = None) -> Survey:
-    _require_may_manage(actor, survey.brand_id)
+    _authorize(actor, survey.brand_id)
     title, intro = _clean_survey(survey.title if title is None else title, survey.intro if intro is None else intro)
     survey.title, survey.intro = title, intro
     if is_onboarding is not None:
@@ -108,8 +104,8 @@ def survey_update(*, survey: Survey, actor: Membership | None, title: str | None
     return _save(survey)
 
 
-def survey_activate(*, survey: Survey, actor: Membership | None) -> Survey:
-    _require_may_manage(actor, survey.brand_id)
+def survey_activate(*, survey: Survey, actor: Actor) -> Survey:
+    _authorize(actor, survey.brand_id)
     if not SurveyQuestion.objects.filter(brand_id=survey.brand_id, survey=survey).exists():
         raise ApplicationError("survey_empty", _("Add at least one question before activating the survey."),
                                status=409)
@@ -118,16 +114,17 @@ def survey_activate(*, survey: Survey, actor: Membership | None) -> Survey:
     return _save(survey)
 
 
-def survey_close(*, survey: Survey, actor: Membership | None) -> Survey:
+def survey_close(*, survey: Survey, actor: Actor) -> Survey:
     """Stop taking answers; the answers and the results stay."""
-    _require_may_manage(actor, survey.brand_id)
+    _authorize(actor, survey.brand_id)
     survey.status = SurveyStatus.CLOSED
     return _save(survey)
 
 
-def survey_create_with_questions(*, brand: Brand, actor: Membership | None, title: str, intro: str = "",
+def survey_create_with_questions(*, brand: Brand, actor: Actor, title: str, intro: str = "",
                                  is_onboarding: bool = False, questions: list[dict[str, Any]]) -> Survey:
     """A draft survey and its questions (each as for question_add), all or nothing."""
+    _authorize(actor, brand.pk)
     with transaction.atomic():
         survey = survey_create(brand=brand, actor=actor, title=title, intro=intro, is_onboarding=is_onboarding)
         for question in questions:
@@ -135,9 +132,10 @@ def survey_create_with_questions(*, brand: Brand, actor: Membership | None, titl
     return survey
 
 
-def survey_change(*, survey: Survey, actor: Membership | None, status: str | None = None,
+def survey_change(*, survey: Survey, actor: Actor, status: str | None = None,
                   **fields: Any) -> Survey:
     """Edit title, intro or is_onboarding and/or move the status to active or closed, all or nothing."""
+    _authorize(actor, survey.brand_id)
     with transaction.atomic():
         if fields:
             survey = survey_update(survey=survey, actor=actor, **fields)
@@ -195,9 +193,9 @@ def _answered_conflict(message: str) -> ApplicationError:
     return ApplicationError("survey_has_answers", message, status=409)
 
 
-def question_add(*, survey: Survey, actor: Membership | None, kind: str, text: str, choices: Any = None,
+def question_add(*, survey: Survey, actor: Actor, kind: str, text: str, choices: Any = None,
                  required: bool = True) -> SurveyQuestion:
-    _require_may_manage(actor, survey.brand_id)
+    _authorize(actor, survey.brand_id)
     kind, text, choices = _clean_question(kind, text, choices)
     with transaction.atomic():
         # Lock the survey so concurrent adds get distinct positions.
@@ -211,10 +209,10 @@ def question_add(*, survey: Survey, actor: Membership | None, kind: str, text: s
                                              position=0 if last is None else last + 1)
 
 
-def question_update(*, question: SurveyQuestion, actor: Membership | None, text: str | None = None,
+def question_update(*, question: SurveyQuestion, actor: Actor, text: str | None = None,
                     kind: str | None = None, choices: Any = None, required: bool | None = None) -> SurveyQuestion:
     """Change a question. With answers stored, its kind and choices are fixed (the answers would lose meaning)."""
-    _require_may_manage(actor, question.brand_id)
+    _authorize(actor, question.brand_id)
     new_kind = question.kind if kind is None else kind
     new_choices = question.choices if choices is None else choices
     new_kind, new_text, new_choices = _clean_question(new_kind, question.text if text is None else text, new_choices)
@@ -235,8 +233,8 @@ def question_update(*, question: SurveyQuestion, actor: Membership | None, text:
     return question
 
 
-def question_delete(*, question: SurveyQuestion, actor: Membership | None) -> None:
-    _require_may_manage(actor, question.brand_id)
+def question_delete(*, question: SurveyQuestion, actor: Actor) -> None:
+    _authorize(actor, question.brand_id)
     with transaction.atomic():
         if SurveyAnswer.objects.filter(brand_id=question.brand_id, question=question).exists():
             raise _answered_conflict(_("Customers already answered this question, so it cannot be deleted. "
@@ -244,9 +242,9 @@ def question_delete(*, question: SurveyQuestion, actor: Membership | None) -> No
         question.delete()
 
 
-def question_move(*, question: SurveyQuestion, actor: Membership | None, direction: str) -> SurveyQuestion:
+def question_move(*, question: SurveyQuestion, actor: Actor, direction: str) -> SurveyQuestion:
     """Swap a question with its neighbour ("up" or "down"); positions are renumbered 0..n-1."""
-    _require_may_manage(actor, question.brand_id)
+    _authorize(actor, question.brand_id)
     if direction not in ("up", "down"):
         raise _invalid({"direction": [_("Choose up or down.")]})
     with transaction.atomic():
@@ -260,9 +258,9 @@ def question_move(*, question: SurveyQuestion, actor: Membership | None, directi
     return question
 
 
-def questions_reorder(*, survey: Survey, actor: Membership | None, question_ids: list[int]) -> None:
+def questions_reorder(*, survey: Survey, actor: Actor, question_ids: list[int]) -> None:
     """Put the survey's questions in this order; the list must name each question once."""
-    _require_may_manage(actor, survey.brand_id)
+    _authorize(actor, survey.brand_id)
     with transaction.atomic():
         Survey.objects.select_for_update().filter(pk=survey.pk).first()
         by_id = {q.pk: q for q in SurveyQuestion.objects.filter(brand_id=survey.brand_id, survey=survey)}
@@ -297,12 +295,12 @@ def _clean_condition(question: SurveyQuestion, op: Any, value: Any) -> tuple[str
     raise _invalid({"question": [_("Rules work on choice, number and scale questions, not on text.")]})
 
 
-def rule_add(*, question: SurveyQuestion, actor: Membership | None, action: str, op: str | None = None,
+def rule_add(*, question: SurveyQuestion, actor: Actor, action: str, op: str | None = None,
              value: Any = None, tag_name: str = "", attribute_key: str = "", attribute_value: Any = None
              ) -> PersonaRule:
     """A persona rule. add_tag creates the tag when the brand does not have it yet; set_attribute needs a
     defined attribute and a value that fits its type."""
-    _require_may_manage(actor, question.brand_id)
+    _authorize(actor, question.brand_id)
     op, value = _clean_condition(question, op, value)
     rule = PersonaRule(brand_id=question.brand_id, question=question, op=op, value=value, action=action)
     with transaction.atomic():
@@ -330,6 +328,6 @@ def rule_add(*, question: SurveyQuestion, actor: Membership | None, action: str,
     return rule
 
 
-def rule_delete(*, rule: PersonaRule, actor: Membership | None) -> None:
-    _require_may_manage(actor, rule.brand_id)
+def rule_delete(*, rule: PersonaRule, actor: Actor) -> None:
+    _authorize(actor, rule.brand_id)
     rule.delete()

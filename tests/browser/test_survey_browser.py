@@ -15,13 +15,13 @@ def test_customer_answers_the_onboarding_survey_after_joining_on_a_phone(live_se
     brand = factories.make_brand("acme", name="Acme Beauty")
     group = factories.make_group(brand, "Glow Club")
     invite = factories.make_invite(brand, group=group)
-    survey = services.survey_create(brand=brand, actor=None, title="Tell us about you", is_onboarding=True)
-    skin = services.question_add(survey=survey, actor=None, kind="single", text="Your skin type?",
+    survey = services.survey_create(brand=brand, actor=factories.system(brand), title="Tell us about you", is_onboarding=True)
+    skin = services.question_add(survey=survey, actor=factories.system(survey.brand_id), kind="single", text="Your skin type?",
                                  choices=["Oily", "Dry", "Combination, sometimes sensitive"])
-    love = services.question_add(survey=survey, actor=None, kind="scale", text="How much do you love skincare?")
-    services.question_add(survey=survey, actor=None, kind="text", text="Anything else?", required=False)
-    services.rule_add(question=skin, actor=None, value="Oily", action="add_tag", tag_name="oily-skin")
-    services.survey_activate(survey=survey, actor=None)
+    love = services.question_add(survey=survey, actor=factories.system(survey.brand_id), kind="scale", text="How much do you love skincare?")
+    services.question_add(survey=survey, actor=factories.system(survey.brand_id), kind="text", text="Anything else?", required=False)
+    services.rule_add(question=skin, actor=factories.system(skin.brand_id), value="Oily", action="add_tag", tag_name="oily-skin")
+    services.survey_activate(survey=survey, actor=factories.system(survey.brand_id))
     page = browser_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True).new_page()
 
     page.goto(f"{live_server.url}/join/{invite.token}/")

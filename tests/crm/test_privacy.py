@@ -274,10 +274,10 @@ def test_export_and_erase_cover_orders_consents_and_survey_answers(brand, alice)
     from crm.surveys import answering
     from crm.surveys import services as surveys
 
-    survey = surveys.survey_create(brand=brand, actor=None, title="About you")
-    question = surveys.question_add(survey=survey, actor=None, kind="text", text="Anything we should know?")
-    surveys.survey_activate(survey=survey, actor=None)
-    answering.survey_answer_submit(survey=survey, customer=alice, answers={str(question.pk): "I live on Nanjing Rd"})
+    survey = surveys.survey_create(brand=brand, actor=factories.system(brand), title="About you")
+    question = surveys.question_add(survey=survey, actor=factories.system(survey.brand_id), kind="text", text="Anything we should know?")
+    surveys.survey_activate(survey=survey, actor=factories.system(survey.brand_id))
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=alice, answers={str(question.pk): "I live on Nanjing Rd"})
     factories.make_order(brand, alice, external_id="SO-9", total="59.00")
     alice.refresh_from_db()
     promotions_opt_out(customer=alice, source="stop_command")

@@ -29,10 +29,10 @@ def _life(brand, customer, n=1):
 def test_the_timeline_shows_each_kind_newest_first(brand):
     customer = factories.make_customer(brand, "Lin", consent_chat=True, consent_promotions=True)
     _life(brand, customer)
-    survey = surveys.survey_create(brand=brand, actor=None, title="About you")
-    question = surveys.question_add(survey=survey, actor=None, kind="scale", text="Grill often?")
-    surveys.survey_activate(survey=survey, actor=None)
-    answering.survey_answer_submit(survey=survey, customer=customer, answers={str(question.pk): 4})
+    survey = surveys.survey_create(brand=brand, actor=factories.system(brand), title="About you")
+    question = surveys.question_add(survey=survey, actor=factories.system(survey.brand_id), kind="scale", text="Grill often?")
+    surveys.survey_activate(survey=survey, actor=factories.system(survey.brand_id))
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers={str(question.pk): 4})
     promotions_opt_out(customer=customer, source="opt_out_link")
 
     entries = customer_timeline(brand=brand, customer=customer)

@@ -7,7 +7,7 @@ are skipped. The form only parses: crm.segments decides what is valid.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import segments
+from .services import MAX_NAME
 
 MATCH_CHOICES = [("all", _("all of these conditions")), ("any", _("any of these conditions"))]
 FIELD_CHOICES = [("", "—"), ("tag", _("Tag")), ("attribute", _("Attribute")), ("store", _("Home store")),
@@ -24,7 +24,7 @@ BLANK_ROWS = 3
 
 
 class SegmentForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=segments.MAX_NAME)
+    name = forms.CharField(label=_("Name"), max_length=MAX_NAME)
     match = forms.ChoiceField(label=_("Customers matching"), choices=MATCH_CHOICES, initial="all")
 
 

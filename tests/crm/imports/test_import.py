@@ -1,4 +1,5 @@
-"""CSV import and export of customers: crm/importing.py, crm/exporting.py, their API and dashboard pages."""
+"""CSV import and export of customers: crm/imports/ (reading, mapping, checking, writing, services), its API
+and dashboard pages."""
 
 import csv
 import io
@@ -8,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 
-from crm import importing
+from crm.imports import reading, selectors, writing
 from crm.models import AuditLog, Customer, CustomerSource, ImportJob, ImportStatus
 from crm.tasks import import_customers
 from privtraffic.events.models import Event
@@ -306,15 +307,15 @@ def test_bad_files_are_400_and_write_nothing(brand, api, run, content, code, wor
 
 
 def test_more_than_100000_rows_is_400(brand, api, run):
-    content = b"name,email\n" + b"A,a@example.test\n" * (importing.MAX_ROWS + 1)
+    content = b"name,email\n" + b"A,a@example.test\n" * (reading.MAX_ROWS + 1)
     error = api_error(post_import(api, run, content), 400, "file_too_many_rows")
     assert "100,000" in error["message"]
     assert not ImportJob.objects.exists()
 
 
 def test_exactly_100000_rows_is_read(brand):
-    content = b"name,email\n" + b"A,a@example.test\n" * importing.MAX_ROWS
-    assert len(importing.import_file_read(data=content, name="big.csv").rows) == importing.MAX_ROWS
+    content = b"name,email\n" + b"A,a@example.test\n" * reading.MAX_ROWS
+    assert len(reading.import_file_read(data=content, name="big.csv").rows) == reading.MAX_ROWS
 
 
 def test_missing_file_is_400(brand, api):
@@ -346,20 +347,20 @@ def test_progress_is_read_from_the_cache_while_running(brand):
     from django.core.cache import cache
 
     job = ImportJob.objects.create(brand=brand, file="imports/x.csv", status=ImportStatus.RUNNING, total_rows=2000)
-    cache.set(importing._progress_key(job.pk), {"phase": "writing", "processed": 500, "created": 400, "updated": 100,
+    cache.set(writing.progress_key(job.pk), {"phase": "writing", "processed": 500, "created": 400, "updated": 100,
                                                 "skipped": 0})
-    live = importing.import_job_get(brand=brand, import_id=job.pk)
+    live = selectors.import_job_get(brand=brand, import_id=job.pk)
     assert (live.phase, live.processed_rows, live.created_count, live.progress_percent) == ("writing", 500, 400, 25)
-    cache.set(importing._progress_key(job.pk), {"phase": "checking", "checked": 1500})
-    live = importing.import_job_get(brand=brand, import_id=job.pk)
+    cache.set(writing.progress_key(job.pk), {"phase": "checking", "checked": 1500})
+    live = selectors.import_job_get(brand=brand, import_id=job.pk)
     assert (live.phase, live.checked_rows, live.processed_rows) == ("checking", 1500, 0)
 
 
 def test_progress_is_published_every_batch(brand, api, django_capture_on_commit_callbacks, monkeypatch):
     published = []
-    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
-    real = importing._progress_publish
-    monkeypatch.setattr(importing, "_progress_publish", lambda job_id, **v: (published.append(v), real(job_id, **v)))
+    monkeypatch.setattr(writing, "BATCH_SIZE", 2)
+    real = writing.progress_publish
+    monkeypatch.setattr(writing, "progress_publish", lambda job_id, **v: (published.append(v), real(job_id, **v)))
     rows = "".join(f"P{i},p{i}@example.test\n" for i in range(5))
     with django_capture_on_commit_callbacks(execute=True):
         api.post(IMPORT_URL, {"file": upload("name,email\n" + rows)}, format="multipart")
@@ -395,7 +396,7 @@ def test_rows_are_checked_again_when_the_task_runs(brand, api):
 
 
 def test_a_failure_while_writing_rolls_everything_back(brand, api, monkeypatch):
-    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    monkeypatch.setattr(writing, "BATCH_SIZE", 2)
     rows = "".join(f"P{i},p{i}@example.test\n" for i in range(5))
     job_id = job_of(api.post(IMPORT_URL, {"file": upload("name,email\n" + rows)}, format="multipart"))["id"]
     calls = []

@@ -12,9 +12,9 @@ from rest_framework.response import Response
 from privtraffic.tenancy.api import BrandAPIView
 from privtraffic.tenancy.parsing import parse_input
 
-from . import selectors as crm_selectors
-from .models import PersonaRule, QuestionKind, Survey, SurveyQuestion, SurveyStatus
-from .surveys import answering, selectors, services
+from .. import selectors as crm_selectors
+from ..models import PersonaRule, QuestionKind, Survey, SurveyQuestion, SurveyStatus
+from . import answering, selectors, services
 
 
 class RuleSerializer(serializers.ModelSerializer):
@@ -145,7 +145,7 @@ class SurveyListApi(BrandAPIView):
     def post(self, request):
         """A draft survey, with its questions when given; activate it with PATCH {"status": "active"}."""
         data = parse_input(SurveyInputSerializer, request.data)
-        survey = services.survey_create_with_questions(brand=self.brand, actor=None, **data)
+        survey = services.survey_create_with_questions(brand=self.brand, actor=self.actor, **data)
         survey = selectors.survey_get(brand=self.brand, survey_id=survey.pk)
         return Response(SurveySerializer(survey).data, status=status.HTTP_201_CREATED)
 
@@ -159,7 +159,7 @@ class SurveyDetailApi(BrandAPIView):
     def patch(self, request, survey_id: int):
         survey = selectors.survey_get(brand=self.brand, survey_id=survey_id)
         data = parse_input(SurveyPatchSerializer, request.data)
-        survey = services.survey_change(survey=survey, actor=None, **data)
+        survey = services.survey_change(survey=survey, actor=self.actor, **data)
         return Response(SurveySerializer(selectors.survey_get(brand=self.brand, survey_id=survey.pk)).data)
 
 
@@ -176,8 +176,9 @@ class SurveyResponsesApi(BrandAPIView):
     def post(self, request, survey_id: int):
         survey = selectors.survey_get(brand=self.brand, survey_id=survey_id)
         data = parse_input(ResponseInputSerializer, request.data)
-        customer = crm_selectors.customer_get(brand=self.brand, customer_id=data["customer"])
-        response = answering.survey_answer_submit(survey=survey, customer=customer, answers=data["answers"])
+        customer = crm_selectors.customer_get(brand=self.brand, customer_id=data["customer"], actor=self.actor)
+        response = answering.survey_answer_submit(survey=survey, customer=customer, answers=data["answers"],
+                                                  actor=self.actor)
         body = {"id": response.pk, "survey_id": survey.pk, "customer_id": customer.pk,
                 "completed_at": response.completed_at,
                 "answers": {str(k): v for k, v in selectors.response_answers(response=response).items()}}

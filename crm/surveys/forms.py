@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import PersonaAction, PersonaOp, QuestionKind
+from ..models import PersonaAction, PersonaOp, QuestionKind
 
 
 class SurveyForm(forms.Form):

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from privtraffic.tenancy.api import BrandAPIView
 from privtraffic.tenancy.parsing import parse_input
 
-from . import segments
-from .models import Segment
+from ..models import Segment
+from . import selectors, services
 
 DEFINITION_HELP = ('{"all": [conditions]} or {"any": [conditions]}; a condition is {"field", "op", "value"} '
                    '(and "key" for attributes), e.g. {"field": "tag", "op": "has", "value": "oily-skin"}. '
@@ -32,11 +32,11 @@ class SegmentSerializer(serializers.ModelSerializer):
     def get_count(self, segment) -> int | None:
         if not self.context.get("with_count", True):
             return None
-        return segments.segment_count(segment=segment)
+        return selectors.segment_count(segment=segment)
 
 
 class SegmentInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=segments.MAX_NAME)
+    name = serializers.CharField(max_length=services.MAX_NAME)
     definition = serializers.JSONField(help_text=DEFINITION_HELP)
 
 
@@ -53,34 +53,34 @@ class SegmentListApi(BrandAPIView):
                    responses=SegmentSerializer(many=True))
     def get(self, request):
         with_count = request.query_params.get("count", "true").lower() not in ("false", "0", "no")
-        return self.paginate(segments.segment_list(brand=self.brand), SegmentSerializer,
+        return self.paginate(selectors.segment_list(brand=self.brand), SegmentSerializer,
                              context={"with_count": with_count})
 
     @extend_schema(request=SegmentInputSerializer, responses={201: SegmentSerializer})
     def post(self, request):
         data = parse_input(SegmentInputSerializer, request.data)
-        segment = segments.segment_save(brand=self.brand, actor=None, **data)
+        segment = services.segment_save(brand=self.brand, actor=self.actor, **data)
         return Response(SegmentSerializer(segment).data, status=status.HTTP_201_CREATED)
 
 
 class SegmentDetailApi(BrandAPIView):
     @extend_schema(responses=SegmentSerializer)
     def get(self, request, segment_id: int):
-        return Response(SegmentSerializer(segments.segment_get(brand=self.brand, segment_id=segment_id)).data)
+        return Response(SegmentSerializer(selectors.segment_get(brand=self.brand, segment_id=segment_id)).data)
 
     @extend_schema(request=SegmentInputSerializer(partial=True), responses=SegmentSerializer)
     def patch(self, request, segment_id: int):
-        segment = segments.segment_get(brand=self.brand, segment_id=segment_id)
+        segment = selectors.segment_get(brand=self.brand, segment_id=segment_id)
         data = parse_input(SegmentInputSerializer, request.data, partial=True)
-        segment = segments.segment_save(brand=self.brand, actor=None, segment=segment,
+        segment = services.segment_save(brand=self.brand, actor=self.actor, segment=segment,
                                         name=data.get("name", segment.name),
                                         definition=data.get("definition", segment.definition))
         return Response(SegmentSerializer(segment).data)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, segment_id: int):
-        segment = segments.segment_get(brand=self.brand, segment_id=segment_id)
-        segments.segment_delete(segment=segment, actor=None)
+        segment = selectors.segment_get(brand=self.brand, segment_id=segment_id)
+        services.segment_delete(segment=segment, actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -89,5 +89,4 @@ class SegmentPreviewApi(BrandAPIView):
     def post(self, request):
         """How many customers a definition matches right now (the live count while editing)."""
         data = parse_input(SegmentPreviewInputSerializer, request.data)
-        definition = segments.segment_definition_validate(brand=self.brand, definition=data["definition"])
-        return Response({"count": segments.segment_queryset(brand=self.brand, definition=definition).count()})
+        return Response({"count": selectors.segment_preview_count(brand=self.brand, definition=data["definition"])})

@@ -1,4 +1,4 @@
-"""CSV export of customers (all of them, or a `search`; segments do not exist yet).
+"""The CSV format of the customer export (services.customers_export_csv decides who and which customers).
 
 The columns are the ones the import understands, so an export can be edited and
 imported back. Cells that a spreadsheet would run as a formula are escaped with a
@@ -17,12 +17,9 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from privtraffic.accounts.models import User
-from privtraffic.tenancy.models import Brand, Membership
+from privtraffic.tenancy.models import Brand
 
-from .importing import customer_bulk_access_check
-from .models import AuditLog, Customer
-from .selectors import customer_list
+from ..models import Customer
 
 HEADER = ["id", "name", "email", "phone", "home_store", "assigned_rep", "consent_chat", "consent_promotions",
           "source", "created_at"]
@@ -48,7 +45,8 @@ def _line(customer: Customer) -> list[str]:
     ]
 
 
-def _chunks(customers) -> Iterator[str]:
+def export_chunks(customers) -> Iterator[str]:
+    """CSV text chunks of a customer queryset: the header (after a BOM), then ROWS_PER_CHUNK lines each."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -64,22 +62,6 @@ def _chunks(customers) -> Iterator[str]:
             yield buffer.getvalue()
     if count % ROWS_PER_CHUNK:
         yield buffer.getvalue()
-
-
-def customers_export_csv(*, brand: Brand, actor: Membership | None = None, actor_user: User | None = None,
-                         actor_label: str = "", search: str = "", segment_id: int | None = None) -> Iterator[str]:
-    """The brand's customers (what `actor` may see; erased people left out), optionally one segment's, as CSV
-    text chunks; audited."""
-    from .segments import customers_in_segment
-
-    customer_bulk_access_check(actor=actor)
-    customers = customer_list(brand=brand, actor=actor, search=search)
-    if segment_id is not None:
-        customers = customers_in_segment(brand=brand, segment_id=segment_id, within=customers)
-    customers = customers.filter(erased_at__isnull=True).order_by("id")
-    AuditLog.objects.create(brand=brand, actor=actor_user, actor_label=actor_label[:120], action="customers.exported",
-                            detail={"search": search, "segment": segment_id, "rows": customers.count()})
-    return _chunks(customers)
 
 
 async def as_async(chunks: Iterator[str]) -> AsyncIterator[str]:

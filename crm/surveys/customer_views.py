@@ -1,23 +1,23 @@
 """The customer's survey page (/s/<id>/): phone-first, one form, a Skip button.
 
 The signed-in person must be a customer of the survey's brand; anyone else gets a 404 (the survey's
-existence is not confirmed). After answering or skipping they go on to `next` (a local URL only), which
-the join flow sets to the chat they were joining.
+existence is not confirmed; CustomerPageView decides). After answering or skipping they go on to `next`
+(a local URL only), which the join flow sets to the chat they were joining.
 """
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views import View
 
+from privtraffic.tenancy.actors import CustomerActor
+from privtraffic.tenancy.customer_pages import CustomerPageView, CustomerScope
+from privtraffic.tenancy.dashboard import form_errors
 from privtraffic.tenancy.errors import ApplicationError
 
-from .models import QuestionKind, SurveyStatus
-from .surveys import answering, selectors
+from ..models import QuestionKind, SurveyStatus
+from . import answering, selectors
 
 
 def _next_url(request) -> str:
@@ -36,35 +36,41 @@ def _answers_from_post(post, questions) -> dict[str, object]:
     return answers
 
 
-class SurveyTakeView(View):
-    def dispatch(self, request, *args, survey_id, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+class SurveyTakeView(CustomerPageView):
+    def resolve(self, request, *, survey_id, **kwargs) -> CustomerScope:
         found = selectors.survey_for_customer(user=request.user, survey_id=survey_id)
         if found is None:
-            raise Http404(_("No such survey."))
-        self.survey, self.customer = found
-        self.questions = selectors.survey_questions(survey=self.survey)
-        return super().dispatch(request, *args, **kwargs)
+            raise ApplicationError.not_found("survey")
+        survey, customer = found
+        return CustomerScope(brand=survey.brand, customer=customer,
+                             extra={"survey": survey, "questions": selectors.survey_questions(survey=survey)})
 
-    def get(self, request):
+    @property
+    def survey(self):
+        return self.scope.extra["survey"]
+
+    @property
+    def questions(self):
+        return self.scope.extra["questions"]
+
+    def get(self, request, **kwargs):
         response = selectors.customer_response(survey=self.survey, customer=self.customer)
         given = selectors.response_answers(response=response) if response and response.completed_at else {}
         return self._render(request, {str(k): v for k, v in given.items()}, answered=bool(given))
 
-    def post(self, request):
+    def post(self, request, **kwargs):
         next_url = _next_url(request)
-        try:
+        actor = CustomerActor(self.customer)
+        # A refusal shows the answers again with their errors (403/404 propagate: CustomerPageView answers 404).
+        with form_errors(None, apply=lambda _form, _exc: None) as outcome:
             if request.POST.get("action") == "skip":
-                answering.survey_skip(survey=self.survey, customer=self.customer)
+                answering.survey_skip(survey=self.survey, customer=self.customer, actor=actor)
                 return redirect(next_url)
-            answers = _answers_from_post(request.POST, self.questions)
-            answering.survey_answer_submit(survey=self.survey, customer=self.customer, answers=answers)
-        except ApplicationError as exc:
-            if exc.status == 404:
-                raise Http404(exc.message)
-            return self._render(request, _answers_from_post(request.POST, self.questions), errors=exc.fields,
-                                error=exc.message, status=exc.status)
+            answering.survey_answer_submit(survey=self.survey, customer=self.customer, actor=actor,
+                                           answers=_answers_from_post(request.POST, self.questions))
+        if not outcome.ok:
+            return self._render(request, _answers_from_post(request.POST, self.questions),
+                                errors=outcome.error.fields, error=outcome.error.message, status=outcome.error.status)
         messages.success(request, _("Thank you! Your answers were saved."))
         return redirect(next_url)
 

@@ -1,4 +1,4 @@
-"""Segments: the definition compiler (crm/segments.py), its API and the dashboard builder."""
+"""Segments: the condition registry and compiler (crm/segments/), its API and the dashboard builder."""
 
 import datetime
 import json
@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from communities.models import GroupMember
-from crm import orders, segments
+from crm import orders
 from crm.models import AttributeDefinition, Customer, CustomerTag, Segment, Tag
 from crm.privacy import customer_erase
+from crm.segments import selectors, services
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Role
 from tests import factories
@@ -59,7 +60,7 @@ def world(brand):
 
 
 def names(brand, definition):
-    return sorted(c.name for c in segments.segment_queryset(brand=brand, definition=definition))
+    return sorted(c.name for c in selectors.segment_queryset(brand=brand, definition=definition))
 
 
 def one(field, op, value=None, **extra):
@@ -71,7 +72,7 @@ def one(field, op, value=None, **extra):
 
 def invalid_messages(brand, definition) -> list[str]:
     with pytest.raises(ApplicationError) as info:
-        segments.segment_definition_validate(brand=brand, definition=definition)
+        selectors.segment_definition_validate(brand=brand, definition=definition)
     assert info.value.code == "invalid" and info.value.status == 400
     return info.value.fields["definition"]
 
@@ -142,7 +143,7 @@ def test_count_is_one_query(brand, world):
                           {"field": "group", "op": "not_member_of", "value": world.group.pk},
                           {"field": "attribute", "key": "age", "op": "gt", "value": 10}]}
     with CaptureQueriesContext(connection) as queries:
-        assert segments.segment_queryset(brand=brand, definition=definition).count() == 1
+        assert selectors.segment_queryset(brand=brand, definition=definition).count() == 1
     assert len(queries) == 1
     assert "EXISTS" in queries[0]["sql"].upper()
 
@@ -151,7 +152,7 @@ def test_count_is_one_query(brand, world):
 
 
 def test_validate_returns_canonical_values(brand, world):
-    out = segments.segment_definition_validate(brand=brand, definition={"any": [
+    out = selectors.segment_definition_validate(brand=brand, definition={"any": [
         {"field": "store", "op": "eq", "value": str(world.store_a.pk)},
         {"field": "attribute", "key": "age", "op": "gt", "value": "30"},
         {"field": "consent_promotions", "op": "eq", "value": "true"},
@@ -261,45 +262,64 @@ def test_other_brand_ids_are_not_found(brand, other_brand, field, op, what):
                "rep": lambda: factories.make_member(other_brand, Role.REP).pk,
                "group": lambda: factories.make_group(other_brand).pk}[field]()
     with pytest.raises(ApplicationError) as info:
-        segments.segment_definition_validate(brand=brand, definition=one(field, op, foreign))
+        selectors.segment_definition_validate(brand=brand, definition=one(field, op, foreign))
     assert info.value.status == 404 and info.value.code == "not_found"
     # Compiling without validation never reaches another brand's rows either.
-    assert segments.segment_queryset(brand=brand, definition=one(field, op, foreign)).count() == 0
+    assert selectors.segment_queryset(brand=brand, definition=one(field, op, foreign)).count() == 0
 
 
 # --- services -------------------------------------------------------------------------------------------------
 
 
-def test_segment_save_update_delete_and_roles(brand, world):
+def test_segment_save_update_delete_and_roles(brand, world, system):
     marketer = factories.make_member(brand, Role.MARKETER)
-    segment = segments.segment_save(brand=brand, actor=marketer, name=" VIPs ", definition=one("tag", "has", "vip"))
+    segment = services.segment_save(brand=brand, actor=marketer, name=" VIPs ", definition=one("tag", "has", "vip"))
     assert segment.name == "VIPs" and segment.created_by == marketer.user
     with pytest.raises(ApplicationError) as info:
-        segments.segment_save(brand=brand, actor=marketer, name="VIPs", definition=one("tag", "has", "vip"))
+        services.segment_save(brand=brand, actor=marketer, name="VIPs", definition=one("tag", "has", "vip"))
     assert info.value.code == "name_taken" and info.value.status == 409
-    segments.segment_save(brand=brand, actor=None, segment=segment, name="Big VIPs",
+    services.segment_save(brand=brand, actor=system, segment=segment, name="Big VIPs",
                           definition=one("tag", "has", "oily-skin"))
     segment.refresh_from_db()
-    assert segment.name == "Big VIPs" and segments.segment_count(segment=segment) == 1
+    assert segment.name == "Big VIPs" and selectors.segment_count(segment=segment) == 1
     rep = world.rep
     with pytest.raises(ApplicationError) as info:
-        segments.segment_save(brand=brand, actor=rep, name="Mine", definition=one("tag", "has", "vip"))
+        services.segment_save(brand=brand, actor=rep, name="Mine", definition=one("tag", "has", "vip"))
     assert info.value.status == 403
     with pytest.raises(ApplicationError):
-        segments.segment_delete(segment=segment, actor=rep)
-    segments.segment_delete(segment=segment, actor=marketer)
+        services.segment_delete(segment=segment, actor=rep)
+    services.segment_delete(segment=segment, actor=marketer)
     assert not Segment.objects.exists()
 
 
-def test_customers_in_segment(brand, other_brand, world):
-    segment = segments.segment_save(brand=brand, actor=None, name="VIP", definition=one("tag", "has", "vip"))
-    assert sorted(c.name for c in segments.customers_in_segment(brand=brand, segment_id=segment.pk)) == ["Ann", "Bob"]
+def test_segment_services_refuse_a_missing_wrong_or_inactive_actor(brand, other_brand, world, system):
+    definition = one("tag", "has", "vip")
+    with pytest.raises(TypeError):
+        services.segment_save(brand=brand, actor=None, name="x", definition=definition)
+    with pytest.raises(ApplicationError) as info:
+        services.segment_save(brand=brand, actor=factories.system(other_brand), name="x", definition=definition)
+    assert info.value.status == 404
+    inactive = factories.make_member(brand, Role.MARKETER)
+    inactive.is_active = False
+    with pytest.raises(ApplicationError) as info:  # segments did not check is_active before: authorize does
+        services.segment_save(brand=brand, actor=inactive, name="x", definition=definition)
+    assert info.value.status == 403
+    segment = services.segment_save(brand=brand, actor=system, name="x", definition=definition)
+    assert segment.created_by is None
+    with pytest.raises(TypeError):
+        services.segment_delete(segment=segment, actor=None)
+    assert not Segment.objects.filter(created_by__isnull=False).exists()
+
+
+def test_customers_in_segment(brand, other_brand, world, system):
+    segment = services.segment_save(brand=brand, actor=system, name="VIP", definition=one("tag", "has", "vip"))
+    assert sorted(c.name for c in selectors.customers_in_segment(brand=brand, segment_id=segment.pk)) == ["Ann", "Bob"]
     within = Customer.objects.filter(brand=brand, name__startswith="B")
-    assert [c.name for c in segments.customers_in_segment(brand=brand, segment_id=segment.pk, within=within)] == ["Bob"]
+    assert [c.name for c in selectors.customers_in_segment(brand=brand, segment_id=segment.pk, within=within)] == ["Bob"]
     foreign = Segment.objects.create(brand=other_brand, name="x", definition=one("consent_promotions", "eq", True))
     for bad in (foreign.pk, "abc", 999999):
         with pytest.raises(ApplicationError) as info:
-            segments.customers_in_segment(brand=brand, segment_id=bad)
+            selectors.customers_in_segment(brand=brand, segment_id=bad)
         assert info.value.status == 404
 
 
@@ -398,7 +418,7 @@ def test_dashboard_marketer_creates_edits_and_deletes(brand, world, login):
         "value": ["oily-skin", "api"]})
     assert response.status_code == 302
     segment.refresh_from_db()
-    assert segment.name == "Anyone" and segments.segment_count(segment=segment) == 2
+    assert segment.name == "Anyone" and selectors.segment_count(segment=segment) == 2
 
     assert client.post(f"/b/{brand.slug}/segments/{segment.pk}/", {"action": "delete"}).status_code == 302
     assert not Segment.objects.filter(pk=segment.pk).exists()

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .importing import IGNORE, MAPPING_CHOICES
+from .mapping import IGNORE, MAPPING_CHOICES
 
 
 class ImportUploadForm(forms.Form):

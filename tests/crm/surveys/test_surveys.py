@@ -5,7 +5,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm import segments
 from crm.models import (
     AttributeDefinition,
     Customer,
@@ -16,6 +15,7 @@ from crm.models import (
     SurveyResponse,
     Tag,
 )
+from crm.segments import selectors as segments
 from crm.surveys import answering, selectors, services
 from privtraffic.events.models import Event
 from privtraffic.tenancy.errors import ApplicationError
@@ -35,23 +35,23 @@ def survey(brand):
     AttributeDefinition.objects.create(brand=brand, key="skin_type", label="Skin", type="choice",
                                        choices=["oily", "dry", "combination"])
     AttributeDefinition.objects.create(brand=brand, key="budget", label="Budget", type="number")
-    s = services.survey_create(brand=brand, actor=None, title="Welcome!", intro="Three quick questions.",
+    s = services.survey_create(brand=brand, actor=factories.system(brand), title="Welcome!", intro="Three quick questions.",
                                is_onboarding=True)
-    s.q_skin = services.question_add(survey=s, actor=None, kind="single", text="Your skin?",
+    s.q_skin = services.question_add(survey=s, actor=factories.system(s.brand_id), kind="single", text="Your skin?",
                                      choices=["Oily", "Dry", "Combination"])
-    s.q_goals = services.question_add(survey=s, actor=None, kind="multiple", text="Your goals?",
+    s.q_goals = services.question_add(survey=s, actor=factories.system(s.brand_id), kind="multiple", text="Your goals?",
                                       choices=["Hydration", "Anti-age", "Glow"], required=False)
-    s.q_note = services.question_add(survey=s, actor=None, kind="text", text="Anything else?", required=False)
-    s.q_spend = services.question_add(survey=s, actor=None, kind="number", text="Monthly budget?", required=False)
-    s.q_love = services.question_add(survey=s, actor=None, kind="scale", text="How much do you love us?")
-    services.rule_add(question=s.q_skin, actor=None, value="Oily", action="add_tag", tag_name="oily-skin")
-    services.rule_add(question=s.q_skin, actor=None, value="Oily", action="set_attribute",
+    s.q_note = services.question_add(survey=s, actor=factories.system(s.brand_id), kind="text", text="Anything else?", required=False)
+    s.q_spend = services.question_add(survey=s, actor=factories.system(s.brand_id), kind="number", text="Monthly budget?", required=False)
+    s.q_love = services.question_add(survey=s, actor=factories.system(s.brand_id), kind="scale", text="How much do you love us?")
+    services.rule_add(question=s.q_skin, actor=factories.system(s.q_skin.brand_id), value="Oily", action="add_tag", tag_name="oily-skin")
+    services.rule_add(question=s.q_skin, actor=factories.system(s.q_skin.brand_id), value="Oily", action="set_attribute",
                       attribute_key="skin_type", attribute_value="oily")
-    services.rule_add(question=s.q_goals, actor=None, value="Anti-age", action="add_tag", tag_name="anti-age")
-    services.rule_add(question=s.q_love, actor=None, op="gt", value=3, action="add_tag", tag_name="fan")
-    services.rule_add(question=s.q_spend, actor=None, op="gt", value="500", action="set_attribute",
+    services.rule_add(question=s.q_goals, actor=factories.system(s.q_goals.brand_id), value="Anti-age", action="add_tag", tag_name="anti-age")
+    services.rule_add(question=s.q_love, actor=factories.system(s.q_love.brand_id), op="gt", value=3, action="add_tag", tag_name="fan")
+    services.rule_add(question=s.q_spend, actor=factories.system(s.q_spend.brand_id), op="gt", value="500", action="set_attribute",
                       attribute_key="budget", attribute_value="500")
-    services.survey_activate(survey=s, actor=None)
+    services.survey_activate(survey=s, actor=factories.system(s.brand_id))
     return s
 
 
@@ -68,7 +68,7 @@ def tags_of(customer):
 
 def fields_of(survey, customer, answers) -> dict:
     with pytest.raises(ApplicationError) as info:
-        answering.survey_answer_submit(survey=survey, customer=customer, answers=answers)
+        answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers=answers)
     assert info.value.code == "invalid" and info.value.status == 400
     return info.value.fields
 
@@ -113,10 +113,10 @@ def test_missing_required_answers_are_all_reported(survey, brand):
 
 def test_unknown_question_and_another_surveys_question_are_refused(survey, brand, other_brand):
     customer = factories.make_customer(brand)
-    other = services.survey_create(brand=brand, actor=None, title="Other")
-    other_q = services.question_add(survey=other, actor=None, kind="text", text="Hm?")
-    foreign = services.survey_create(brand=other_brand, actor=None, title="Theirs")
-    foreign_q = services.question_add(survey=foreign, actor=None, kind="text", text="Hm?")
+    other = services.survey_create(brand=brand, actor=factories.system(brand), title="Other")
+    other_q = services.question_add(survey=other, actor=factories.system(other.brand_id), kind="text", text="Hm?")
+    foreign = services.survey_create(brand=other_brand, actor=factories.system(other_brand), title="Theirs")
+    foreign_q = services.question_add(survey=foreign, actor=factories.system(foreign.brand_id), kind="text", text="Hm?")
     fields = fields_of(survey, customer, good(survey, **{str(other_q.pk): "x", str(foreign_q.pk): "y",
                                                          "999999": "z"}))
     assert fields == {f"q{other_q.pk}": ["Not a question of this survey."],
@@ -131,7 +131,7 @@ def test_unknown_question_and_another_surveys_question_are_refused(survey, brand
 def test_answers_are_stored_and_rules_add_tags_and_set_attributes(survey, brand):
     customer = factories.make_customer(brand)
     before = Event.objects.filter(type="survey.answered").count()
-    response = answering.survey_answer_submit(survey=survey, customer=customer, answers=good(survey))
+    response = answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers=good(survey))
     assert response.completed_at is not None and response.skipped_at is None
     assert selectors.response_answers(response=response) == {
         survey.q_skin.pk: "Oily", survey.q_goals.pk: ["Anti-age", "Glow"], survey.q_note.pk: "Loves roses",
@@ -150,10 +150,10 @@ def test_rules_never_remove_tags_and_answering_again_replaces_answers(survey, br
     customer = factories.make_customer(brand)
     vip = Tag.objects.create(brand=brand, name="vip")
     CustomerTag.objects.create(brand=brand, customer=customer, tag=vip)
-    answering.survey_answer_submit(survey=survey, customer=customer, answers=good(survey))
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers=good(survey))
     assert tags_of(customer) == ["anti-age", "fan", "oily-skin", "vip"]
     # Answer again differently: the answers are replaced, earlier tags stay, no rule removes anything.
-    answering.survey_answer_submit(survey=survey, customer=customer, answers={
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers={
         str(survey.q_skin.pk): "Dry", str(survey.q_love.pk): 2})
     assert SurveyResponse.objects.filter(survey=survey, customer=customer).count() == 1
     assert sorted(SurveyAnswer.objects.filter(customer=customer).values_list("value", flat=True), key=str) == [2, "Dry"]
@@ -162,20 +162,20 @@ def test_rules_never_remove_tags_and_answering_again_replaces_answers(survey, br
 
 def test_only_an_active_survey_takes_answers_and_skip_is_recorded(survey, brand, other_brand):
     customer = factories.make_customer(brand)
-    response = answering.survey_skip(survey=survey, customer=customer)
+    response = answering.survey_skip(survey=survey, actor=factories.system(survey.brand_id), customer=customer)
     assert response.skipped_at is not None and response.completed_at is None
     assert selectors.onboarding_survey_pending(brand=brand, customer=customer) is None
     # Answering after skipping is still possible (e.g. from the chat card).
-    response = answering.survey_answer_submit(survey=survey, customer=customer, answers=good(survey))
+    response = answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers=good(survey))
     assert response.completed_at is not None and response.skipped_at is None
-    services.survey_close(survey=survey, actor=None)
+    services.survey_close(survey=survey, actor=factories.system(survey.brand_id))
     with pytest.raises(ApplicationError) as info:
-        answering.survey_answer_submit(survey=survey, customer=customer, answers=good(survey))
+        answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers=good(survey))
     assert info.value.code == "survey_closed" and info.value.status == 409
     stranger = factories.make_customer(other_brand)
-    services.survey_activate(survey=survey, actor=None)
+    services.survey_activate(survey=survey, actor=factories.system(survey.brand_id))
     with pytest.raises(ApplicationError) as info:
-        answering.survey_answer_submit(survey=survey, customer=stranger, answers=good(survey))
+        answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=stranger, answers=good(survey))
     assert info.value.status == 404
 
 
@@ -183,24 +183,24 @@ def test_only_an_active_survey_takes_answers_and_skip_is_recorded(survey, brand,
 
 
 def test_one_active_onboarding_survey_per_brand(survey, brand, other_brand):
-    second = services.survey_create(brand=brand, actor=None, title="Second", is_onboarding=True)
-    services.question_add(survey=second, actor=None, kind="text", text="?")
+    second = services.survey_create(brand=brand, actor=factories.system(brand), title="Second", is_onboarding=True)
+    services.question_add(survey=second, actor=factories.system(second.brand_id), kind="text", text="?")
     with pytest.raises(ApplicationError) as info:
-        services.survey_activate(survey=second, actor=None)
+        services.survey_activate(survey=second, actor=factories.system(second.brand_id))
     assert info.value.code == "onboarding_taken" and info.value.status == 409
     assert Survey.objects.get(pk=second.pk).status == "draft"
     # Another brand is not affected; closing the first frees the slot.
-    theirs = services.survey_create(brand=other_brand, actor=None, title="T", is_onboarding=True)
-    services.question_add(survey=theirs, actor=None, kind="text", text="?")
-    services.survey_activate(survey=theirs, actor=None)
-    services.survey_close(survey=survey, actor=None)
-    assert services.survey_activate(survey=second, actor=None).status == "active"
+    theirs = services.survey_create(brand=other_brand, actor=factories.system(other_brand), title="T", is_onboarding=True)
+    services.question_add(survey=theirs, actor=factories.system(theirs.brand_id), kind="text", text="?")
+    services.survey_activate(survey=theirs, actor=factories.system(theirs.brand_id))
+    services.survey_close(survey=survey, actor=factories.system(survey.brand_id))
+    assert services.survey_activate(survey=second, actor=factories.system(second.brand_id)).status == "active"
 
 
 def test_activating_needs_a_question(brand):
-    empty = services.survey_create(brand=brand, actor=None, title="Empty")
+    empty = services.survey_create(brand=brand, actor=factories.system(brand), title="Empty")
     with pytest.raises(ApplicationError) as info:
-        services.survey_activate(survey=empty, actor=None)
+        services.survey_activate(survey=empty, actor=factories.system(empty.brand_id))
     assert info.value.code == "survey_empty"
 
 
@@ -212,31 +212,31 @@ def test_activating_needs_a_question(brand):
     ({"kind": "number", "text": "  "}, "text"),
 ])
 def test_bad_questions_are_refused(brand, kwargs, field):
-    s = services.survey_create(brand=brand, actor=None, title="S")
+    s = services.survey_create(brand=brand, actor=factories.system(brand), title="S")
     with pytest.raises(ApplicationError) as info:
-        services.question_add(survey=s, actor=None, **kwargs)
+        services.question_add(survey=s, actor=factories.system(s.brand_id), **kwargs)
     assert field in info.value.fields
 
 
 def test_questions_with_answers_keep_kind_and_choices(survey, brand):
-    answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand), answers=good(survey))
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=factories.make_customer(brand), answers=good(survey))
     with pytest.raises(ApplicationError) as info:
-        services.question_update(question=survey.q_skin, actor=None, choices=["Oily", "Dry"])
+        services.question_update(question=survey.q_skin, actor=factories.system(survey.q_skin.brand_id), choices=["Oily", "Dry"])
     assert info.value.code == "survey_has_answers" and info.value.status == 409
     with pytest.raises(ApplicationError) as info:
-        services.question_delete(question=survey.q_skin, actor=None)
+        services.question_delete(question=survey.q_skin, actor=factories.system(survey.q_skin.brand_id))
     assert info.value.code == "survey_has_answers"
     # Wording, required and order may still change; a new question may be added.
-    services.question_update(question=survey.q_skin, actor=None, text="Your skin type?")
-    services.question_move(question=survey.q_love, actor=None, direction="up")
-    services.question_add(survey=survey, actor=None, kind="text", text="New", required=False)
+    services.question_update(question=survey.q_skin, actor=factories.system(survey.q_skin.brand_id), text="Your skin type?")
+    services.question_move(question=survey.q_love, actor=factories.system(survey.q_love.brand_id), direction="up")
+    services.question_add(survey=survey, actor=factories.system(survey.brand_id), kind="text", text="New", required=False)
     texts = [q.text for q in selectors.survey_questions(survey=survey)]
     assert texts == ["Your skin type?", "Your goals?", "Anything else?", "How much do you love us?",
                      "Monthly budget?", "New"]
 
 
 def test_changing_choices_without_answers_drops_stale_rules(survey):
-    services.question_update(question=survey.q_skin, actor=None, choices=["Dry", "Combination"])
+    services.question_update(question=survey.q_skin, actor=factories.system(survey.q_skin.brand_id), choices=["Dry", "Combination"])
     assert not PersonaRule.objects.filter(question=survey.q_skin).exists()
 
 
@@ -260,7 +260,7 @@ def test_bad_rules_are_refused(survey, kwargs, field):
     question = getattr(survey, kwargs.pop("question"))
     count = PersonaRule.objects.count()
     with pytest.raises(ApplicationError) as info:
-        services.rule_add(question=question, actor=None, **kwargs)
+        services.rule_add(question=question, actor=factories.system(question.brand_id), **kwargs)
     assert field in info.value.fields
     assert PersonaRule.objects.count() == count
     assert not Tag.objects.filter(name="x").exists()
@@ -282,8 +282,8 @@ def test_a_rep_cannot_manage_surveys(survey, brand):
 
 def test_segment_by_survey_answer(survey, brand):
     ann, bob, cat = (factories.make_customer(brand, name=n) for n in ("Ann", "Bob", "Cat"))
-    answering.survey_answer_submit(survey=survey, customer=ann, answers=good(survey))
-    answering.survey_answer_submit(survey=survey, customer=bob, answers={
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=ann, answers=good(survey))
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=bob, answers={
         str(survey.q_skin.pk): "Dry", str(survey.q_goals.pk): ["Glow"], str(survey.q_love.pk): 2,
         str(survey.q_spend.pk): "800"})
 
@@ -333,8 +333,8 @@ def test_results_figures(survey, brand):
     for answers in (good(survey), good(survey, **{str(survey.q_skin.pk): "Dry", str(survey.q_love.pk): 2,
                                                    str(survey.q_goals.pk): ["Glow"], str(survey.q_spend.pk): 100}),
                     {str(survey.q_skin.pk): "Oily", str(survey.q_love.pk): 5}):
-        answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand), answers=answers)
-    answering.survey_skip(survey=survey, customer=factories.make_customer(brand))
+        answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=factories.make_customer(brand), answers=answers)
+    answering.survey_skip(survey=survey, actor=factories.system(survey.brand_id), customer=factories.make_customer(brand))
     results = selectors.survey_results(survey=survey)
     assert (results["answered"], results["skipped"]) == (3, 1)
     rows = {r["id"]: r for r in results["questions"]}
@@ -363,10 +363,10 @@ def test_results_cost_the_same_queries_however_many_answers(survey, brand):
             selectors.survey_results(survey=fresh)
         return len(ctx)
 
-    answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand), answers=good(survey))
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=factories.make_customer(brand), answers=good(survey))
     few = queries()
     for _i in range(12):
-        answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand), answers=good(survey))
+        answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=factories.make_customer(brand), answers=good(survey))
     assert queries() == few <= 8
 
 
@@ -405,7 +405,7 @@ def test_api_create_activate_answer_and_read_results(api, brand):
 
 
 def test_api_errors_and_cross_brand_ids(api, brand, other_brand, survey):
-    foreign = services.survey_create(brand=other_brand, actor=None, title="Theirs")
+    foreign = services.survey_create(brand=other_brand, actor=factories.system(other_brand), title="Theirs")
     stranger = factories.make_customer(other_brand)
     for url in (f"/api/v1/surveys/{foreign.pk}/", f"/api/v1/surveys/{foreign.pk}/results/"):
         api_error(api.get(url), 404, "not_found")
@@ -440,40 +440,44 @@ def test_marketer_builds_a_survey_in_the_dashboard(login, brand):
     url = f"/b/{brand.slug}/surveys/{survey.pk}/"
     assert response.status_code == 302 and response["Location"] == url
     # A bad question shows its errors on the form and adds nothing.
-    response = client.post(url, {"action": "question_add", "new-kind": "single", "new-text": "Skin?",
+    response = client.post(url + "questions/add/", {"new-kind": "single", "new-text": "Skin?",
                                  "new-choices": "Oily"})
     assert response.status_code == 400 and "at least two different choices" in response.content.decode()
     for kind, text, choices in (("single", "Skin?", "Oily\nDry"), ("multiple", "Goals?", "Glow\nCalm"),
                                 ("text", "Else?", ""), ("number", "Budget?", ""), ("scale", "Love?", "")):
-        assert client.post(url, {"action": "question_add", "new-kind": kind, "new-text": text,
+        assert client.post(url + "questions/add/", {"new-kind": kind, "new-text": text,
                                  "new-choices": choices, "new-required": "on"}).status_code == 302
     questions = selectors.survey_questions(survey=survey)
     assert [q.kind for q in questions] == ["single", "multiple", "text", "number", "scale"]
     skin, love = questions[0], questions[4]
-    assert client.post(url, {"action": "rule_add", "question_id": skin.pk, f"r{skin.pk}-op": "choice",
+    page = client.get(url).content.decode()  # each builder form posts to its own command route
+    for action in ("save/", "activate/", "questions/add/", f"questions/{skin.pk}/update/", f"questions/{skin.pk}/down/",
+                   f"questions/{love.pk}/up/", f"questions/{skin.pk}/delete/", f"questions/{skin.pk}/rules/add/"):
+        assert f'action="{url}{action}"' in page, action
+    assert client.post(url + f"questions/{skin.pk}/rules/add/", {f"r{skin.pk}-op": "choice",
                              f"r{skin.pk}-value": "Oily", f"r{skin.pk}-action": "add_tag",
                              f"r{skin.pk}-tag_name": "oily-skin"}).status_code == 302
-    response = client.post(url, {"action": "rule_add", "question_id": skin.pk, f"r{skin.pk}-op": "choice",
+    response = client.post(url + f"questions/{skin.pk}/rules/add/", {f"r{skin.pk}-op": "choice",
                                  f"r{skin.pk}-value": "Oily", f"r{skin.pk}-action": "set_attribute",
                                  f"r{skin.pk}-attribute_key": "skin_type", f"r{skin.pk}-attribute_value": "wet"})
     assert response.status_code == 400 and "Choose one of: oily, dry." in response.content.decode()
-    assert client.post(url, {"action": "question_down", "question_id": skin.pk}).status_code == 302
-    assert client.post(url, {"action": "question_edit", "question_id": love.pk, f"q{love.pk}-kind": "scale",
+    assert client.post(url + f"questions/{skin.pk}/down/").status_code == 302
+    assert client.post(url + f"questions/{love.pk}/update/", {f"q{love.pk}-kind": "scale",
                              f"q{love.pk}-text": "Love us?"}).status_code == 302
-    assert client.post(url, {"action": "activate"}).status_code == 302
+    assert client.post(url + "activate/").status_code == 302
     page = client.get(url).content.decode()
     assert "oily-skin" in page and "Love us?" in page and "Active" in page
     assert [q.text for q in selectors.survey_questions(survey=survey)][:2] == ["Goals?", "Skin?"]
     rule = PersonaRule.objects.get(question=skin)
-    assert client.post(url, {"action": "rule_delete", "rule_id": rule.pk}).status_code == 302
-    assert client.post(url, {"action": "close"}).status_code == 302
+    assert client.post(url + f"rules/{rule.pk}/delete/").status_code == 302
+    assert client.post(url + "close/").status_code == 302
     assert Survey.objects.get(pk=survey.pk).status == "closed"
     assert "Surveys" in client.get(f"/b/{brand.slug}/surveys/").content.decode()
 
 
 def test_results_page_shows_figures(login, brand, survey):
     for skin in ("Oily", "Oily", "Dry"):
-        answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand),
+        answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=factories.make_customer(brand),
                                        answers=good(survey, **{str(survey.q_skin.pk): skin}))
     client = login(factories.owner_of(brand))
     page = client.get(f"/b/{brand.slug}/surveys/{survey.pk}/results/").content.decode()
@@ -486,29 +490,29 @@ def test_rep_cannot_open_or_post_to_survey_pages(login, brand, survey):
     for url in (f"/b/{brand.slug}/surveys/", f"/b/{brand.slug}/surveys/{survey.pk}/",
                 f"/b/{brand.slug}/surveys/{survey.pk}/results/"):
         assert client.get(url).status_code == 403
-    assert client.post(f"/b/{brand.slug}/surveys/{survey.pk}/", {"action": "close"}).status_code == 403
+    assert client.post(f"/b/{brand.slug}/surveys/{survey.pk}/close/").status_code == 403
     assert Survey.objects.get(pk=survey.pk).status == "active"
     assert "Surveys" not in client.get(f"/b/{brand.slug}/").content.decode()
 
 
 def test_dashboard_ids_of_another_brand_or_survey_are_404(login, brand, other_brand, survey):
     client = login(factories.owner_of(brand))
-    foreign = services.survey_create(brand=other_brand, actor=None, title="Theirs")
-    foreign_q = services.question_add(survey=foreign, actor=None, kind="text", text="?")
-    other = services.survey_create(brand=brand, actor=None, title="Other")
-    other_q = services.question_add(survey=other, actor=None, kind="text", text="?")
+    foreign = services.survey_create(brand=other_brand, actor=factories.system(other_brand), title="Theirs")
+    foreign_q = services.question_add(survey=foreign, actor=factories.system(foreign.brand_id), kind="text", text="?")
+    other = services.survey_create(brand=brand, actor=factories.system(brand), title="Other")
+    other_q = services.question_add(survey=other, actor=factories.system(other.brand_id), kind="text", text="?")
     assert client.get(f"/b/{brand.slug}/surveys/{foreign.pk}/").status_code == 404
     assert client.get(f"/b/{brand.slug}/surveys/{foreign.pk}/results/").status_code == 404
     url = f"/b/{brand.slug}/surveys/{survey.pk}/"
     for question_id in (foreign_q.pk, other_q.pk, "abc"):
-        assert client.post(url, {"action": "question_delete", "question_id": question_id}).status_code == 404
-    assert client.post(url, {"action": "rule_delete", "rule_id": 10**9}).status_code == 404
+        assert client.post(url + f"questions/{question_id}/delete/").status_code == 404
+    assert client.post(url + f"rules/{10**9}/delete/").status_code == 404
     assert Survey.objects.filter(pk__in=[foreign.pk, other.pk]).count() == 2
 
 
 def test_profile_shows_survey_answers(login, brand, survey):
     customer = factories.make_customer(brand)
-    answering.survey_answer_submit(survey=survey, customer=customer, answers=good(survey))
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers=good(survey))
     client = login(factories.owner_of(brand))
     page = client.get(f"/b/{brand.slug}/customers/{customer.pk}/").content.decode()
     assert "Welcome!" in page and "Your goals?" in page and "Anti-age, Glow" in page
@@ -592,9 +596,9 @@ def test_rep_sends_a_survey_card_and_the_customer_sees_its_button(client, brand,
     assert client.post(url, {"action": "survey", "survey_id": survey.pk, "body": "2 minutes?"}).status_code == 302
     message = Message.objects.get(conversation=conversation, kind="survey")
     assert message.payload == {"survey_id": survey.pk, "title": "Welcome!", "url": f"/s/{survey.pk}/"}
-    foreign = services.survey_create(brand=other_brand, actor=None, title="Theirs")
+    foreign = services.survey_create(brand=other_brand, actor=factories.system(other_brand), title="Theirs")
     assert client.post(url, {"action": "survey", "survey_id": foreign.pk}).status_code == 404
-    draft = services.survey_create(brand=brand, actor=None, title="Draft")
+    draft = services.survey_create(brand=brand, actor=factories.system(brand), title="Draft")
     assert client.post(url, {"action": "survey", "survey_id": draft.pk}).status_code == 409
     assert Message.objects.filter(kind="survey").count() == 1
     client.force_login(user)
@@ -613,7 +617,7 @@ def test_survey_card_payload_is_checked(brand, other_brand, survey):
         with pytest.raises(ApplicationError) as info:
             message_send(conversation=conversation, sender=Sender.system(), kind="survey", body="", payload=payload)
         assert info.value.code == "invalid"
-    foreign = services.survey_create(brand=other_brand, actor=None, title="Theirs")
+    foreign = services.survey_create(brand=other_brand, actor=factories.system(other_brand), title="Theirs")
     with pytest.raises(ApplicationError) as info:
         message_send(conversation=conversation, sender=Sender.system(), kind="survey", body="",
                      payload={"survey_id": foreign.pk, "title": "x", "url": f"/s/{foreign.pk}/"})
@@ -628,22 +632,22 @@ def test_results_endpoint_query_count_does_not_grow_with_answers(api, brand, sur
             assert api.get(url).status_code == 200
         return len(ctx)
 
-    answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand), answers=good(survey))
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=factories.make_customer(brand), answers=good(survey))
     queries()  # the first request of a key also stamps its last use
     few = queries()
     for _i in range(15):
-        answering.survey_answer_submit(survey=survey, customer=factories.make_customer(brand), answers=good(survey))
+        answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=factories.make_customer(brand), answers=good(survey))
     assert queries() == few
     assert api.get(url).json()["answered"] == 16
 
 
 def test_reorder_names_every_question_once(survey):
     ids = [q.pk for q in selectors.survey_questions(survey=survey)]
-    services.questions_reorder(survey=survey, actor=None, question_ids=list(reversed(ids)))
+    services.questions_reorder(survey=survey, actor=factories.system(survey.brand_id), question_ids=list(reversed(ids)))
     assert [q.pk for q in selectors.survey_questions(survey=survey)] == list(reversed(ids))
     for bad in (ids[:-1], ids + [ids[0]], "1,2"):
         with pytest.raises(ApplicationError) as info:
-            services.questions_reorder(survey=survey, actor=None, question_ids=bad)
+            services.questions_reorder(survey=survey, actor=factories.system(survey.brand_id), question_ids=bad)
         assert "questions" in info.value.fields
 
 
@@ -651,7 +655,7 @@ def test_segment_builder_saves_a_survey_answer_condition(login, brand, survey):
     from crm.models import Segment
 
     ann = factories.make_customer(brand, name="Ann")
-    answering.survey_answer_submit(survey=survey, customer=ann, answers=good(survey))
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=ann, answers=good(survey))
     client = login(factories.owner_of(brand))
     page = client.get(f"/b/{brand.slug}/segments/").content.decode()
     assert f"{survey.q_goals.pk} = Welcome!: Your goals?" in page
@@ -672,25 +676,59 @@ def test_segment_builder_saves_a_survey_answer_condition(login, brand, survey):
 def test_answering_marks_the_customer_active(brand):
     from crm.models import Customer as CustomerModel
 
-    survey = services.survey_create(brand=brand, actor=None, title="Quick one")
-    question = services.question_add(survey=survey, actor=None, kind="scale", text="How was your visit?")
-    services.survey_activate(survey=survey, actor=None)
+    survey = services.survey_create(brand=brand, actor=factories.system(brand), title="Quick one")
+    question = services.question_add(survey=survey, actor=factories.system(survey.brand_id), kind="scale", text="How was your visit?")
+    services.survey_activate(survey=survey, actor=factories.system(survey.brand_id))
     customer = factories.make_customer(brand)
     assert customer.last_active_at is None
 
-    answering.survey_answer_submit(survey=survey, customer=customer, answers={str(question.pk): 5})
+    answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers={str(question.pk): 5})
 
     assert CustomerModel.objects.get(pk=customer.pk).last_active_at is not None
 
 
 @pytest.mark.parametrize("value", [10**400, "1e400", 10**13, "9" * 60])
 def test_absurd_numbers_are_a_clear_error_not_a_500(brand, value):
-    survey = services.survey_create(brand=brand, actor=None, title="Numbers")
-    question = services.question_add(survey=survey, actor=None, kind="number", text="How many grills?")
-    services.survey_activate(survey=survey, actor=None)
+    survey = services.survey_create(brand=brand, actor=factories.system(brand), title="Numbers")
+    question = services.question_add(survey=survey, actor=factories.system(survey.brand_id), kind="number", text="How many grills?")
+    services.survey_activate(survey=survey, actor=factories.system(survey.brand_id))
     customer = factories.make_customer(brand)
 
     with pytest.raises(ApplicationError) as exc:
-        answering.survey_answer_submit(survey=survey, customer=customer, answers={str(question.pk): value})
+        answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=customer, answers={str(question.pk): value})
 
     assert exc.value.code == "invalid" and f"q{question.pk}" in exc.value.fields
+
+
+def test_survey_services_refuse_a_missing_wrong_or_inactive_actor(brand, other_brand, survey):
+    with pytest.raises(TypeError):
+        services.survey_create(brand=brand, actor=None, title="No one")
+    with pytest.raises(ApplicationError) as info:
+        services.survey_close(survey=survey, actor=factories.system(other_brand))
+    assert info.value.status == 404
+    inactive = factories.make_member(brand, Role.MARKETER)
+    inactive.is_active = False
+    with pytest.raises(ApplicationError) as info:
+        services.question_add(survey=survey, actor=inactive, kind="text", text="?")
+    assert info.value.status == 403
+    with pytest.raises(ApplicationError) as info:  # nothing to change still needs the right actor
+        services.survey_change(survey=survey, actor=factories.make_member(brand, Role.REP))
+    assert info.value.status == 403
+    assert Survey.objects.get(pk=survey.pk).status == "active"
+
+
+def test_a_customer_answers_only_for_themselves(brand, survey):
+    from privtraffic.tenancy.actors import CustomerActor
+
+    ann, bob = factories.make_customer(brand), factories.make_customer(brand)
+    with pytest.raises(TypeError):
+        answering.survey_answer_submit(survey=survey, customer=ann, answers=good(survey), actor=None)
+    with pytest.raises(ApplicationError) as info:
+        answering.survey_answer_submit(survey=survey, customer=ann, answers=good(survey), actor=CustomerActor(bob))
+    assert info.value.status == 404
+    with pytest.raises(ApplicationError) as info:
+        answering.survey_skip(survey=survey, customer=ann, actor=CustomerActor(bob))
+    assert info.value.status == 404
+    assert not SurveyResponse.objects.exists()
+    answering.survey_answer_submit(survey=survey, customer=ann, answers=good(survey), actor=CustomerActor(ann))
+    assert SurveyResponse.objects.get().customer == ann

@@ -9,8 +9,10 @@ from rest_framework.response import Response
 from privtraffic.tenancy.api import BrandAPIView
 from privtraffic.tenancy.parsing import parse_input, query_int
 
-from . import exporting, importing
-from .models import ImportJob
+from ..models import ImportJob
+from . import exporting, selectors, services
+from .checking import row_error_text
+from .mapping import parse_mapping_json
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -40,7 +42,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return bool(job.options.get("skip_invalid"))
 
     def get_errors(self, job) -> list[dict]:
-        return [{**error, "text": importing.row_error_text(error)} for error in job.errors or []]
+        return [{**error, "text": row_error_text(error)} for error in job.errors or []]
 
 
 class ImportInputSerializer(serializers.Serializer):
@@ -55,15 +57,11 @@ class ImportInputSerializer(serializers.Serializer):
                                             help_text="import the valid rows and report the others")
 
 
-def _actor_label(request) -> str:
-    return f"api_key:{request.auth.prefix}"
-
-
 class CustomerImportApi(BrandAPIView):
     @extend_schema(responses=ImportJobSerializer(many=True))
     def get(self, request):
         """The brand's imports, newest first."""
-        return self.paginate(importing.import_job_list(brand=self.brand), ImportJobSerializer)
+        return self.paginate(selectors.import_job_list(brand=self.brand), ImportJobSerializer)
 
     @extend_schema(
         request={"multipart/form-data": ImportInputSerializer},
@@ -74,10 +72,10 @@ class CustomerImportApi(BrandAPIView):
     def post(self, request):
         """Queue a CSV import of customers; matching email (else phone) updates instead of duplicating."""
         data = parse_input(ImportInputSerializer, request.data)
-        job = importing.customer_import_create(
-            brand=self.brand, file=data["file"], mapping=importing.parse_mapping_json(data.get("mapping")),
-            skip_invalid=data["skip_invalid"], actor=None, actor_label=_actor_label(request))
-        job = importing.import_job_get(brand=self.brand, import_id=job.pk)
+        job = services.customer_import_create(
+            brand=self.brand, actor=self.actor, file=data["file"], mapping=parse_mapping_json(data.get("mapping")),
+            skip_invalid=data["skip_invalid"])
+        job = selectors.import_job_get(brand=self.brand, import_id=job.pk)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED,
                         headers={"Location": reverse("api-import-detail", kwargs={"import_id": job.pk})})
 
@@ -86,7 +84,7 @@ class ImportDetailApi(BrandAPIView):
     @extend_schema(responses=ImportJobSerializer)
     def get(self, request, import_id: int):
         """One import with its progress, counts and row errors."""
-        return Response(ImportJobSerializer(importing.import_job_get(brand=self.brand, import_id=import_id)).data)
+        return Response(ImportJobSerializer(selectors.import_job_get(brand=self.brand, import_id=import_id)).data)
 
 
 class CustomerExportCsvApi(BrandAPIView):
@@ -99,6 +97,6 @@ class CustomerExportCsvApi(BrandAPIView):
     def get(self, request):
         """The brand's customers as a streamed CSV (UTF-8 with BOM); `search` filters like the list."""
         search = request.query_params.get("search", "")
-        chunks = exporting.customers_export_csv(brand=self.brand, actor=None, actor_label=_actor_label(request),
-                                                search=search, segment_id=query_int(request, "segment"))
+        chunks = services.customers_export_csv(brand=self.brand, actor=self.actor, search=search,
+                                               segment_id=query_int(request, "segment"))
         return exporting.export_response(request, self.brand, chunks)

@@ -1,0 +1,34 @@
+"""The segment condition communities adds to crm: "member of a group" (current members only).
+Registered from CommunitiesConfig.ready()."""
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+
+from crm.segments.conditions import Condition, condition_register, parse_int
+from privtraffic.tenancy.selectors import brand_get_object
+
+from .models import GroupMember, VipGroup
+from .selectors import group_list
+
+
+class GroupCondition(Condition):
+    field, ops, position = "group", ("member_of", "not_member_of"), 50
+    choice_name = "groups"
+
+    def clean_value(self, condition, op, value, ctx, out):
+        value = parse_int(value, _("group"))
+        if ctx.check_refs:
+            brand_get_object(VipGroup.objects.all(), brand=ctx.brand, what="group", pk=value)
+        return value
+
+    def q(self, condition, ctx):
+        member = Exists(GroupMember.objects.filter(brand=ctx.brand, group_id=condition["value"],
+                                                   customer_id=OuterRef("pk"), left_at__isnull=True))
+        return Q(member) if condition["op"] == "member_of" else ~Q(member)
+
+    def choices(self, brand, actor):
+        return group_list(brand=brand, actor=actor, include_archived=True).order_by("name", "id")
+
+
+def register() -> None:
+    condition_register(GroupCondition)

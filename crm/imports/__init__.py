@@ -1,0 +1,1 @@
+"""CSV import (reading -> mapping -> checking -> writing) and CSV export of customers."""

@@ -1,0 +1,81 @@
+"""Reads of segments: the saved segments, their counts, the customers they match, the builder's lists."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from privtraffic.tenancy.actors import Actor
+from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.models import Brand
+from privtraffic.tenancy.selectors import brand_get_object, member_list, store_list
+
+from ..models import AttributeDefinition, Customer, CustomerSource, LifecycleStage, Segment, Tag
+from ..surveys.selectors import survey_question_list
+from .conditions import condition_fields, definition_normalize, definition_q
+
+
+def segment_definition_validate(*, brand: Brand, definition: Any) -> dict:
+    """Check a definition against this brand; return it in canonical form.
+
+    Bad shape, fields, ops or values: ApplicationError("invalid") with one message per condition under
+    fields["definition"]. A store, rep or group id of another brand (or none): not_found (404).
+    """
+    return definition_normalize(brand=brand, definition=definition, check_refs=True)
+
+
+def segment_queryset(*, brand: Brand, definition: Any) -> QuerySet[Customer]:
+    """The brand's (not erased) customers matching a definition. Does not look up referenced ids: every
+    condition is applied to this brand's customers only, so another brand's id simply matches nothing."""
+    definition = definition_normalize(brand=brand, definition=definition, check_refs=False)
+    combined, aliases = definition_q(brand=brand, definition=definition)
+    return Customer.objects.filter(brand=brand, erased_at__isnull=True).alias(**aliases).filter(combined)
+
+
+def segment_preview_count(*, brand: Brand, definition: Any) -> int:
+    """How many customers a (not yet saved) definition matches right now; validates it first."""
+    definition = segment_definition_validate(brand=brand, definition=definition)
+    return segment_queryset(brand=brand, definition=definition).count()
+
+
+def segment_list(*, brand: Brand) -> QuerySet[Segment]:
+    return Segment.objects.filter(brand=brand).select_related("created_by")
+
+
+def segment_get(*, brand: Brand, segment_id) -> Segment:
+    return brand_get_object(segment_list(brand=brand), brand=brand, what="segment", pk=segment_id)
+
+
+def segment_count(*, segment: Segment) -> int:
+    """One COUNT query; a definition that no longer compiles (an attribute was deleted) counts 0."""
+    try:
+        return segment_queryset(brand=segment.brand, definition=segment.definition).count()
+    except ApplicationError:
+        return 0
+
+
+def customers_in_segment(*, brand: Brand, segment_id, within: QuerySet[Customer] | None = None) -> QuerySet[Customer]:
+    """Customers of a saved segment (404 for another brand's id). With `within` (e.g. the customer list's
+    queryset, with its search and select_related), narrows that queryset instead."""
+    segment = segment_get(brand=brand, segment_id=segment_id)
+    matching = segment_queryset(brand=brand, definition=segment.definition)
+    if within is None:
+        return matching
+    return within.filter(pk__in=matching.values("pk"))
+
+
+def segment_builder_references(*, brand: Brand, actor: Actor) -> dict[str, Any]:
+    """The lists the builder offers: tags, attributes, stores, reps, sources, stages, questions, and what
+    each registered condition field contributes (communities: groups)."""
+    references: dict[str, Any] = {
+        "tags": Tag.objects.filter(brand=brand),
+        "attributes": AttributeDefinition.objects.filter(brand=brand),
+        "stores": store_list(brand=brand),
+        "reps": member_list(brand=brand, actor=actor, include_inactive=False),
+        "sources": CustomerSource.choices, "stages": LifecycleStage.choices,
+        "questions": survey_question_list(brand=brand)[:100],
+    }
+    for kind in condition_fields():
+        offered = kind.choices(brand, actor)
+        if offered is not None:
+            references[kind.choice_name] = offered
+    return references
