@@ -20,9 +20,9 @@ from django.utils import timezone
 from privtraffic.accounts.models import User
 from privtraffic.tenancy.models import Brand, Membership
 
+from .customers.selectors import customer_list
 from .importing import customer_bulk_access_check
 from .models import AuditLog, Customer
-from .selectors import customer_list
 
 HEADER = ["id", "name", "email", "phone", "home_store", "assigned_rep", "consent_chat", "consent_promotions",
           "source", "created_at"]

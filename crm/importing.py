@@ -51,13 +51,13 @@ from privtraffic.tenancy.models import Brand, Membership, Store
 from privtraffic.tenancy.roles import is_store_scoped
 from privtraffic.tenancy.selectors import brand_get_object
 
-from .models import AuditLog, ConsentChange, Customer, CustomerSource, ImportJob, ImportStatus
-from .services import (
+from .customers.services import (
     consent_changes_build,
     customer_consents_stamp,
     customer_event_payload,
     customer_fields_clean,
 )
+from .models import AuditLog, ConsentChange, Customer, CustomerSource, ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
 

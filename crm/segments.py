@@ -55,7 +55,7 @@ from .models import (
     LifecycleStage,
     Segment,
 )
-from .orders import NOT_COUNTED
+from .orders.services import NOT_COUNTED
 
 MAX_CONDITIONS = 50
 MAX_DAYS = 3650

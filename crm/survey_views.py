@@ -12,7 +12,7 @@ from privtraffic.tenancy.dashboard import BrandView, form_apply_error, reraise_a
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Perm
 
-from . import selectors as crm_selectors
+from .customers import selectors as crm_selectors
 from .models import QuestionKind, Survey
 from .survey_forms import QuestionForm, RuleForm, SurveyForm
 from .surveys import selectors, services
