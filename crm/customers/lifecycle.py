@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from privtraffic.tenancy.models import Brand
 
-from .models import Customer, LifecycleStage
+from ..models import Customer, LifecycleStage
 
 NEW_FOR_DAYS = 30
 LAPSED_AFTER_DAYS = 90

@@ -83,7 +83,7 @@ def test_reassign_bad_body_is_400(brand, api, rita, body, field):
 
 def test_reassign_to_an_inactive_rep_or_a_non_rep_is_400(brand, api, rita, sam):
     alice = factories.make_customer(brand, assigned_rep=rita)
-    member_set_active(membership=sam, actor=None, active=False)
+    member_set_active(membership=sam, actor=factories.system(brand), active=False)
     error = api_error(api.post(f"/api/v1/customers/{alice.pk}/reassign/", {"rep": sam.pk}, format="json"), 400,
                       "invalid")
     assert "rep" in error["fields"]
@@ -132,7 +132,7 @@ def test_transfer_moves_every_customer_and_introduces_the_new_rep_in_each_chat(b
     theirs = [factories.make_customer(brand, f"Fan {i}", assigned_rep=rita) for i in range(3)]
     conversation_for_customer(customer=theirs[0])  # one already chatting, the others not yet
     someone_elses = factories.make_customer(brand, "Not Rita's", assigned_rep=xia)
-    member_set_active(membership=rita, actor=None, active=False)  # a leaving rep
+    member_set_active(membership=rita, actor=factories.system(brand), active=False)  # a leaving rep
 
     response = api.post(f"/api/v1/reps/{rita.pk}/transfer-customers/", {"to_rep": sam.pk}, format="json")
     assert response.status_code == 200, response.content
@@ -155,7 +155,7 @@ def test_transfer_bad_input(brand, api, rita, sam):
     assert "to_rep" in api_error(api.post(url, {}, format="json"), 400, "invalid")["fields"]
     assert "to_rep" in api_error(api.post(url, {"to_rep": "sam"}, format="json"), 400, "invalid")["fields"]
     assert "to_rep" in api_error(api.post(url, {"to_rep": rita.pk}, format="json"), 400, "invalid")["fields"]
-    member_set_active(membership=sam, actor=None, active=False)
+    member_set_active(membership=sam, actor=factories.system(brand), active=False)
     assert "to_rep" in api_error(api.post(url, {"to_rep": sam.pk}, format="json"), 400, "invalid")["fields"]
     assert Customer.objects.filter(assigned_rep=rita).count() == 1
 

@@ -269,7 +269,8 @@ def test_api_tag_filter(brand, other_brand, api, vip, oily):
 def test_api_customer_list_query_count_is_constant(brand, api, vip, oily):
     def make(n):
         for _ in range(n):
-            services.customer_tags_set(customer=factories.make_customer(brand), actor=factories.system(factories.make_customer(brand).brand_id), tags=["vip", "oily-skin"])
+            services.customer_tags_set(customer=factories.make_customer(brand), actor=factories.system(brand),
+                                       tags=["vip", "oily-skin"])
 
     def count():
         with CaptureQueriesContext(connection) as ctx:
