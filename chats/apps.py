@@ -6,4 +6,4 @@ class ChatsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import subscribers  # noqa: F401  (registers outbox subscribers)
+        from . import crm_hooks, subscribers  # noqa: F401  (register crm export/timeline hooks, outbox subscribers)

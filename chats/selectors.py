@@ -7,8 +7,8 @@ from django.db.models.functions import Coalesce, Greatest
 
 from communities.models import GroupMember
 from communities.selectors import group_visibility
+from crm.customers.selectors import customer_visibility as crm_customer_visibility
 from crm.models import Customer
-from crm.selectors import customer_visibility as crm_customer_visibility
 from privtraffic.accounts.models import User
 from privtraffic.tenancy.actors import Actor, check_actor
 from privtraffic.tenancy.errors import ApplicationError

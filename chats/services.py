@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import GroupMember, VipGroup
-from crm.lifecycle import customer_mark_active
+from crm.consent.services import is_stop_command, opt_out_url, promotion_contact_claim, promotions_opt_out
+from crm.customers.lifecycle import customer_mark_active
 from crm.models import ContactLane, Customer, Survey, SurveyStatus
-from crm.reach import is_stop_command, opt_out_url, promotion_contact_claim, promotions_opt_out
 from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
 from privtraffic.tenancy.actors import Actor, CustomerActor, SystemActor, actor_has, authorize
@@ -315,7 +315,7 @@ def _consent_command(conversation: Conversation, customer: Customer, body: str) 
     if not is_stop_command(body):
         return
     was_subscribed = customer.consent_promotions
-    promotions_opt_out(customer=customer, source="stop_command")
+    promotions_opt_out(customer=customer, actor=CustomerActor(customer), source="stop_command")
     reply = (_("You will no longer receive promotions from %(brand)s. Your chats with us are not affected.")
              if was_subscribed else _("You are not subscribed to promotions from %(brand)s."))
     message_send(conversation=conversation, sender=Sender.system(), kind=MessageKind.SYSTEM,

@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from crm.selectors import customer_get
+from crm.customers.selectors import customer_get
 from privtraffic.tenancy.api import BrandAPIView
 from privtraffic.tenancy.parsing import parse_input, query_int
 from privtraffic.tenancy.selectors import rep_get, store_get

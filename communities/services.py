@@ -17,9 +17,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.lifecycle import customer_mark_active
+from crm.customers.lifecycle import customer_mark_active
+from crm.customers.services import customer_assign_rep_if_unassigned
 from crm.models import Customer, CustomerSource
-from crm.services import customer_assign_rep_if_unassigned
 from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
 from privtraffic.tenancy.errors import ApplicationError

@@ -14,8 +14,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 
-from crm.selectors import customer_for_user
-from crm.services import customer_join_as_user
+from crm.customers.selectors import customer_for_user
+from crm.customers.services import customer_join_as_user
 from crm.surveys.selectors import onboarding_survey_pending
 from privtraffic.accounts.services import customer_user_get_or_create
 from privtraffic.tenancy.dashboard import form_apply_error

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from privtraffic.tenancy.models import Brand
 
-from .lifecycle import lifecycle_stage_of
+from .customers.lifecycle import lifecycle_stage_of
 from .models import Customer, Order, OrderStatus
 
 PRODUCTS = [("BBQ-PRO", "Barbecue set Pro", Decimal("899.00")), ("CHAR-5", "Charcoal 5 kg", Decimal("59.00")),

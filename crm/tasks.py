@@ -21,6 +21,6 @@ def refresh_lifecycle_stages() -> int:
     """Daily: move customers whose stage changed only because time passed (new -> active, -> lapsed)."""
     from privtraffic.tenancy.models import Brand
 
-    from .lifecycle import lifecycle_stages_refresh
+    from .customers.lifecycle import lifecycle_stages_refresh
 
     return sum(lifecycle_stages_refresh(brand=brand) for brand in Brand.objects.all())

@@ -1,21 +1,26 @@
-"""Customer dashboard pages (include with `path("", include("crm.urls"))`; names are crm:...)."""
+"""Every crm page, mounted once by privtraffic/urls.py (`path("", include("crm.urls"))`).
 
-from django.urls import path
+Customers, consent and privacy pages share the `crm:` namespace (crm:customers, crm:contact_policy,
+crm:customer_erase, ...); each other feature keeps its own (crm_profile:tags, crm_import:..., crm_segments:..., crm_surveys:...). This module has no
+namespace itself, so those stay top-level.
+"""
 
-from . import reach_views, views
+from django.urls import include, path
 
-app_name = "crm"
+from .consent import urls as consent_urls
+from .customers import urls as customer_urls
+from .privacy import urls as privacy_urls
+
+crm_patterns = [
+    *customer_urls.urlpatterns,
+    *consent_urls.urlpatterns,
+    *privacy_urls.urlpatterns,
+]
 
 urlpatterns = [
-    path("b/<slug:slug>/customers/", views.CustomerListView.as_view(), name="customers"),
-    path("b/<slug:slug>/customers/contact-policy/", reach_views.ContactPolicyView.as_view(), name="contact_policy"),
-    path("o/<str:token>/", reach_views.PromotionsOptOutView.as_view(), name="promotions_opt_out"),
-    path("b/<slug:slug>/customers/transfer/", views.CustomersTransferView.as_view(), name="customers_transfer"),
-    path("b/<slug:slug>/customers/<int:customer_id>/", views.CustomerDetailView.as_view(), name="customer_detail"),
-    path("b/<slug:slug>/customers/<int:customer_id>/reassign/", views.CustomerReassignView.as_view(),
-         name="customer_reassign"),
-    path("b/<slug:slug>/customers/<int:customer_id>/export/", views.CustomerExportView.as_view(),
-         name="customer_export"),
-    path("b/<slug:slug>/customers/<int:customer_id>/erase/", views.CustomerEraseView.as_view(),
-         name="customer_erase"),
+    path("", include((crm_patterns, "crm"))),
+    path("", include("crm.profile.urls")),
+    path("", include("crm.imports.urls")),
+    path("", include("crm.segments.urls")),
+    path("", include("crm.surveys.urls")),
 ]

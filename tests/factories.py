@@ -58,10 +58,11 @@ def owner_of(brand: Brand) -> Membership:
 
 
 def make_customer(brand: Brand, name: str | None = None, **fields):
-    from crm.services import customer_create
+    from crm.customers.services import customer_create
 
     n = next(_seq)
     fields.setdefault("email", f"customer{n}@example.test")
+    fields.setdefault("actor", system(brand))
     return customer_create(brand=brand, name=name or f"Customer {n}", **fields)
 
 
@@ -86,8 +87,9 @@ def make_conversation(brand: Brand, customer=None):
 
 
 def make_order(brand: Brand, customer=None, *, total: str = "100.00", **fields):
-    from crm.orders import order_create
+    from crm.orders.services import order_create
 
     fields.setdefault("external_id", f"SO-{next(_seq)}")
     fields.setdefault("currency", brand.default_currency)
+    fields.setdefault("actor", system(brand))
     return order_create(brand=brand, customer=customer or make_customer(brand), total=total, **fields)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from communities import selectors as community_selectors
 from communities import services as community_services
 from communities.models import MemberRole
-from crm.reach import Purpose, customer_reach
+from crm.consent.selectors import Purpose, customer_reach
 from crm.surveys import selectors as survey_selectors
 from privtraffic.tenancy.dashboard import BrandView, form_errors
 from privtraffic.tenancy.errors import ApplicationError

@@ -13,8 +13,8 @@ from django.utils.translation import ngettext
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Store
 
+from ..customers.services import customer_fields_clean
 from ..models import Customer
-from ..services import customer_fields_clean
 from .mapping import FIELD_LABELS
 from .reading import ParsedFile
 

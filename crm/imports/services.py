@@ -42,8 +42,8 @@ from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership
 from privtraffic.tenancy.roles import Perm, is_store_scoped
 
+from ..customers.selectors import customer_list
 from ..models import AuditLog, ImportJob, ImportStatus
-from ..selectors import customer_list
 from . import writing
 from .checking import MAX_ERRORS, rows_check, rows_error
 from .exporting import export_chunks

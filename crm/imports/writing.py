@@ -11,8 +11,8 @@ from django.utils import timezone
 from privtraffic.events.services import event_record_many
 from privtraffic.tenancy.models import Brand
 
+from ..customers.services import consent_changes_build, customer_consents_stamp, customer_event_payload
 from ..models import ConsentChange, Customer, CustomerSource, ImportJob, ImportStatus
-from ..services import consent_changes_build, customer_consents_stamp, customer_event_payload
 from .checking import MAX_ERRORS, CheckedRow, chunks
 
 logger = logging.getLogger(__name__)

@@ -46,7 +46,6 @@ from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object, member_get, store_get
 
-from ..attributes import AttributeValueError, attribute_value_parse
 from ..models import (
     AttributeDefinition,
     AttributeType,
@@ -58,7 +57,8 @@ from ..models import (
     SurveyQuestion,
     Tag,
 )
-from ..orders import NOT_COUNTED
+from ..orders.services import NOT_COUNTED
+from ..profile.attributes import AttributeValueError, attribute_value_parse
 
 MAX_CONDITIONS = 50
 MAX_DAYS = 3650

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from privtraffic.events.services import event_record
-from privtraffic.tenancy.actors import Actor, CustomerActor, authorize
+from privtraffic.tenancy.actors import Actor, CustomerActor, SystemActor, authorize
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Perm
 
-from ..lifecycle import customer_mark_active
+from ..customers.lifecycle import customer_mark_active
 from ..models import (
     Customer,
     PersonaAction,
@@ -31,7 +31,7 @@ from ..models import (
     SurveyStatus,
     Tag,
 )
-from ..services import customer_attributes_set, customer_tags_add
+from ..profile.services import customer_attributes_set, customer_tags_add
 
 TEXT_ANSWER_MAX = 1000
 SCALE_MIN, SCALE_MAX = 1, 5
@@ -188,9 +188,12 @@ def _apply_rules(customer: Customer, clean: dict[SurveyQuestion, list[Any]]) -> 
         elif rule.action == PersonaAction.SET_ATTRIBUTE:
             attributes[rule.attribute.key] = rule.attribute_value  # a later rule wins
     if tags:
-        customer_tags_add(customer=customer, tags=tags)
+        customer_tags_add(customer=customer, actor=SystemActor.for_brand(customer.brand_id, "survey:persona_rules"),
+                          tags=tags)
     if attributes:
-        customer_attributes_set(customer=customer, values=attributes)
+        customer_attributes_set(customer=customer,
+                                actor=SystemActor.for_brand(customer.brand_id, "survey:persona_rules"),
+                                values=attributes)
     return [tag.name for tag in tags], attributes
 
 

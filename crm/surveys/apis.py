@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from privtraffic.tenancy.api import BrandAPIView
 from privtraffic.tenancy.parsing import parse_input
 
-from .. import selectors as crm_selectors
+from ..customers import selectors as crm_selectors
 from ..models import PersonaRule, QuestionKind, Survey, SurveyQuestion, SurveyStatus
 from . import answering, selectors, services
 

@@ -29,7 +29,7 @@ from ..models import (
     SurveyStatus,
     Tag,
 )
-from ..services import attribute_value_clean, tag_create
+from ..profile.services import attribute_value_clean, tag_create
 from .answering import number_parse
 
 TITLE_MAX = 120
@@ -309,7 +309,7 @@ def rule_add(*, question: SurveyQuestion, actor: Actor, action: str, op: str | N
             rule.tag = Tag.objects.filter(brand_id=question.brand_id, name=name).first() if name else None
             if rule.tag is None:
                 try:
-                    rule.tag = tag_create(brand=question.brand, name=name)
+                    rule.tag = tag_create(brand=question.brand, actor=actor, name=name)
                 except ApplicationError as exc:
                     raise _invalid({"tag_name": exc.fields.get("name", [exc.message])})
         elif action == PersonaAction.SET_ATTRIBUTE:

@@ -16,7 +16,7 @@ from privtraffic.tenancy.dashboard import BrandView, flash_errors, form_errors
 from privtraffic.tenancy.roles import Perm
 
 from ..models import QuestionKind, Survey
-from ..selectors import attribute_list
+from ..profile.selectors import attribute_list
 from . import selectors, services
 from .forms import QuestionForm, RuleForm, SurveyForm
 

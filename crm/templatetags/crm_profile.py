@@ -8,8 +8,8 @@ from django.urls import NoReverseMatch, reverse
 
 from privtraffic.tenancy.roles import Perm, role_has
 
-from .. import selectors
-from ..profile_forms import CustomerAttributesForm, CustomerNoteForm, CustomerTagsForm
+from ..profile import selectors
+from ..profile.forms import CustomerAttributesForm, CustomerNoteForm, CustomerTagsForm
 
 register = template.Library()
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from communities.models import GroupMember, InviteKind, InviteLink, LeaveReason, MemberRole, VipGroup
 from communities.services import group_member_add
-from crm.services import customer_create
+from crm.customers.services import customer_create
 from privtraffic.tenancy.roles import Role
 from tests import factories
 
@@ -23,7 +23,7 @@ GROUP_FORM = {
 
 
 def _customer(brand, name):
-    return customer_create(brand=brand, name=name, email=f"{name.lower().replace(' ', '.')}@example.test")
+    return customer_create(brand=brand, actor=factories.system(brand), name=name, email=f"{name.lower().replace(' ', '.')}@example.test")
 
 
 def _group_with_members(brand, count, name="VIP", **fields):

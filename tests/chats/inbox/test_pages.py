@@ -12,8 +12,8 @@ from chats.models import Message
 from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
 from communities.models import GroupMember
 from communities.services import group_member_add, group_member_set_role
+from crm.consent.services import opt_out_url
 from crm.models import ContactPolicy
-from crm.reach import opt_out_url
 from privtraffic.tenancy.roles import Role
 from tests import factories
 

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from communities.models import GroupMember
-from crm import orders
 from crm.models import AttributeDefinition, Customer, CustomerTag, Segment, Tag
-from crm.privacy import customer_erase
+from crm.orders import services as orders
+from crm.privacy.services import customer_erase
 from crm.segments import selectors, services
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Role
@@ -125,7 +125,7 @@ def test_all_and_any(brand, world):
 
 
 def test_erased_customers_are_never_in_a_segment(brand, world):
-    customer_erase(customer=world.ann, actor_label="test")
+    customer_erase(customer=world.ann, actor=factories.system(world.ann.brand_id))
     assert names(brand, one("tag", "has", "vip")) == ["Bob"]
     assert "Ann" not in names(brand, one("tag", "not_has", "nothing-like-this"))
 
@@ -225,7 +225,7 @@ def buyers(brand):
     factories.make_order(brand, dee, total="400.00", placed_at=now - datetime.timedelta(days=6))
     factories.make_order(brand, eve, total="80.00", placed_at=datetime.datetime(2026, 9, 1, 12, tzinfo=datetime.UTC))
     cancelled = factories.make_order(brand, eve, total="900.00", placed_at=now - datetime.timedelta(days=2))
-    orders.order_update(order=cancelled, status="cancelled")
+    orders.order_update(order=cancelled, actor=factories.system(cancelled.brand_id), status="cancelled")
     return dee, eve, fay
 
 
@@ -457,10 +457,10 @@ def test_dashboard_brand_isolation(brand, other_brand, login):
 
 
 def test_customers_api_filters_by_segment(api, brand, other_brand):
-    from crm.services import customer_update
+    from crm.customers.services import customer_update
 
     fan = factories.make_customer(brand, "Fan")
-    customer_update(customer=fan, consent_promotions=True)
+    customer_update(customer=fan, actor=factories.system(fan.brand_id), consent_promotions=True)
     factories.make_customer(brand, "Quiet")
     segment = Segment.objects.create(brand=brand, name="Promo ok",
                                      definition={"all": [{"field": "consent_promotions", "op": "eq", "value": True}]})
@@ -472,10 +472,10 @@ def test_customers_api_filters_by_segment(api, brand, other_brand):
 
 
 def test_export_a_segment_to_csv(api, brand, login):
-    from crm.services import customer_update
+    from crm.customers.services import customer_update
 
     fan = factories.make_customer(brand, "Fan Export")
-    customer_update(customer=fan, consent_promotions=True)
+    customer_update(customer=fan, actor=factories.system(fan.brand_id), consent_promotions=True)
     factories.make_customer(brand, "Quiet Export")
     segment = Segment.objects.create(brand=brand, name="Promo ok",
                                      definition={"all": [{"field": "consent_promotions", "op": "eq", "value": True}]})

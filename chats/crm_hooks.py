@@ -1,0 +1,66 @@
+"""What chats adds to crm's customer features, registered from ChatsConfig.ready(): the customer's messages,
+reports and moderation history in their data export, and their messages on their timeline."""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from crm.models import Customer
+from crm.privacy.registry import export_section, export_time
+from crm.profile.timeline import TimelineEntry, timeline_source
+
+from .models import Message, MessageReport, ModerationLog
+
+SNIPPET = 140
+
+
+@export_section("messages")
+def export_messages(customer: Customer) -> list[dict[str, Any]]:
+    rows = (Message.objects.filter(brand_id=customer.brand_id, sender_customer=customer)
+            .select_related("conversation__group").order_by("created_at", "id"))
+    return [{
+        "id": m.pk,
+        "conversation": {
+            "id": m.conversation_id,
+            "kind": m.conversation.kind,
+            "group": ({"id": m.conversation.group_id, "name": m.conversation.group.name}
+                      if m.conversation.group_id else None),
+        },
+        "seq": m.seq,
+        "sender_name": m.sender_name,
+        "kind": m.kind,
+        "body": m.body,
+        "payload": m.payload,
+        "created_at": export_time(m.created_at),
+        "edited_at": export_time(m.edited_at),
+        "deleted_at": export_time(m.deleted_at),
+        "hidden": bool(m.hidden_reason),
+    } for m in rows]
+
+
+@export_section("reports")
+def export_reports(customer: Customer) -> list[dict[str, Any]]:
+    """Messages this person reported to the moderators."""
+    rows = MessageReport.objects.filter(brand_id=customer.brand_id, reporter=customer).order_by("created_at", "id")
+    return [{"message": r.message_id, "reason": r.reason, "created_at": export_time(r.created_at),
+             "resolved_at": export_time(r.resolved_at)} for r in rows]
+
+
+@export_section("moderation")
+def export_moderation(customer: Customer) -> list[dict[str, Any]]:
+    """Moderation actions taken on this person's messages or membership."""
+    rows = ModerationLog.objects.filter(brand_id=customer.brand_id, customer=customer).order_by("created_at", "id")
+    return [{"conversation": r.conversation_id, "message": r.message_id, "rule": r.rule, "action": r.action,
+             "detail": r.detail, "created_at": export_time(r.created_at)} for r in rows]
+
+
+@timeline_source("chats.messages")
+def message_timeline(customer: Customer, limit: int) -> list[TimelineEntry]:
+    rows = (Message.objects.filter(brand_id=customer.brand_id, sender_customer=customer, deleted_at__isnull=True)
+            .select_related("conversation__group").order_by("-created_at")[:limit])
+    entries = []
+    for m in rows:
+        where = m.conversation.group.name if m.conversation.group_id else _("1:1 chat")
+        body = m.body if len(m.body) <= SNIPPET else m.body[:SNIPPET] + "…"
+        entries.append(TimelineEntry(m.created_at, "message", _("Wrote in %(where)s") % {"where": where}, body))
+    return entries

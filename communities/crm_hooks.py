@@ -1,0 +1,55 @@
+"""What communities adds to crm's customer features, registered from CommunitiesConfig.ready():
+
+- the customer's group memberships in their data export ("group_memberships");
+- erasing a customer takes them out of every group they are in (a removal: the seat is freed and the leave
+  notice posted), inside the erase transaction;
+- the "joined / left a group" entries of the customer's timeline.
+"""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from crm.models import Customer
+from crm.privacy.registry import erase_step, export_section, export_time
+from crm.profile.timeline import TimelineEntry, timeline_source
+from privtraffic.tenancy.actors import SystemActor
+
+from .models import GroupMember
+from .services import group_member_remove
+
+
+@export_section("group_memberships")
+def export_group_memberships(customer: Customer) -> list[dict[str, Any]]:
+    rows = (GroupMember.objects.filter(brand_id=customer.brand_id, customer=customer)
+            .select_related("group").order_by("joined_at", "id"))
+    return [{
+        "group": {"id": m.group_id, "name": m.group.name},
+        "role": m.role,
+        "joined_at": export_time(m.joined_at),
+        "left_at": export_time(m.left_at),
+        "leave_reason": m.leave_reason,
+        "muted_until": export_time(m.muted_until),
+    } for m in rows]
+
+
+@erase_step("communities.group_memberships")
+def erase_group_memberships(customer: Customer, actor) -> None:
+    """The erased customer leaves every group they are in. Members who already left are skipped, so erasing
+    again changes nothing. The brand's own code removes them (the erasure itself was authorized)."""
+    system = SystemActor.for_brand(customer.brand_id, "crm:customer_erase")
+    for member in GroupMember.objects.filter(brand_id=customer.brand_id, customer=customer, left_at__isnull=True):
+        group_member_remove(member=member, actor=system)
+
+
+@timeline_source("communities.groups")
+def group_timeline(customer: Customer, limit: int) -> list[TimelineEntry]:
+    rows = (GroupMember.objects.filter(brand_id=customer.brand_id, customer=customer).select_related("group")
+            .order_by("-joined_at")[:limit])
+    entries = []
+    for m in rows:
+        entries.append(TimelineEntry(m.joined_at, "group_joined", _("Joined %(group)s") % {"group": m.group.name}))
+        if m.left_at:
+            entries.append(TimelineEntry(m.left_at, "group_left", _("Left %(group)s") % {"group": m.group.name},
+                                         m.get_leave_reason_display() if m.leave_reason else ""))
+    return entries
