@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from communities.groups.services import group_member_mute, group_member_remove
 from communities.models import GroupMember
-from communities.services import group_member_mute, group_member_remove
 from crm.models import Customer
+from privtraffic.tenancy.actors import SystemActor
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Membership
 
@@ -61,6 +62,11 @@ def rule_broken(*, conversation: Conversation, customer: Customer, kind: str, bo
     return None
 
 
+def _rule_actor(conversation: Conversation) -> SystemActor:
+    """The group's automatic rules act as the brand's own machinery."""
+    return SystemActor.for_brand(conversation.brand_id, "chats:group_rule")
+
+
 def rule_enforce(*, message: Message, rule_name: str) -> None:
     """Log the hidden message and apply the group's action to its sender (inside the send transaction)."""
     conversation = message.conversation
@@ -68,9 +74,9 @@ def rule_enforce(*, message: Message, rule_name: str) -> None:
     action = rule.action
     member = GroupMember.objects.filter(group_id=conversation.group_id, customer_id=message.sender_customer_id).first()
     if member is not None and action == ModerationAction.MUTE:
-        group_member_mute(member=member, actor=None, until=timezone.now() + timedelta(minutes=rule.mute_minutes))
+        group_member_mute(member=member, actor=_rule_actor(conversation), until=timezone.now() + timedelta(minutes=rule.mute_minutes))
     elif member is not None and action == ModerationAction.REMOVE:
-        group_member_remove(member=member, actor=None)
+        group_member_remove(member=member, actor=_rule_actor(conversation))
     ModerationLog.objects.create(brand_id=message.brand_id, conversation=conversation, message=message,
                                  customer_id=message.sender_customer_id, rule=rule_name, action=action,
                                  detail=message.body[:255])

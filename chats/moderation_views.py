@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from communities.selectors import group_get
+from communities.groups.selectors import group_get
 from privtraffic.tenancy.dashboard import BrandView, form_apply_error
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Perm

@@ -92,9 +92,10 @@ def forget_erased_customer(event) -> None:
     """An erased customer's messages stay (bodies too) but show as from "Former member", and they leave
     every group they were in (a removal, so the group's seat is freed and its leave notice is posted).
     Safe to run twice: renamed messages stay renamed and members who already left are skipped."""
+    from communities.groups.services import group_member_remove
     from communities.models import GroupMember
-    from communities.services import group_member_remove
     from crm.privacy import ERASED_NAME
+    from privtraffic.tenancy.actors import SystemActor
 
     from .models import Message
     from .realtime import customer_group
@@ -103,6 +104,6 @@ def forget_erased_customer(event) -> None:
     (Message.objects.filter(brand_id=event.brand_id, sender_customer_id=customer_id)
      .exclude(sender_name=ERASED_NAME).update(sender_name=ERASED_NAME))
     for member in GroupMember.objects.filter(brand_id=event.brand_id, customer_id=customer_id, left_at__isnull=True):
-        group_member_remove(member=member, actor=None)
+        group_member_remove(member=member, actor=SystemActor.for_brand(event.brand_id, "chats:customer_erased"))
     # Sockets signed in as this person re-read who they are: the login is no longer linked to the customer.
     broadcast_on_commit(customer_group(customer_id), {"type": "identity.refresh"})

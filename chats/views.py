@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
-from communities.services import group_member_leave
+from communities.groups.services import group_member_leave
 from privtraffic.tenancy.errors import ApplicationError
 
 from . import selectors

@@ -12,8 +12,8 @@ from chats.services import (
     quick_reply_render,
     quick_reply_save,
 )
+from communities.groups.services import group_member_add
 from communities.models import GroupMember
-from communities.services import group_member_add
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Role
 from tests import factories
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def club(brand):
     group = factories.make_group(brand, "Club", system_messages=False)
-    member = group_member_add(group=group, customer=factories.make_customer(brand, "Troll Toll"))
+    member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=factories.make_customer(brand, "Troll Toll"))
     return conversation_for_group(group=group), member
 
 
@@ -66,7 +66,7 @@ def test_mute_and_remove_actions(club, brand):
     assert muted.value.code == "muted"
     rule.action = "remove"
     rule.save()
-    other = group_member_add(group=member.group, customer=factories.make_customer(brand))
+    other = group_member_add(group=member.group, actor=factories.system(member.group.brand_id), customer=factories.make_customer(brand))
     message_send(conversation=conversation, sender=Sender.of_customer(other.customer), body="more spam")
     assert GroupMember.objects.get(pk=other.pk).leave_reason == "removed"
 
@@ -127,7 +127,7 @@ def test_quick_reply_variables(brand):
 
 def test_reports(club, brand):
     conversation, member = club
-    reporter = group_member_add(group=member.group, customer=factories.make_customer(brand)).customer
+    reporter = group_member_add(group=member.group, actor=factories.system(member.group.brand_id), customer=factories.make_customer(brand)).customer
     message = message_send(conversation=conversation, sender=Sender.of_customer(member.customer), body="rude")
     report = message_report(message=message, reporter=reporter, reason="rude")
     assert message_report(message=message, reporter=reporter).pk == report.pk
