@@ -90,7 +90,7 @@ def test_leave_frees_the_seat_and_says_so(brand):
     group = factories.make_group(brand, capacity=1)
     member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=factories.make_customer(brand, "Ann"))
     other = factories.make_customer(brand)
-    assert _error(group_member_add, group=group, customer=other).code == "group_full"
+    assert _error(group_member_add, group=group, actor=factories.system(brand), customer=other).code == "group_full"
     group_member_leave(member=member)
     group.refresh_from_db()
     assert group.member_count == 0
@@ -105,7 +105,7 @@ def test_group_full_names_the_overflow_group(brand):
     overflow = factories.make_group(brand, "Overflow")
     group = factories.make_group(brand, capacity=1, overflow_group=overflow)
     group_member_add(group=group, actor=factories.system(group.brand_id), customer=factories.make_customer(brand))
-    error = _error(group_member_add, group=group, customer=factories.make_customer(brand))
+    error = _error(group_member_add, group=group, actor=factories.system(brand), customer=factories.make_customer(brand))
     assert (error.code, error.status, error.fields) == ("group_full", 409, {"overflow_group": [overflow.pk]})
 
 
@@ -134,7 +134,7 @@ def test_overflow_loops_are_refused_and_never_spin(brand):
     VipGroup.objects.filter(pk=a.pk).update(overflow_group=b)  # as if a loop slipped in
     for group in (a, b):
         group_member_add(group=group, actor=factories.system(group.brand_id), customer=factories.make_customer(brand))
-    error = _error(group_member_add, group=a, customer=factories.make_customer(brand), follow_overflow=True)
+    error = _error(group_member_add, group=a, actor=factories.system(brand), customer=factories.make_customer(brand), follow_overflow=True)
     assert error.code == "group_full"
 
 
