@@ -22,7 +22,7 @@ from crm.services import customer_join_as_user
 from crm.surveys.selectors import onboarding_survey_pending
 from privtraffic.accounts.services import customer_user_get_or_create
 from privtraffic.tenancy.customer_pages import CustomerPageView, CustomerScope
-from privtraffic.tenancy.dashboard import Outcome, form_apply_error
+from privtraffic.tenancy.dashboard import Outcome, form_errors
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.selectors import store_list
 
@@ -38,9 +38,9 @@ PENDING_JOIN_KEY = "pending_join"
 
 @contextmanager
 def refusals() -> Iterator[Outcome]:
-    """Run a service for the person on this page. Every refusal here is about them (removed from the group,
-    an email not proven, a link that died meanwhile), so the page shows it, where CustomerPageView would
-    turn a 403 into a 404."""
+    """Run a service for the person on a join page without a form. Every refusal here is about them
+    (removed from the group, an email not proven, a link that died meanwhile), so the page shows it, where
+    CustomerPageView would turn a 403 into a 404."""
     outcome = Outcome()
     try:
         yield outcome
@@ -141,14 +141,13 @@ class JoinView(InvitePage):
 
     def _create_customer_and_join(self, request, data, form):
         invite = self.invite
-        with refusals() as outcome:
+        with form_errors(form, forbidden_on_form=True) as outcome:  # e.g. an email this login never proved
             customer = customer_join_as_user(
                 brand=self.brand, user=request.user, name=data["name"], source=JOIN_SOURCES[invite.kind],
                 source_ref=invite.token, consent_chat=data["consent_chat"],
                 consent_promotions=data["consent_promotions"], home_store=invite.store,
             )
         if not outcome.ok:
-            form_apply_error(form, outcome.error)
             return render(request, "communities/join.html", self.context(form=form), status=400)
         return self.join(request, customer)
 
