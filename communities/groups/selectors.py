@@ -3,8 +3,8 @@
 from django.db.models import Q, QuerySet
 
 from privtraffic.tenancy.actors import Actor, actor_store_id
-from privtraffic.tenancy.models import Brand, Store
-from privtraffic.tenancy.selectors import brand_get_object, store_list
+from privtraffic.tenancy.models import Brand
+from privtraffic.tenancy.selectors import brand_get_object
 
 from ..models import GroupMember, VipGroup
 
@@ -50,13 +50,6 @@ def group_series(*, group: VipGroup) -> QuerySet[VipGroup]:
     root_id = group.series_root_id or group.pk
     return VipGroup.objects.filter(brand_id=group.brand_id).filter(Q(pk=root_id) | Q(series_root_id=root_id)).order_by(
         "series_number", "id")
-
-
-def store_choices(*, brand: Brand, actor: Actor) -> QuerySet[Store]:
-    """The stores an actor may put a group or an invite link in: their own when store-scoped, else all."""
-    stores = store_list(brand=brand)
-    store_id = actor_store_id(actor)
-    return stores.filter(pk=store_id) if store_id is not None else stores
 
 
 def member_list(*, group: VipGroup, search: str = "", include_left: bool = False) -> QuerySet[GroupMember]:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from privtraffic.tenancy.actors import actor_store_id
 from privtraffic.tenancy.dashboard import BrandView, form_errors
 from privtraffic.tenancy.roles import Perm
+from privtraffic.tenancy.selectors import store_choices
 
 from ..invites.forms import GroupInviteForm
 from ..invites.selectors import invite_list
@@ -38,7 +39,7 @@ class CommunitiesView(BrandView):
     permission = Perm.CHAT
 
     def _stores(self):
-        return selectors.store_choices(brand=self.brand, actor=self.actor)
+        return store_choices(brand=self.brand, actor=self.actor)
 
     def _store_initial(self) -> dict:
         store_id = actor_store_id(self.actor)
