@@ -78,12 +78,14 @@ class StoreEditView(BrandView):
         return render(request, "tenancy/store_edit.html", {"store": store, "form": form}, status=400)
 
 
-class TeamView(BrandView):
+class _TeamPage(BrandView):
     permission = Perm.VIEW_TEAM
 
     def _stores(self):
         return selectors.store_choices(brand=self.brand, actor=self.actor)
 
+
+class TeamView(_TeamPage):
     def _invite_form(self, data=None):
         return MemberInviteForm(data, stores=self._stores(), roles=ASSIGNABLE_ROLES.get(self.membership.role, ()))
 
@@ -110,7 +112,7 @@ class TeamView(BrandView):
         return render(request, "tenancy/team.html", context, status=status)
 
 
-class MemberPage(TeamView):
+class MemberPage(_TeamPage):
     permission = Perm.MANAGE_TEAM
 
     def _role_form(self, member, data=None):
