@@ -120,10 +120,12 @@ def main(argv: list[str]) -> int:
     # Chat: the one write path (seq under a row lock, outbox event, broadcast on commit) and a sync page.
     from chats.selectors import message_list
     from chats.services import Sender, conversation_for_group, message_send
-    from communities.services import group_create, invite_join, invite_link_create
+    from communities.groups.services import group_create
+    from communities.invites.services import invite_join, invite_link_create
     from crm.models import Customer
+    from privtraffic.tenancy.actors import SystemActor
 
-    group = group_create(brand=brand, actor=None, name="Bench VIP", capacity=500)
+    group = group_create(brand=brand, actor=SystemActor.for_brand(brand, "bench"), name="Bench VIP", capacity=500)
     conversation = conversation_for_group(group=group)
     sender = Sender.bot("bench", key="bench")
     start = time.perf_counter()
@@ -135,7 +137,8 @@ def main(argv: list[str]) -> int:
 
     joiners = Customer.objects.bulk_create(
         [Customer(brand=brand, name=f"Joiner {i}", email=f"joiner{i}@bench.test") for i in range(200)])
-    invite = invite_link_create(brand=brand, actor=None, group=group_create(brand=brand, actor=None, name="Join bench"))
+    system = SystemActor.for_brand(brand, "bench")
+    invite = invite_link_create(brand=brand, actor=system, group=group_create(brand=brand, actor=system, name="Join bench"))
     start = time.perf_counter()
     for customer in joiners:
         invite_join(invite=invite, customer=customer)

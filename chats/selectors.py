@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
+from communities.groups.selectors import group_visibility
 from communities.models import GroupMember
-from communities.selectors import group_visibility
 from crm.customers.selectors import customer_visibility as crm_customer_visibility
 from crm.models import Customer
 from privtraffic.accounts.models import User

@@ -1,12 +1,6 @@
-from django.urls import path
+"""/api/v1/ routes of the communities app: the features' API routes."""
 
-from . import apis
+from .groups.api_urls import urlpatterns as group_api
+from .invites.api_urls import urlpatterns as invite_api
 
-urlpatterns = [
-    path("groups/", apis.GroupListApi.as_view(), name="api-groups"),
-    path("groups/<int:group_id>/", apis.GroupDetailApi.as_view(), name="api-group-detail"),
-    path("groups/<int:group_id>/members/", apis.MemberListApi.as_view(), name="api-group-members"),
-    path("groups/<int:group_id>/members/<int:customer_id>/", apis.MemberDetailApi.as_view(), name="api-group-member"),
-    path("invites/", apis.InviteListApi.as_view(), name="api-invites"),
-    path("invites/<int:invite_id>/", apis.InviteDetailApi.as_view(), name="api-invite-detail"),
-]
+urlpatterns = [*group_api, *invite_api]

@@ -15,8 +15,8 @@ from crm.privacy.registry import erase_step, export_section, export_time
 from crm.profile.timeline import TimelineEntry, timeline_source
 from privtraffic.tenancy.actors import SystemActor
 
+from .groups.services import group_member_remove
 from .models import GroupMember
-from .services import group_member_remove
 
 
 @export_section("group_memberships")

@@ -1,13 +1,6 @@
-"""Dashboard pages for groups, members and invite links (under /b/<slug>/)."""
+"""Dashboard pages for groups, members and invite links (under /b/<slug>/): the features' routes."""
 
-from django.urls import path
+from .groups.urls import dashboard_urlpatterns as group_pages
+from .invites.urls import dashboard_urlpatterns as invite_pages
 
-from . import dashboard_views as views
-
-dashboard_urlpatterns: list = [
-    path("b/<slug:slug>/groups/", views.GroupListView.as_view(), name="groups"),
-    path("b/<slug:slug>/groups/<int:group_id>/", views.GroupDetailView.as_view(), name="group_detail"),
-    path("b/<slug:slug>/groups/<int:group_id>/members/", views.GroupMembersView.as_view(), name="group_members"),
-    path("b/<slug:slug>/invites/", views.InviteListView.as_view(), name="invites"),
-    path("b/<slug:slug>/invites/<int:invite_id>/", views.InviteDetailView.as_view(), name="invite_detail"),
-]
+dashboard_urlpatterns: list = [*group_pages, *invite_pages]

@@ -5,10 +5,12 @@ import random
 from django.utils import timezone
 
 from crm.models import Customer, CustomerSource
+from privtraffic.tenancy.actors import SystemActor
 from privtraffic.tenancy.demo import DemoTeam
 
+from .groups.services import group_create, group_member_add
+from .invites.services import invite_link_create
 from .models import GroupMember, VipGroup
-from .services import group_create, group_member_add, invite_link_create
 
 FIRST = ["Mei", "Wei", "Jing", "Lei", "Xin", "Yan", "Hui", "Ling", "Tao", "Fang", "Jun", "Ying", "Hao", "Min", "Qing"]
 LAST = ["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu", "Xu", "Sun", "Hu", "Zhu", "Gao"]
@@ -36,24 +38,25 @@ def seed_communities(team: DemoTeam) -> dict:
         )
         for i in range(CUSTOMER_COUNT)
     ])
+    system = SystemActor.for_brand(brand, "seed_demo")
     common = {"rules": "Be kind. No ads. Offers are for members only.",
               "welcome_message": "Welcome! Introduce yourself and tell us your favourite product."}
-    flagship = group_create(brand=brand, actor=None, name="Shanghai VIP Club", store=team.stores[0],
+    flagship = group_create(brand=brand, actor=system, name="Shanghai VIP Club", store=team.stores[0],
                             topic="First looks and members-only offers", **common)
-    skincare = group_create(brand=brand, actor=None, name="Skincare Lovers", topic="Routines, swaps and reviews",
+    skincare = group_create(brand=brand, actor=system, name="Skincare Lovers", topic="Routines, swaps and reviews",
                             capacity=300, **common)
-    beijing = group_create(brand=brand, actor=None, name="Beijing Sanlitun Insiders", store=team.stores[1], **common)
-    events = group_create(brand=brand, actor=None, name="Events & Workshops", announce_only=True, capacity=200)
+    beijing = group_create(brand=brand, actor=system, name="Beijing Sanlitun Insiders", store=team.stores[1], **common)
+    events = group_create(brand=brand, actor=system, name="Events & Workshops", announce_only=True, capacity=200)
 
     _bulk_members(flagship, customers[:500])
     # The 501st joiner goes through the real path, which opens "Shanghai VIP Club #2".
-    overflow = group_member_add(group=flagship, customer=customers[500], follow_overflow=True).group
+    overflow = group_member_add(group=flagship, customer=customers[500], actor=system, follow_overflow=True).group
     _bulk_members(overflow, customers[501:620], already=1)
     _bulk_members(skincare, customers[620:850])
     _bulk_members(beijing, customers[850:1000])
     _bulk_members(events, customers[1000:1150])
 
     groups = [flagship, skincare, beijing, events]
-    invites = [invite_link_create(brand=brand, actor=None, group=g, label="Till QR", created_by=team.owner) for g in groups]
-    invites += [invite_link_create(brand=brand, actor=None, rep=rep, label="Shopping assistant") for rep in team.reps]
+    invites = [invite_link_create(brand=brand, actor=system, group=g, label="Till QR", created_by=team.owner) for g in groups]
+    invites += [invite_link_create(brand=brand, actor=system, rep=rep, label="Shopping assistant") for rep in team.reps]
     return {"customers": len(customers), "groups": groups + [overflow], "invites": invites}

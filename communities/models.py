@@ -25,7 +25,7 @@ class VipGroup(BrandOwned):
         _("capacity"), default=MAX_GROUP_CAPACITY,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_GROUP_CAPACITY)],
     )
-    # Exact: changed only by conditional UPDATEs in communities.services, never read-then-write.
+    # Exact: changed only by conditional UPDATEs in communities.groups.services, never read-then-write.
     member_count = models.PositiveIntegerField(default=0, editable=False)
     overflow_group = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     series_root = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="series")

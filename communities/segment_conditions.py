@@ -8,7 +8,7 @@ from crm.segments.conditions import Condition, condition_register, parse_int
 from privtraffic.tenancy.selectors import brand_get_object
 
 from .models import GroupMember, VipGroup
-from .selectors import group_list
+from .groups.selectors import group_list
 
 
 class GroupCondition(Condition):

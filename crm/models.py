@@ -55,7 +55,7 @@ class Customer(BrandOwned):
     order_count = models.PositiveIntegerField(_("orders"), default=0)
     lifetime_value = models.DecimalField(_("lifetime value"), max_digits=14, decimal_places=2, default=0)
     last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
-    # Brand-defined attributes by key, validated against AttributeDefinition (crm.services).
+    # Brand-defined attributes by key, validated against AttributeDefinition (crm.profile.services).
     attributes = models.JSONField(default=dict, blank=True)
     tags = models.ManyToManyField("Tag", through="CustomerTag", related_name="customers", blank=True)
 

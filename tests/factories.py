@@ -67,13 +67,13 @@ def make_customer(brand: Brand, name: str | None = None, **fields):
 
 
 def make_group(brand: Brand, name: str | None = None, **fields):
-    from communities.services import group_create
+    from communities.groups.services import group_create
 
     return group_create(brand=brand, actor=system(brand), name=name or f"VIP {next(_seq)}", **fields)
 
 
 def make_invite(brand: Brand, *, group=None, rep=None, **fields):
-    from communities.services import invite_link_create
+    from communities.invites.services import invite_link_create
 
     if group is None and rep is None:
         group = make_group(brand)

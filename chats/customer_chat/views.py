@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from communities.services import group_member_leave
+from communities.groups.services import group_member_leave
 from privtraffic.tenancy.customer_pages import CustomerPageView, CustomerScope
 from privtraffic.tenancy.dashboard import flash_errors
 from privtraffic.tenancy.errors import ApplicationError

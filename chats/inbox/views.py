@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities import selectors as community_selectors
-from communities import services as community_services
+from communities.groups import selectors as community_selectors
+from communities.groups import services as community_services
 from communities.models import MemberRole
 from crm.consent.selectors import Purpose, customer_reach
 from crm.surveys import selectors as survey_selectors

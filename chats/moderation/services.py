@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from communities.groups.services import group_member_mute, group_member_remove
 from communities.models import GroupMember
-from communities.services import group_member_mute, group_member_remove
 from crm.models import Customer
 from privtraffic.tenancy.actors import Actor, CustomerActor, SystemActor, authorize, require_store
 from privtraffic.tenancy.errors import ApplicationError

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from communities.selectors import group_get
+from communities.groups.selectors import group_get
 from privtraffic.tenancy.dashboard import BrandView, form_errors
 from privtraffic.tenancy.roles import Perm
 

@@ -36,6 +36,14 @@ def store_list(*, brand: Brand) -> QuerySet[Store]:
     return Store.objects.filter(brand=brand).order_by("name", "id")
 
 
+def store_choices(*, brand: Brand, actor: Actor) -> QuerySet[Store]:
+    """The stores an actor may pick in a form (a team member's, a group's, a link's): their own when
+    store-scoped, else all of the brand's."""
+    stores = store_list(brand=brand)
+    store_id = actor_store_id(actor)
+    return stores.filter(pk=store_id) if store_id is not None else stores
+
+
 def store_get(*, brand: Brand, store_id) -> Store:
     return brand_get_object(Store.objects.all(), brand=brand, what="store", pk=store_id)
 

@@ -11,5 +11,11 @@ urlpatterns = [
     path("<slug:slug>/stores/<int:store_id>/", views.StoreEditView.as_view(), name="store_edit"),
     path("<slug:slug>/team/", views.TeamView.as_view(), name="team"),
     path("<slug:slug>/team/<int:member_id>/", views.MemberEditView.as_view(), name="member_edit"),
+    path("<slug:slug>/team/<int:member_id>/deactivate/", views.MemberDeactivateView.as_view(),
+         name="member_deactivate"),
+    path("<slug:slug>/team/<int:member_id>/reactivate/", views.MemberReactivateView.as_view(),
+         name="member_reactivate"),
     path("<slug:slug>/settings/", views.SettingsView.as_view(), name="settings"),
+    path("<slug:slug>/settings/keys/", views.ApiKeyCreateView.as_view(), name="api_key_create"),
+    path("<slug:slug>/settings/keys/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
 ]

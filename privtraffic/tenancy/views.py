@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from . import selectors, services
-from .dashboard import BrandView, form_errors
+from .dashboard import BrandView, flash_errors, form_errors
 from .forms import ApiKeyForm, BrandCreateForm, BrandSettingsForm, MemberInviteForm, MemberRoleForm, StoreForm
-from .roles import ASSIGNABLE_ROLES, Perm, is_store_scoped
+from .roles import ASSIGNABLE_ROLES, Perm
 
 
 @login_required
@@ -78,15 +78,14 @@ class StoreEditView(BrandView):
         return render(request, "tenancy/store_edit.html", {"store": store, "form": form}, status=400)
 
 
-class TeamView(BrandView):
+class _TeamPage(BrandView):
     permission = Perm.VIEW_TEAM
 
     def _stores(self):
-        stores = selectors.store_list(brand=self.brand)
-        if is_store_scoped(self.membership.role):
-            stores = stores.filter(pk=self.membership.store_id)
-        return stores
+        return selectors.store_choices(brand=self.brand, actor=self.actor)
 
+
+class TeamView(_TeamPage):
     def _invite_form(self, data=None):
         return MemberInviteForm(data, stores=self._stores(), roles=ASSIGNABLE_ROLES.get(self.membership.role, ()))
 
@@ -113,7 +112,7 @@ class TeamView(BrandView):
         return render(request, "tenancy/team.html", context, status=status)
 
 
-class MemberEditView(TeamView):
+class MemberPage(_TeamPage):
     permission = Perm.MANAGE_TEAM
 
     def _role_form(self, member, data=None):
@@ -122,60 +121,58 @@ class MemberEditView(TeamView):
             initial={"role": member.role, "store": member.store_id},
         )
 
+    def _member(self, member_id):
+        return selectors.member_get(brand=self.brand, membership_id=member_id, actor=self.actor)
+
+
+class MemberEditView(MemberPage):
+    """A team member's role and store; deactivating and reactivating have their own routes."""
+
     def get(self, request, member_id):
-        member = selectors.member_get(brand=self.brand, membership_id=member_id, actor=self.actor)
+        member = self._member(member_id)
         return render(request, "tenancy/member_edit.html", {"member": member, "form": self._role_form(member)})
 
     def post(self, request, member_id):
-        member = selectors.member_get(brand=self.brand, membership_id=member_id, actor=self.actor)
-        action = request.POST.get("action", "update")
-        form = self._role_form(member, data=request.POST if action == "update" else None)
-        with form_errors(form, forbidden_on_form=True):
-            if action in ("deactivate", "reactivate"):
-                services.member_set_active(membership=member, actor=self.actor, active=action == "reactivate")
-                messages.success(request, _("Team member updated."))
-                return redirect("tenancy:team", slug=self.brand.slug)
-            if form.is_valid():
+        member = self._member(member_id)
+        form = self._role_form(member, data=request.POST)
+        if form.is_valid():
+            with form_errors(form, forbidden_on_form=True) as outcome:
                 services.member_update(membership=member, actor=self.actor, **form.cleaned_data)
+            if outcome.ok:
                 messages.success(request, _("Role saved."))
                 return redirect("tenancy:team", slug=self.brand.slug)
         return render(request, "tenancy/member_edit.html", {"member": member, "form": form}, status=400)
 
 
-class SettingsView(BrandView):
+class _MemberSetActiveView(MemberPage):
+    http_method_names = ["post"]
+    active: bool
+
+    def post(self, request, member_id):
+        member = self._member(member_id)
+        form = self._role_form(member)
+        with form_errors(form, forbidden_on_form=True) as outcome:
+            services.member_set_active(membership=member, actor=self.actor, active=self.active)
+        if outcome.ok:
+            messages.success(request, _("Team member updated."))
+            return redirect("tenancy:team", slug=self.brand.slug)
+        return render(request, "tenancy/member_edit.html", {"member": member, "form": form}, status=400)
+
+
+class MemberDeactivateView(_MemberSetActiveView):
+    active = False
+
+
+class MemberReactivateView(_MemberSetActiveView):
+    active = True
+
+
+class SettingsPage(BrandView):
     permission = Perm.MANAGE_SETTINGS
 
-    def get(self, request):
-        return self._render(request, BrandSettingsForm.for_brand(self.brand), ApiKeyForm())
-
-    def post(self, request):
-        action = request.POST.get("action")
-        brand_form = (BrandSettingsForm.for_brand(self.brand, data=request.POST, files=request.FILES)
-                      if action == "brand" else BrandSettingsForm.for_brand(self.brand))
-        key_form = ApiKeyForm(request.POST) if action == "create_key" else ApiKeyForm()
-        with form_errors(key_form if action == "create_key" else brand_form):
-            if action == "brand":
-                if brand_form.is_valid():
-                    changes = {k: v for k, v in brand_form.cleaned_data.items() if k != "logo" or v}
-                    services.brand_update(brand=self.brand, actor=self.actor, **changes)
-                    messages.success(request, _("Settings saved."))
-                    return redirect("tenancy:settings", slug=self.brand.slug)
-            elif action == "create_key":
-                if key_form.is_valid():
-                    api_key, new_key = services.api_key_create(
-                        brand=self.brand, actor=self.actor, name=key_form.cleaned_data["name"]
-                    )
-                    key_form = ApiKeyForm()
-                    # The full key is shown on this response only; it is never stored.
-                    return self._render(request, brand_form, key_form, new_key=new_key)
-            elif action == "revoke_key":
-                api_key = selectors.api_key_get(brand=self.brand, api_key_id=request.POST.get("key_id"))
-                services.api_key_revoke(api_key=api_key, actor=self.actor)
-                messages.success(request, _("Key %(prefix)s revoked.") % {"prefix": api_key.prefix})
-                return redirect("tenancy:settings", slug=self.brand.slug)
-        return self._render(request, brand_form, key_form, status=400)
-
-    def _render(self, request, brand_form, key_form, new_key=None, status=200):
+    def _render(self, request, brand_form=None, key_form=None, new_key=None, status=200):
+        brand_form = brand_form or BrandSettingsForm.for_brand(self.brand)
+        key_form = key_form or ApiKeyForm()
         context = {
             "brand_form": brand_form,
             "key_form": key_form,
@@ -185,3 +182,50 @@ class SettingsView(BrandView):
             "api_docs_url": reverse("api-docs"),
         }
         return render(request, "tenancy/settings.html", context, status=status)
+
+
+class SettingsView(SettingsPage):
+    """The brand's settings; the API keys section posts to its own routes below."""
+
+    def get(self, request):
+        return self._render(request)
+
+    def post(self, request):
+        brand_form = BrandSettingsForm.for_brand(self.brand, data=request.POST, files=request.FILES)
+        if brand_form.is_valid():
+            with form_errors(brand_form) as outcome:
+                changes = {k: v for k, v in brand_form.cleaned_data.items() if k != "logo" or v}
+                services.brand_update(brand=self.brand, actor=self.actor, **changes)
+            if outcome.ok:
+                messages.success(request, _("Settings saved."))
+                return redirect("tenancy:settings", slug=self.brand.slug)
+        return self._render(request, brand_form=brand_form, status=400)
+
+
+class ApiKeyCreateView(SettingsPage):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        key_form = ApiKeyForm(request.POST)
+        if key_form.is_valid():
+            with form_errors(key_form) as outcome:
+                _api_key, new_key = services.api_key_create(
+                    brand=self.brand, actor=self.actor, name=key_form.cleaned_data["name"]
+                )
+            if outcome.ok:
+                # The full key is shown on this response only; it is never stored.
+                return self._render(request, new_key=new_key)
+        return self._render(request, key_form=key_form, status=400)
+
+
+class ApiKeyRevokeView(SettingsPage):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        api_key = selectors.api_key_get(brand=self.brand, api_key_id=request.POST.get("key_id"))
+        with flash_errors(request) as outcome:
+            services.api_key_revoke(api_key=api_key, actor=self.actor)
+        if not outcome.ok:
+            return self._render(request, status=400)
+        messages.success(request, _("Key %(prefix)s revoked.") % {"prefix": api_key.prefix})
+        return redirect("tenancy:settings", slug=self.brand.slug)

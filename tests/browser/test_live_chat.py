@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from chats.models import Message
 from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
-from communities.services import group_member_add, group_member_mute
+from communities.groups.services import group_member_add, group_member_mute
 from privtraffic.tenancy.roles import Role
 from tests import factories
 
@@ -263,7 +263,7 @@ def test_reconnect_catches_up_queues_sends_and_marks_refused_ones(asgi_server, b
     group = factories.make_group(brand, "Grill Club", store=store)
     shopper = factories.make_user("carla@example.test", password=None, name="Carla")
     customer = factories.make_customer(brand, "Carla Customer", email=shopper.email, user=shopper)
-    member = _off_loop(group_member_add, group=group, customer=customer)
+    member = _off_loop(group_member_add, group=group, actor=factories.system(group.brand_id), customer=customer)
     conversation = conversation_for_group(group=group)
 
     page, dialogs = _open(browser_context, asgi_server.url, shopper, f"/chat/group/{group.pk}/",
@@ -291,7 +291,7 @@ def test_reconnect_catches_up_queues_sends_and_marks_refused_ones(asgi_server, b
     assert page.evaluate("window.__notReloaded") is True
 
     # A send the server refuses is marked failed with the reason; nothing is stored.
-    _off_loop(group_member_mute, member=member, actor=None, until=timezone.now() + timedelta(hours=1))
+    _off_loop(group_member_mute, member=member, actor=factories.system(member.brand_id), until=timezone.now() + timedelta(hours=1))
     page.fill("textarea[name=body]", "Let me talk")
     page.click("form.composer button[type=submit]")
     failed = page.locator(".msg.failed", has_text="Let me talk")

@@ -3,7 +3,7 @@ import pytest
 from chats.models import Message
 from chats.realtime.tokens import chat_token_customer
 from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
-from communities.services import group_member_add
+from communities.groups.services import group_member_add
 from tests import factories
 from tests.helpers import api_error
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_conversations_filter_by_group_and_customer(brand, api):
     customer = factories.make_customer(brand)
     group = factories.make_group(brand)
-    group_member_add(group=group, customer=customer)
+    group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer)
     direct = conversation_for_customer(customer=customer)
     group_conv = conversation_for_group(group=group)
     assert [c["id"] for c in api.get(f"/api/v1/conversations/?group={group.pk}").json()["results"]] == [group_conv.pk]

@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 
 from chats.models import Conversation
 from chats.services import Sender, conversation_for_group, message_send
-from communities.services import group_member_add
+from communities.groups.services import group_member_add
 from privtraffic.tenancy.roles import Role
 from tests import factories
 from tests.chats.conftest import communicator
@@ -78,7 +78,7 @@ def _world():
     users = []
     for i in range(3):
         user = factories.make_user(password=None)
-        group_member_add(group=group, customer=factories.make_customer(brand, f"Fan {i}", email=user.email, user=user))
+        group_member_add(group=group, actor=factories.system(group.brand_id), customer=factories.make_customer(brand, f"Fan {i}", email=user.email, user=user))
         users.append(user)
     return rep, conversation_for_group(group=group), users
 

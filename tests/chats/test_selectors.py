@@ -9,7 +9,7 @@ from chats.selectors import (
     conversation_ids_visible,
 )
 from chats.services import conversation_for_customer, conversation_for_group
-from communities.services import group_member_add
+from communities.groups.services import group_member_add
 from privtraffic.tenancy.roles import Role
 from tests import factories
 

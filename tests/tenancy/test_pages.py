@@ -93,11 +93,11 @@ def test_team_invite_change_role_and_deactivate(login, brand, mailoutbox, django
     member = Membership.objects.get(user__email="ann@example.test")
     assert (member.role, member.store) == (Role.REP, store)
     assert mailoutbox[-1].to == ["ann@example.test"]
-    response = client.post(f"/b/{brand.slug}/team/{member.pk}/", {"action": "update", "role": "marketer"})
+    response = client.post(f"/b/{brand.slug}/team/{member.pk}/", {"role": "marketer"})
     assert response.status_code == 302
     member.refresh_from_db()
     assert (member.role, member.store) == (Role.MARKETER, None)
-    client.post(f"/b/{brand.slug}/team/{member.pk}/", {"action": "deactivate"})
+    client.post(f"/b/{brand.slug}/team/{member.pk}/deactivate/")
     member.refresh_from_db()
     assert not member.is_active
 
@@ -120,7 +120,7 @@ def test_store_manager_team_page_shows_own_store_only(login, brand):
 
 def test_api_key_shown_once_then_only_prefix(login, brand):
     client = login(factories.owner_of(brand))
-    response = client.post(f"/b/{brand.slug}/settings/", {"action": "create_key", "name": "ERP"})
+    response = client.post(f"/b/{brand.slug}/settings/keys/", {"name": "ERP"})
     page = response.content.decode()
     key = ApiKey.objects.get(brand=brand)
     start = page.index('id="new-api-key">') + len('id="new-api-key">')
@@ -128,7 +128,7 @@ def test_api_key_shown_once_then_only_prefix(login, brand):
     assert raw.startswith(f"pt_{key.prefix}_") and len(raw) > 40
     later = client.get(f"/b/{brand.slug}/settings/").content.decode()
     assert raw not in later and key.prefix in later
-    client.post(f"/b/{brand.slug}/settings/", {"action": "revoke_key", "key_id": key.pk})
+    client.post(f"/b/{brand.slug}/settings/keys/revoke/", {"key_id": key.pk})
     key.refresh_from_db()
     assert key.revoked_at is not None
 
@@ -137,7 +137,7 @@ def test_admin_sees_settings_but_not_api_keys(login, brand):
     client = login(factories.make_member(brand, Role.ADMIN))
     page = client.get(f"/b/{brand.slug}/settings/").content.decode()
     assert "API keys" not in page
-    assert client.post(f"/b/{brand.slug}/settings/", {"action": "create_key", "name": "x"}).status_code == 403
+    assert client.post(f"/b/{brand.slug}/settings/keys/", {"name": "x"}).status_code == 403
     assert not ApiKey.objects.exists()
 
 
@@ -146,10 +146,10 @@ def test_brand_settings_validate_logo_and_time_zone(login, brand):
 
     client = login(factories.owner_of(brand))
     bad = SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", content_type="image/png")
-    response = client.post(f"/b/{brand.slug}/settings/", {"action": "brand", "name": "Acme", "time_zone": "UTC",
+    response = client.post(f"/b/{brand.slug}/settings/", {"name": "Acme", "time_zone": "UTC",
                                                           "default_currency": "CNY", "logo": bad})
     assert response.status_code == 400 and "PNG, JPEG or WebP" in response.content.decode()
-    response = client.post(f"/b/{brand.slug}/settings/", {"action": "brand", "name": "Acme 2", "time_zone": "Europe/Paris",
+    response = client.post(f"/b/{brand.slug}/settings/", {"name": "Acme 2", "time_zone": "Europe/Paris",
                                                           "default_currency": "EUR"})
     assert response.status_code == 302
     brand.refresh_from_db()

@@ -2,7 +2,7 @@ import pytest
 
 from chats.models import Message
 from chats.services import Sender, message_send
-from communities.services import group_member_add, group_member_set_role, group_update
+from communities.groups.services import group_member_add, group_member_set_role, group_update
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def member(brand):
     user = factories.make_user("fan@example.test", password=None)
     customer = factories.make_customer(brand, "Fan One", email=user.email, user=user)
-    return group_member_add(group=factories.make_group(brand, "Club"), customer=customer)
+    return group_member_add(group=factories.make_group(brand, "Club"), customer=customer, actor=factories.system(brand))
 
 
 def test_customer_sends_a_message_and_sees_it(client, member):
@@ -40,15 +40,15 @@ def test_muted_and_announce_only(client, member, brand):
 
     from django.utils import timezone
 
-    from communities.services import group_member_mute
+    from communities.groups.services import group_member_mute
 
     client.force_login(member.customer.user)
     url = f"/chat/group/{member.group_id}/"
-    group_member_mute(member=member, actor=None, until=timezone.now() + timedelta(hours=1))
+    group_member_mute(member=member, actor=factories.system(member.brand_id), until=timezone.now() + timedelta(hours=1))
     response = client.post(url, {"body": "hi"})
     assert response.status_code == 403 and "muted" in response.content.decode()
-    group_member_mute(member=member, actor=None, until=None)
-    group_update(group=member.group, actor=None, announce_only=True)
+    group_member_mute(member=member, actor=factories.system(member.brand_id), until=None)
+    group_update(group=member.group, actor=factories.system(member.group.brand_id), announce_only=True)
     assert client.post(url, {"body": "hi"}).status_code == 403
     assert not Message.objects.filter(sender_type="customer").exists()
 
@@ -64,7 +64,7 @@ def test_other_people_cannot_open_the_group(client, member, brand, other_brand):
 
 
 def test_chat_home_lists_groups(client, member):
-    group_member_set_role(member=member, actor=None, role="moderator")
+    group_member_set_role(member=member, actor=factories.system(member.brand_id), role="moderator")
     client.force_login(member.customer.user)
     html = client.get("/chat/").content.decode()
     assert "Club" in html and f"/chat/group/{member.group_id}/" in html

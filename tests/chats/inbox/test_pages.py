@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from chats.models import Message
 from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
+from communities.groups.services import group_member_add, group_member_set_role
 from communities.models import GroupMember
-from communities.services import group_member_add, group_member_set_role
 from crm.consent.services import opt_out_url
 from crm.models import ContactPolicy
 from privtraffic.tenancy.roles import Role
@@ -45,7 +45,7 @@ def test_inbox_lists_visible_conversations_with_unread_counts_and_filters(client
     nobody = factories.make_customer(brand, "Nora Unassigned")
     group = factories.make_group(brand, "Jing'an VIPs", store=store)
     fan = factories.make_customer(brand, "Fan Fan")
-    group_member_add(group=group, customer=fan)
+    group_member_add(group=group, actor=factories.system(group.brand_id), customer=fan)
     direct = conversation_for_customer(customer=alice)
     _say(direct, alice, "hello there", n=3)
     group_conversation = conversation_for_group(group=group)
@@ -110,7 +110,7 @@ def test_direct_conversation_shows_customer_profile_and_live_pane(client, brand,
     alice = factories.make_customer(brand, "Alice <b>Able</b>", assigned_rep=rep, phone="+8613800138000",
                                     home_store=store, consent_chat=True)
     group = factories.make_group(brand, "Weekend Grillers", store=store)
-    group_member_add(group=group, customer=alice)
+    group_member_add(group=group, actor=factories.system(group.brand_id), customer=alice)
     direct = conversation_for_customer(customer=alice)
     _say(direct, alice, "<img src=x onerror=alert(1)>")
 
@@ -127,9 +127,9 @@ def test_direct_conversation_shows_customer_profile_and_live_pane(client, brand,
 
 def test_group_conversation_shows_group_panel(client, brand, store, rep):
     group = factories.make_group(brand, "Jing'an VIPs", store=store, capacity=50)
-    mod = group_member_add(group=group, customer=factories.make_customer(brand, "Molly Moderator"))
-    group_member_set_role(member=mod, actor=None, role="moderator")
-    group_member_add(group=group, customer=factories.make_customer(brand, "Fan Fan"))
+    mod = group_member_add(group=group, actor=factories.system(group.brand_id), customer=factories.make_customer(brand, "Molly Moderator"))
+    group_member_set_role(member=mod, actor=factories.system(mod.brand_id), role="moderator")
+    group_member_add(group=group, actor=factories.system(group.brand_id), customer=factories.make_customer(brand, "Fan Fan"))
     conversation = conversation_for_group(group=group)
     message_send(conversation=conversation, sender=Sender.of_staff(rep), body="Welcome all")
 
@@ -183,7 +183,7 @@ def test_delete_action_hides_the_message(client, brand, rep, other_brand):
 def test_mute_and_remove_a_group_member_from_their_message(client, brand, store, rep):
     group = factories.make_group(brand, "Jing'an VIPs", store=store)
     troll = factories.make_customer(brand, "Troll Tom")
-    member = group_member_add(group=group, customer=troll)
+    member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=troll)
     conversation = conversation_for_group(group=group)
     _say(conversation, troll, "spam spam")
     message = Message.objects.get(conversation=conversation, sender_type="customer")
@@ -228,7 +228,7 @@ def test_inbox_list_query_count_does_not_grow_with_conversations(client, brand):
             _say(conversation_for_customer(customer=customer), customer, "hello")
             group = factories.make_group(brand, store=store)
             fan = factories.make_customer(brand)
-            group_member_add(group=group, customer=fan)
+            group_member_add(group=group, actor=factories.system(group.brand_id), customer=fan)
             _say(conversation_for_group(group=group), fan, "hey")
 
     client.force_login(owner.user)

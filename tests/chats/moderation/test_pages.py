@@ -2,7 +2,7 @@ import pytest
 
 from chats.models import GroupRule, Message, MessageReport
 from chats.services import Sender, conversation_for_group, message_send
-from communities.services import group_member_add
+from communities.groups.services import group_member_add
 from privtraffic.tenancy.roles import Role
 from tests import factories
 
@@ -14,9 +14,9 @@ def scene(brand):
     group = factories.make_group(brand, "Club", system_messages=False)
     troll_user = factories.make_user(password=None)
     fan_user = factories.make_user(password=None)
-    troll = group_member_add(group=group, customer=factories.make_customer(brand, "Troll", email=troll_user.email,
+    troll = group_member_add(group=group, actor=factories.system(group.brand_id), customer=factories.make_customer(brand, "Troll", email=troll_user.email,
                                                                           user=troll_user))
-    fan = group_member_add(group=group, customer=factories.make_customer(brand, "Fan", email=fan_user.email, user=fan_user))
+    fan = group_member_add(group=group, actor=factories.system(group.brand_id), customer=factories.make_customer(brand, "Fan", email=fan_user.email, user=fan_user))
     conversation = conversation_for_group(group=group)
     message = message_send(conversation=conversation, sender=Sender.of_customer(troll.customer), body="rude words")
     return {"group": group, "troll": troll, "fan": fan, "conversation": conversation, "message": message}

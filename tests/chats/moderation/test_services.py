@@ -3,8 +3,8 @@ import pytest
 from chats.models import GroupRule, MessageReport, ModerationLog
 from chats.moderation.services import message_report, message_report_resolve
 from chats.services import Sender, conversation_for_group, message_send
+from communities.groups.services import group_member_add
 from communities.models import GroupMember
-from communities.services import group_member_add
 from privtraffic.tenancy.errors import ApplicationError
 from tests import factories
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def club(brand):
     group = factories.make_group(brand, "Club", system_messages=False)
-    member = group_member_add(group=group, customer=factories.make_customer(brand, "Troll Toll"))
+    member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=factories.make_customer(brand, "Troll Toll"))
     return conversation_for_group(group=group), member
 
 
@@ -56,7 +56,7 @@ def test_mute_and_remove_actions(club, brand):
     assert muted.value.code == "muted"
     rule.action = "remove"
     rule.save()
-    other = group_member_add(group=member.group, customer=factories.make_customer(brand))
+    other = group_member_add(group=member.group, actor=factories.system(member.group.brand_id), customer=factories.make_customer(brand))
     message_send(conversation=conversation, sender=Sender.of_customer(other.customer), body="more spam")
     assert GroupMember.objects.get(pk=other.pk).leave_reason == "removed"
 
@@ -71,7 +71,7 @@ def test_flood_rule(club):
 
 def test_reports(club, brand):
     conversation, member = club
-    reporter = group_member_add(group=member.group, customer=factories.make_customer(brand)).customer
+    reporter = group_member_add(group=member.group, actor=factories.system(member.group.brand_id), customer=factories.make_customer(brand)).customer
     message = message_send(conversation=conversation, sender=Sender.of_customer(member.customer), body="rude")
     report = message_report(message=message, reporter=reporter, reason="rude")
     assert message_report(message=message, reporter=reporter).pk == report.pk

@@ -10,7 +10,7 @@ from django.test import override_settings
 from chats.models import Message, ReadState
 from chats.realtime.tokens import chat_token_issue
 from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
-from communities.services import group_member_add, group_member_remove
+from communities.groups.services import group_member_add, group_member_remove
 from privtraffic.tenancy.roles import Role
 from tests import factories
 from tests.chats.conftest import communicator, receive_until
@@ -24,7 +24,7 @@ def _setup(brand_slug="acme"):
     user = factories.make_user(password=None)
     customer = factories.make_customer(brand, "Mei Lin", email=user.email, user=user, assigned_rep=rep)
     group = factories.make_group(brand, "Club", store=rep.store)
-    group_member_add(group=group, customer=customer)
+    group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer)
     return {"brand": brand, "rep": rep, "customer": customer, "group": group,
             "direct": conversation_for_customer(customer=customer), "group_conv": conversation_for_group(group=group)}
 
@@ -212,7 +212,7 @@ async def test_joining_and_removal_change_what_the_socket_sees(connect):
                                                                      user=newcomer_user)
     socket = await connect(user=newcomer_user)
     assert (await receive_until(socket, "ready"))["conversations"] == []
-    member = await database_sync_to_async(group_member_add)(group=world["group"], customer=newcomer)
+    member = await database_sync_to_async(group_member_add)(group=world["group"], actor=factories.system(world["group"].brand_id), customer=newcomer)
     added = await receive_until(socket, "conversation.added")
     assert added["conversation"] == world["group_conv"].pk
     # Messages sent before the socket joined are fetched with sync, as a client does on conversation.added.
@@ -294,8 +294,8 @@ async def test_retry_after_mute_returns_the_first_message(connect):
 
     from django.utils import timezone
 
+    from communities.groups.services import group_member_mute
     from communities.models import GroupMember
-    from communities.services import group_member_mute
 
     world = await _world()
     socket = await connect(user=world["customer"].user)
@@ -304,6 +304,6 @@ async def test_retry_after_mute_returns_the_first_message(connect):
     await socket.send_json_to(frame)
     first = await receive_until(socket, "ack")
     member = await database_sync_to_async(GroupMember.objects.get)(customer=world["customer"])
-    await database_sync_to_async(group_member_mute)(member=member, actor=None, until=timezone.now() + timedelta(hours=1))
+    await database_sync_to_async(group_member_mute)(member=member, actor=factories.system(member.brand_id), until=timezone.now() + timedelta(hours=1))
     await socket.send_json_to(frame)
     assert (await receive_until(socket, "ack"))["message"]["id"] == first["message"]["id"]

@@ -1,4 +1,4 @@
-"""Consent, quiet hours and the weekly promotion budget, all read through crm.reach (one selector for every lane)."""
+"""Consent, quiet hours and the weekly promotion budget, all read through crm.consent (one selector for every lane)."""
 
 import datetime
 import threading

@@ -230,7 +230,7 @@ def test_updating_a_stale_customer_keeps_the_order_figures(brand, customer):
 
 def test_joining_by_invite_and_writing_in_chat_mark_the_customer_active(brand, customer):
     from chats.services import Sender, message_send
-    from communities.services import invite_join
+    from communities.invites.services import invite_join
 
     invite_join(invite=factories.make_invite(brand), customer=customer)
     customer.refresh_from_db()

@@ -7,8 +7,8 @@ import pytest
 from chats.models import Message
 from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
 from chats.subscribers import forget_erased_customer
+from communities.groups.services import group_member_add
 from communities.models import GroupMember, LeaveReason
-from communities.services import group_member_add
 from crm.models import AuditLog, Customer, CustomerSource
 from crm.privacy.services import ERASED_NAME, customer_erase, customer_export
 from privtraffic.events.models import Event
@@ -36,7 +36,7 @@ def group(brand, store):
 @pytest.fixture
 def chatty_alice(alice, group):
     """Alice in a group, having said something there and in her 1:1 chat."""
-    group_member_add(group=group, customer=alice)
+    group_member_add(group=group, actor=factories.system(group.brand_id), customer=alice)
     message_send(conversation=conversation_for_group(group=group), sender=Sender.of_customer(alice),
                  body="Any news on the spring set?", client_msg_id="g1")
     message_send(conversation=conversation_for_customer(customer=alice), sender=Sender.of_customer(alice),
@@ -76,7 +76,7 @@ def test_export_holds_everything_about_the_person(brand, api, rep, store, group,
 
 def test_export_holds_only_this_persons_messages(brand, api, group, chatty_alice):
     bob = factories.make_customer(brand, "Bob Other")
-    group_member_add(group=group, customer=bob)
+    group_member_add(group=group, actor=factories.system(group.brand_id), customer=bob)
     message_send(conversation=conversation_for_group(group=group), sender=Sender.of_customer(bob), body="mine")
     bodies = {m["body"] for m in api.get(f"/api/v1/customers/{chatty_alice.pk}/export/").json()["messages"]}
     assert "mine" not in bodies and len(bodies) == 2

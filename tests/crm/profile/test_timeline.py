@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chats.services import Sender, message_send
-from communities.services import group_member_add
+from communities.groups.services import group_member_add
 from crm.consent.services import promotions_opt_out
 from crm.profile.services import customer_note_add
 from crm.profile.timeline import customer_timeline
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def _life(brand, customer, n=1):
     for i in range(n):
         group = factories.make_group(brand, f"Club {customer.pk}-{i}")
-        group_member_add(group=group, customer=customer)
+        group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer)
         message_send(conversation=factories.make_conversation(brand, customer), sender=Sender.of_customer(customer),
                      body=f"question {i}", client_msg_id=f"m{i}")
         factories.make_order(brand, customer, total="10.00")

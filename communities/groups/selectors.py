@@ -1,11 +1,14 @@
+"""Reads for VIP groups and their members. Each takes the brand (or a group of it) first."""
+
 from django.db.models import Q, QuerySet
 
 from privtraffic.tenancy.actors import Actor, actor_store_id
-from privtraffic.tenancy.models import Brand, Membership
-from privtraffic.tenancy.roles import is_store_scoped
+from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object
 
-from .models import GroupMember, InviteLink, VipGroup
+from ..models import GroupMember, VipGroup
+
+RECENT_ACTIVITY = 10
 
 
 def group_visibility(actor: Actor, *, prefix: str = "") -> Q:
@@ -17,6 +20,12 @@ def group_visibility(actor: Actor, *, prefix: str = "") -> Q:
     if store_id is not None:
         q &= Q(**{f"{prefix}store_id": store_id}) | Q(**{f"{prefix}store__isnull": True})
     return q
+
+
+def group_in_view(actor: Actor, group: VipGroup) -> bool:
+    """group_visibility for one group already in hand (what services check before acting on it)."""
+    store_id = actor_store_id(actor)
+    return actor.brand_id == group.brand_id and (store_id is None or group.store_id in (None, store_id))
 
 
 def group_list(*, brand: Brand, actor: Actor, store_id=None, include_archived: bool = False,
@@ -59,27 +68,18 @@ def member_get(*, group: VipGroup, customer_id) -> GroupMember:
                             customer_id=customer_id)
 
 
-def invite_list(*, brand: Brand, group_id=None, rep_id=None, actor: Membership | None = None) -> QuerySet[InviteLink]:
-    qs = InviteLink.objects.filter(brand=brand).select_related("group", "rep__user", "store", "created_by")
-    if actor is not None and is_store_scoped(actor.role):
-        # The same groups group_list shows them (their store's and storeless ones), plus their own rep links.
-        qs = qs.filter(Q(store_id=actor.store_id) | Q(rep=actor) | Q(group__store_id=actor.store_id)
-                       | Q(kind="group", group__store__isnull=True))
-    if group_id:
-        qs = qs.filter(group_id=group_id)
-    if rep_id:
-        qs = qs.filter(rep_id=rep_id)
-    return qs
+def member_is_active(*, group: VipGroup, customer) -> bool:
+    return member_list(group=group).filter(customer=customer).exists()
 
 
-def invite_get(*, brand: Brand, invite_id, actor: Membership | None = None) -> InviteLink:
-    return brand_get_object(invite_list(brand=brand, actor=actor), brand=brand, what="invite", pk=invite_id)
-
-
-def invite_by_token(*, token: str) -> InviteLink | None:
-    """The public entry point: the token itself is the secret, so no brand is known yet."""
-    return (InviteLink.objects.select_related("brand", "group", "rep__user", "rep__store", "store")
-            .filter(token=token).first())
+def member_activity(*, brand: Brand, actor: Actor, limit: int = RECENT_ACTIVITY) -> list[dict]:
+    """The latest joins and leaves across the groups the actor can see (two queries, whatever the size)."""
+    visible = group_list(brand=brand, actor=actor, include_archived=True).values("pk")
+    rows = GroupMember.objects.filter(brand=brand, group_id__in=visible).select_related("customer", "group")
+    joins = [{"when": m.joined_at, "kind": "joined", "member": m} for m in rows.order_by("-joined_at", "-id")[:limit]]
+    leaves = [{"when": m.left_at, "kind": m.leave_reason or "left", "member": m}
+              for m in rows.filter(left_at__isnull=False).order_by("-left_at", "-id")[:limit]]
+    return sorted(joins + leaves, key=lambda entry: entry["when"], reverse=True)[:limit]
 
 
 def customer_groups(*, customer) -> QuerySet[GroupMember]:

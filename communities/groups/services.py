@@ -1,4 +1,4 @@
-"""Writes for VIP groups, their members and invite links.
+"""Writes for VIP groups and their members.
 
 Capacity is exact under concurrency: a seat is taken by one conditional UPDATE
 (`member_count < capacity`) in the same transaction that inserts the member, so
@@ -7,7 +7,6 @@ overflow group; the next group of a series is created under a row lock on the
 full group, so racers create it once.
 """
 
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -17,16 +16,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.customers.lifecycle import customer_mark_active
-from crm.customers.services import customer_assign_rep_if_unassigned
-from crm.models import Customer, CustomerSource
-from privtraffic.accounts.models import User
+from crm.models import Customer
 from privtraffic.events.services import event_record
+from privtraffic.tenancy.actors import Actor, CustomerActor, authorize, require_store
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership, Store
-from privtraffic.tenancy.roles import Perm, Role, is_store_scoped, role_has
+from privtraffic.tenancy.roles import Perm
 
-from .models import GroupMember, InviteKind, InviteLink, LeaveReason, MemberRole, VipGroup
+from ..models import GroupMember, InviteLink, LeaveReason, MemberRole, VipGroup
+from .selectors import group_in_view
 
 MAX_OVERFLOW_HOPS = 50
 GROUP_FIELDS = {"name", "store", "topic", "description", "rules", "welcome_message", "capacity", "announce_only",
@@ -34,25 +32,24 @@ GROUP_FIELDS = {"name", "store", "topic", "description", "rules", "welcome_messa
 SERIES_COPIED_FIELDS = ["store", "topic", "description", "rules", "welcome_message", "capacity", "announce_only",
                         "system_messages", "cover_image"]
 
-Actor = Membership | GroupMember | None
+
+# --- who may act ----------------------------------------------------------------------------
 
 
-# --- groups ---------------------------------------------------------------------------------
-
-
-def _require_staff(actor: Membership | None, perm: Perm) -> None:
-    if actor is not None and not role_has(actor.role, perm):
+def authorize_staff(actor: Actor, perm: Perm, obj: Any, *, what: str) -> None:
+    """Staff, API keys and the system manage groups and links; a customer never does."""
+    authorize(actor, perm, obj, what=what)
+    if isinstance(actor, CustomerActor):
         raise ApplicationError.forbidden(_("Your role does not allow this."))
 
 
-def _require_in_scope(actor: Membership | None, *, brand_id: int, store_id: int | None) -> None:
-    """Staff act only inside their brand, and store roles only on their store's (or storeless) things."""
-    if actor is None:
-        return
-    if actor.brand_id != brand_id:
+def require_group_in_view(actor: Actor, group: VipGroup) -> None:
+    """A group the actor cannot see (another store's) is not found, never forbidden."""
+    if not group_in_view(actor, group):
         raise ApplicationError.not_found("group")
-    if is_store_scoped(actor.role) and store_id not in (None, actor.store_id):
-        raise ApplicationError.not_found("group")
+
+
+# --- groups ---------------------------------------------------------------------------------
 
 
 def _validate_group(group: VipGroup) -> None:
@@ -65,8 +62,8 @@ def _validate_group(group: VipGroup) -> None:
         raise ApplicationError("invalid", _("Some fields are not valid."), fields=fields)
 
 
-def _check_related(brand: Brand, *, store: Store | None = None, overflow_group: VipGroup | None = None,
-                    group: VipGroup | None = None) -> None:
+def check_brand_refs(brand: Brand, *, store: Store | None = None, overflow_group: VipGroup | None = None,
+                     group: VipGroup | None = None) -> None:
     if store is not None and store.brand_id != brand.id:
         raise ApplicationError.not_found("store")
     if overflow_group is not None:
@@ -77,32 +74,35 @@ def _check_related(brand: Brand, *, store: Store | None = None, overflow_group: 
                                    fields={"overflow_group": [_("Choose another group.")]})
 
 
-def group_create(*, brand: Brand, actor: Membership | None, name: str, **fields: Any) -> VipGroup:
-    _require_staff(actor, Perm.MANAGE_GROUPS)
+def group_create(*, brand: Brand, actor: Actor, name: str, **fields: Any) -> VipGroup:
+    authorize_staff(actor, Perm.MANAGE_GROUPS, brand, what="brand")
+    store = fields.get("store")
+    require_store(actor, store.pk if store is not None else None, allow_brand_wide=True,
+                  message=_("You can only keep groups in your own store."))
     unknown = set(fields) - GROUP_FIELDS
     if unknown:
         raise ApplicationError("invalid", _("Unknown fields."), fields={f: [_("Unknown field.")] for f in unknown})
-    _check_related(brand, store=fields.get("store"), overflow_group=fields.get("overflow_group"))
+    check_brand_refs(brand, store=fields.get("store"), overflow_group=fields.get("overflow_group"))
     group = VipGroup(brand=brand, name=(name or "").strip(), **fields)
     _validate_group(group)
     group.save()
     return group
 
 
-def group_update(*, group: VipGroup, actor: Membership | None, **changes: Any) -> VipGroup:
-    _require_staff(actor, Perm.MANAGE_GROUPS)
+def group_update(*, group: VipGroup, actor: Actor, **changes: Any) -> VipGroup:
+    authorize_staff(actor, Perm.MANAGE_GROUPS, group, what="group")
+    require_group_in_view(actor, group)
     unknown = set(changes) - GROUP_FIELDS
     if unknown:
         raise ApplicationError("invalid", _("Unknown fields."), fields={f: [_("Unknown field.")] for f in unknown})
-    _check_related(group.brand, store=changes.get("store"), overflow_group=changes.get("overflow_group"), group=group)
+    check_brand_refs(group.brand, store=changes.get("store"), overflow_group=changes.get("overflow_group"), group=group)
     if changes.get("overflow_group") is not None and _overflow_leads_to(changes["overflow_group"], group):
         raise ApplicationError("invalid", _("That overflow group already overflows back into this one."),
                                fields={"overflow_group": [_("This would make a loop.")]})
-    _require_in_scope(actor, brand_id=group.brand_id, store_id=group.store_id)
-    if "store" in changes and actor is not None and is_store_scoped(actor.role):
+    if "store" in changes:
         new_store = changes["store"]
-        if new_store is None or new_store.pk != actor.store_id:
-            raise ApplicationError.forbidden(_("You can only keep groups in your own store."))
+        require_store(actor, new_store.pk if new_store is not None else None,
+                      message=_("You can only keep groups in your own store."))
     with transaction.atomic():
         locked = VipGroup.objects.select_for_update().get(pk=group.pk)
         for field, value in changes.items():
@@ -207,15 +207,22 @@ def _seat_customer(group: VipGroup, customer: Customer, invite: InviteLink | Non
 
 
 def group_member_add(
-    *, group: VipGroup, customer: Customer, invite: InviteLink | None = None, follow_overflow: bool = False,
-    allow_removed: bool = True,
+    *, group: VipGroup, customer: Customer, actor: Actor, invite: InviteLink | None = None,
+    follow_overflow: bool = False, allow_removed: bool = True,
 ) -> GroupMember:
     """Put a customer in a group. Joining twice returns the existing membership and changes nothing.
 
-    With follow_overflow (the join flow) a full group passes the customer on along its overflow
-    chain, creating the series' next group when the chain ends. Without it (the API) a full
-    group is a `group_full` error naming the overflow group.
+    Staff who may chat add customers to the groups they see; a customer adds only themselves (the join
+    flow, through an invite link). With follow_overflow (the join flow) a full group passes the
+    customer on along its overflow chain, creating the series' next group when the chain ends. Without
+    it (the API) a full group is a `group_full` error naming the overflow group.
     """
+    authorize(actor, Perm.CHAT, group, what="group")
+    if isinstance(actor, CustomerActor):
+        if actor.customer.pk != customer.pk:
+            raise ApplicationError.forbidden(_("You can only join groups yourself."))
+    else:
+        require_group_in_view(actor, group)
     if customer.brand_id != group.brand_id:
         raise ApplicationError.not_found("customer")
     if group.archived:
@@ -268,29 +275,30 @@ def group_member_leave(*, member: GroupMember) -> GroupMember:
     return _leave(member, LeaveReason.LEFT, None)
 
 
-def _check_moderation(member: GroupMember, actor: Actor) -> None:
-    """Staff who may chat, or an active moderator of the same group acting on an ordinary member."""
-    if actor is None:
+def _authorize_moderation(member: GroupMember, actor: Actor) -> None:
+    """Staff who may chat (in a group they see), the system, or a customer who is an active moderator of
+    the same group acting on an ordinary member."""
+    authorize(actor, Perm.CHAT, member, what="member")
+    if not isinstance(actor, CustomerActor):
+        require_group_in_view(actor, member.group)
         return
-    if isinstance(actor, Membership):
-        _require_in_scope(actor, brand_id=member.brand_id, store_id=member.group.store_id)
-        if not role_has(actor.role, Perm.CHAT):
-            raise ApplicationError.forbidden(_("Your role does not allow this."))
-        return
-    if not (actor.group_id == member.group_id and actor.role == MemberRole.MODERATOR and actor.left_at is None):
+    is_moderator = GroupMember.objects.filter(
+        group_id=member.group_id, customer_id=actor.customer.pk, role=MemberRole.MODERATOR, left_at__isnull=True,
+    ).exists()
+    if not is_moderator:
         raise ApplicationError.forbidden(_("Only moderators and reps can do this."))
     if member.role == MemberRole.MODERATOR:
         raise ApplicationError.forbidden(_("Moderators cannot act on other moderators."))
 
 
 def group_member_remove(*, member: GroupMember, actor: Actor) -> GroupMember:
-    _check_moderation(member, actor)
+    _authorize_moderation(member, actor)
     return _leave(member, LeaveReason.REMOVED, actor if isinstance(actor, Membership) else None)
 
 
 def group_member_mute(*, member: GroupMember, actor: Actor, until: datetime | None) -> GroupMember:
     """Mute until a time (None unmutes)."""
-    _check_moderation(member, actor)
+    _authorize_moderation(member, actor)
     if until is not None and until <= timezone.now():
         raise ApplicationError("invalid", _("Choose a time in the future."), fields={"muted_until": [_("In the past.")]})
     if member.left_at is not None:
@@ -300,9 +308,9 @@ def group_member_mute(*, member: GroupMember, actor: Actor, until: datetime | No
     return member
 
 
-def group_member_set_role(*, member: GroupMember, actor: Membership | None, role: str) -> GroupMember:
-    _require_staff(actor, Perm.CHAT)
-    _require_in_scope(actor, brand_id=member.brand_id, store_id=member.group.store_id)
+def group_member_set_role(*, member: GroupMember, actor: Actor, role: str) -> GroupMember:
+    authorize_staff(actor, Perm.CHAT, member, what="member")
+    require_group_in_view(actor, member.group)
     if role not in MemberRole.values:
         raise ApplicationError("invalid", _("Unknown role."), fields={"role": [_("Choose member or moderator.")]})
     if member.left_at is not None:
@@ -310,104 +318,3 @@ def group_member_set_role(*, member: GroupMember, actor: Membership | None, role
     member.role = role
     member.save(update_fields=["role"])
     return member
-
-
-# --- invite links ---------------------------------------------------------------------------
-
-
-def invite_link_create(
-    *, brand: Brand, actor: Membership | None, group: VipGroup | None = None, rep: Membership | None = None,
-    store: Store | None = None, expires_at: datetime | None = None, max_uses: int | None = None,
-    label: str = "", campaign_label: str = "", created_by: User | None = None,
-) -> InviteLink:
-    if (group is None) == (rep is None):
-        raise ApplicationError("invalid", _("An invite is for one group or one rep."),
-                               fields={"group": [_("Give a group or a rep, not both.")]})
-    if group is not None:
-        if group.brand_id != brand.id:
-            raise ApplicationError.not_found("group")
-        _require_staff(actor, Perm.CHAT)
-        _require_in_scope(actor, brand_id=brand.id, store_id=group.store_id)
-        if group.archived:
-            raise ApplicationError("group_archived", _("This group is archived."), status=409)
-    if rep is not None:
-        if rep.brand_id != brand.id or rep.role != Role.REP:
-            raise ApplicationError.not_found("rep")
-        if not rep.is_active:
-            raise ApplicationError("invalid", _("This rep is deactivated."), fields={"rep": [_("Deactivated.")]})
-        if actor is not None and actor.role == Role.REP and actor.pk != rep.pk:
-            raise ApplicationError.forbidden(_("Reps can only create their own links."))
-    _check_related(brand, store=store)
-    if expires_at is not None and expires_at <= timezone.now():
-        raise ApplicationError("invalid", _("Choose an expiry in the future."), fields={"expires_at": [_("In the past.")]})
-    if max_uses is not None and max_uses < 1:
-        raise ApplicationError("invalid", _("Max uses must be at least 1."), fields={"max_uses": [_("At least 1.")]})
-    return InviteLink.objects.create(
-        brand=brand, token=secrets.token_urlsafe(18)[:24], kind=InviteKind.GROUP if group else InviteKind.REP,
-        group=group, rep=rep, store=store or (rep.store if rep else group.store), expires_at=expires_at,
-        max_uses=max_uses, label=label.strip()[:120], campaign_label=campaign_label.strip()[:120],
-        created_by=created_by or (actor.user if actor else None),
-    )
-
-
-def invite_link_revoke(*, invite: InviteLink, actor: Membership | None) -> InviteLink:
-    _require_staff(actor, Perm.CHAT)
-    if actor is not None and invite.rep_id != actor.pk:
-        _require_in_scope(actor, brand_id=invite.brand_id, store_id=invite.store_id)
-    if invite.revoked_at is None:
-        invite.revoked_at = timezone.now()
-        invite.save(update_fields=["revoked_at"])
-    return invite
-
-
-def _consume_use(invite: InviteLink) -> None:
-    """Count one use, atomically refusing a revoked, expired or used-up link."""
-    now = timezone.now()
-    usable = InviteLink.objects.filter(pk=invite.pk, revoked_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    ).filter(Q(max_uses__isnull=True) | Q(use_count__lt=F("max_uses")))
-    if usable.update(use_count=F("use_count") + 1) != 1:
-        invite.refresh_from_db()
-        raise invite_unusable_error(invite.unusable_reason() or "used_up")
-
-
-def invite_unusable_error(reason: str) -> ApplicationError:
-    messages = {
-        "revoked": _("This invite link has been turned off."),
-        "expired": _("This invite link has expired."),
-        "used_up": _("This invite link has been used as many times as it allows."),
-    }
-    return ApplicationError(f"invite_{reason}", messages[reason], status=410)
-
-
-def invite_join(*, invite: InviteLink, customer: Customer) -> GroupMember | Customer:
-    """Use an invite: join its group (following overflow) or get its rep. Joining twice is a no-op."""
-    if customer.brand_id != invite.brand_id:
-        raise ApplicationError.not_found("customer")
-    reason = invite.unusable_reason()
-    if reason:
-        raise invite_unusable_error(reason)
-    customer_mark_active(customer=customer)  # opening a brand's link is activity, even when already a member
-    if invite.kind == InviteKind.REP:
-        with transaction.atomic():
-            if customer.assigned_rep_id != invite.rep_id:
-                _consume_use(invite)
-            return customer_assign_rep_if_unassigned(customer=customer, rep=invite.rep)
-    already = _active_in_chain(invite.group, customer)
-    if already is not None:
-        return already
-    with transaction.atomic():
-        _consume_use(invite)
-        return group_member_add(group=invite.group, customer=customer, invite=invite, follow_overflow=True,
-                                allow_removed=False)
-
-
-def _active_in_chain(group: VipGroup, customer: Customer) -> GroupMember | None:
-    """The customer's membership in this group or any group of its series, if any."""
-    root_id = group.series_root_id or group.pk
-    return (GroupMember.objects.filter(customer=customer, left_at__isnull=True)
-            .filter(Q(group_id=root_id) | Q(group__series_root_id=root_id) | Q(group_id=group.pk))
-            .select_related("group").first())
-
-
-JOIN_SOURCES = {InviteKind.GROUP: CustomerSource.INVITE_LINK, InviteKind.REP: CustomerSource.REP}

@@ -5,8 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
+from communities.groups.services import group_member_add
+from communities.invites.services import invite_join
 from communities.models import GroupMember, VipGroup
-from communities.services import group_member_add, invite_join
 from crm.models import Customer
 from tests import factories
 
@@ -56,7 +57,7 @@ def test_1000_concurrent_joins_fill_500_and_overflow_500(brand):
 def test_same_customer_joining_concurrently_is_one_membership(brand):
     group = factories.make_group(brand, capacity=5)
     customer = factories.make_customer(brand)
-    results = _run_concurrently(lambda _: group_member_add(group=group, customer=customer), range(20))
+    results = _run_concurrently(lambda _: group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer), range(20))
     assert len({m.pk for m in results}) == 1
     group.refresh_from_db()
     assert group.member_count == 1 and GroupMember.objects.filter(group=group).count() == 1
@@ -68,7 +69,7 @@ def test_strict_add_never_overfills(brand):
 
     def add(customer):
         try:
-            group_member_add(group=group, customer=customer)
+            group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer)
             return "placed"
         except Exception as exc:  # the ApplicationError group_full is the expected refusal
             return getattr(exc, "code", repr(exc))

@@ -1,19 +1,20 @@
 """Dashboard pages for VIP groups, members and invite links (/b/<slug>/groups/, /b/<slug>/invites/)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from communities.models import GroupMember, InviteKind, InviteLink, LeaveReason, MemberRole, VipGroup
-from communities.services import group_member_add
+from communities.groups.services import group_member_add
+from communities.models import GroupMember, InviteLink, LeaveReason, MemberRole, VipGroup
 from crm.customers.services import customer_create
 from privtraffic.tenancy.roles import Role
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
 
 GROUP_FORM = {
     "name": "Beauty VIP", "store": "", "topic": "New arrivals", "description": "For our best customers",
@@ -29,16 +30,13 @@ def _customer(brand, name):
 def _group_with_members(brand, count, name="VIP", **fields):
     group = factories.make_group(brand, name, **fields)
     for i in range(count):
-        group_member_add(group=group, customer=_customer(brand, f"{name} Fan {i}"))
+        group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, f"{name} Fan {i}"))
     group.refresh_from_db()
     return group
 
 
 def _url(brand, path=""):
     return f"/b/{brand.slug}/{path}"
-
-
-# --- groups list and create ------------------------------------------------------------------
 
 
 def test_anonymous_is_sent_to_login(client, brand):
@@ -75,8 +73,8 @@ def test_groups_list_search_and_store_filter(login, brand):
 
 def test_groups_list_shows_overflow_series_together(login, brand):
     group = factories.make_group(brand, "Beauty VIP", capacity=1)
-    group_member_add(group=group, customer=_customer(brand, "First"))
-    second = group_member_add(group=group, customer=_customer(brand, "Second"), follow_overflow=True)
+    group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, "First"))
+    second = group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, "Second"), follow_overflow=True)
     successor = second.group
     assert successor.series_root_id == group.pk
     page = login(factories.owner_of(brand)).get(_url(brand, "groups/")).content.decode()
@@ -124,15 +122,12 @@ def test_marketer_can_create_groups(login, brand):
     assert VipGroup.objects.filter(brand=brand, name="Beauty VIP").exists()
 
 
-# --- group detail and edit -------------------------------------------------------------------
-
-
 def test_edit_group(login, brand):
     group = factories.make_group(brand, "Beauty VIP")
     other = factories.make_group(brand, "Overflow")
     client = login(factories.owner_of(brand))
     assert "Edit group" in client.get(_url(brand, f"groups/{group.pk}/")).content.decode()
-    data = {**GROUP_FORM, "action": "update", "name": "Beauty VIP Gold", "capacity": "300",
+    data = {**GROUP_FORM, "name": "Beauty VIP Gold", "capacity": "300",
             "overflow_group": other.pk, "archived": "on"}
     data.pop("announce_only")
     response = client.post(_url(brand, f"groups/{group.pk}/"), data)
@@ -146,23 +141,20 @@ def test_edit_group_errors_change_nothing(login, brand):
     group = _group_with_members(brand, 3, "Beauty VIP")
     client = login(factories.owner_of(brand))
     url = _url(brand, f"groups/{group.pk}/")
-    response = client.post(url, {**GROUP_FORM, "action": "update", "capacity": "2"})
+    response = client.post(url, {**GROUP_FORM, "capacity": "2"})
     assert response.status_code == 400 and "The group has 3 members." in response.content.decode()
-    response = client.post(url, {**GROUP_FORM, "action": "update", "overflow_group": group.pk})
+    response = client.post(url, {**GROUP_FORM, "overflow_group": group.pk})
     assert response.status_code == 400  # not a choice: a group cannot overflow into itself
-    response = client.post(url, {**GROUP_FORM, "action": "update", "name": ""})
+    response = client.post(url, {**GROUP_FORM, "name": ""})
     assert response.status_code == 400
     group.refresh_from_db()
     assert (group.name, group.capacity, group.overflow_group_id) == ("Beauty VIP", 500, None)
 
 
-# --- members ---------------------------------------------------------------------------------
-
-
 def test_member_list_and_search(login, brand):
     group = factories.make_group(brand, "VIP")
     for name in ("Alice Wang", "Bob Li"):
-        group_member_add(group=group, customer=_customer(brand, name))
+        group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, name))
     client = login(factories.owner_of(brand))
     page = client.get(_url(brand, f"groups/{group.pk}/members/")).content.decode()
     assert "Alice Wang" in page and "Bob Li" in page
@@ -184,12 +176,12 @@ def test_member_list_is_paginated(login, brand):
 def test_member_moderation_actions(login, brand):
     group = factories.make_group(brand, "VIP")
     customer = _customer(brand, "Alice Wang")
-    member = group_member_add(group=group, customer=customer)
+    member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer)
     client = login(factories.make_member(brand, Role.MARKETER))
     url = _url(brand, f"groups/{group.pk}/members/")
 
     def act(action, **extra):
-        response = client.post(f"{url}?q=alice", {"action": action, "customer_id": customer.pk, **extra})
+        response = client.post(f"{url}{action}/?q=alice", {"customer_id": customer.pk, **extra})
         assert response.status_code == 302 and response["Location"] == f"{url}?q=alice"
         member.refresh_from_db()
 
@@ -215,124 +207,26 @@ def test_member_moderation_actions(login, brand):
 def test_member_action_bad_input_changes_nothing(login, brand, other_brand):
     group = factories.make_group(brand, "VIP")
     customer = _customer(brand, "Alice Wang")
-    member = group_member_add(group=group, customer=customer)
+    member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer)
     client = login(factories.owner_of(brand))
     url = _url(brand, f"groups/{group.pk}/members/")
-    for data in ({"action": "mute", "customer_id": customer.pk},  # no duration
-                 {"action": "mute", "customer_id": customer.pk, "duration": "99y"},
-                 {"action": "explode", "customer_id": customer.pk},
-                 {"action": "remove", "customer_id": "abc"}):
-        assert client.post(url, data).status_code == 400, data
+    for action, data in (("mute", {"customer_id": customer.pk}),  # no duration
+                         ("mute", {"customer_id": customer.pk, "duration": "99y"}),
+                         ("remove", {"customer_id": "abc"})):
+        assert client.post(f"{url}{action}/", data).status_code == 400, data
+    # There is no "explode" command, and the members page itself takes no commands.
+    assert client.post(f"{url}explode/", {"customer_id": customer.pk}).status_code == 404
+    assert client.post(url, {"action": "remove", "customer_id": customer.pk}).status_code == 405
     stranger = _customer(other_brand, "Stranger")
     not_in_group = _customer(brand, "Not In Group")
     for customer_id in (stranger.pk, not_in_group.pk):
-        assert client.post(url, {"action": "remove", "customer_id": customer_id}).status_code == 404
+        assert client.post(f"{url}remove/", {"customer_id": customer_id}).status_code == 404
     member.refresh_from_db()
     assert member.left_at is None and member.muted_until is None
     # Acting on someone who has left is an error shown on the page, not a 500.
-    client.post(url, {"action": "remove", "customer_id": customer.pk})
-    response = client.post(url, {"action": "mute", "customer_id": customer.pk, "duration": "1h"})
+    client.post(f"{url}remove/", {"customer_id": customer.pk})
+    response = client.post(f"{url}mute/", {"customer_id": customer.pk, "duration": "1h"})
     assert response.status_code == 400 and "no longer in the group" in response.content.decode()
-
-
-# --- invite links ----------------------------------------------------------------------------
-
-
-def test_group_invite_create_preview_and_revoke(login, brand):
-    group = factories.make_group(brand, "Beauty VIP")
-    client = login(factories.owner_of(brand))
-    url = _url(brand, f"groups/{group.pk}/")
-    response = client.post(url, {"action": "create_invite", "label": "Till poster", "campaign_label": "Spring",
-                                 "max_uses": "100", "expires_at": "2099-01-01T10:00", "store": ""})
-    invite = InviteLink.objects.get(brand=brand)
-    assert response.status_code == 302 and response["Location"] == _url(brand, f"invites/{invite.pk}/")
-    assert (invite.kind, invite.group, invite.label, invite.campaign_label, invite.max_uses) == (
-        InviteKind.GROUP, group, "Till poster", "Spring", 100)
-    # Entered in the brand's time zone (Asia/Shanghai, UTC+8).
-    assert invite.expires_at == datetime(2099, 1, 1, 2, 0, tzinfo=UTC)
-
-    page = client.get(url).content.decode()
-    assert f'src="/join/{invite.token}/qr.svg"' in page and "Till poster" in page and "0 / 100" in page
-    assert "2099-01-01 10:00" in page
-    detail = client.get(_url(brand, f"invites/{invite.pk}/")).content.decode()
-    assert f"/join/{invite.token}/qr.svg" in detail and f"/join/{invite.token}/qr.png?download=1" in detail
-    assert f"http://testserver/join/{invite.token}/" in detail and "Beauty VIP" in detail and brand.name in detail
-
-    response = client.post(url, {"action": "revoke_invite", "invite_id": invite.pk})
-    assert response.status_code == 302
-    invite.refresh_from_db()
-    assert invite.revoked_at is not None
-    assert ">Revoked</span>" in client.get(url).content.decode()
-
-
-def test_group_invite_bad_input_changes_nothing(login, brand):
-    group = factories.make_group(brand, "Beauty VIP")
-    client = login(factories.owner_of(brand))
-    url = _url(brand, f"groups/{group.pk}/")
-    for data in ({"expires_at": "2001-01-01T10:00"}, {"expires_at": "tomorrow"}, {"max_uses": "0"}):
-        response = client.post(url, {"action": "create_invite", **data})
-        assert response.status_code == 400, data
-        assert 'class="error"' in response.content.decode()
-    archived = factories.make_group(brand, "Old", archived=True)
-    response = client.post(_url(brand, f"groups/{archived.pk}/"), {"action": "create_invite"})
-    assert response.status_code == 400 and "archived" in response.content.decode()
-    assert not InviteLink.objects.exists()
-
-
-def test_revoking_another_groups_invite_from_a_group_page_is_404(login, brand):
-    group = factories.make_group(brand, "A")
-    invite = factories.make_invite(brand, group=factories.make_group(brand, "B"))
-    client = login(factories.owner_of(brand))
-    response = client.post(_url(brand, f"groups/{group.pk}/"), {"action": "revoke_invite", "invite_id": invite.pk})
-    assert response.status_code == 404
-    invite.refresh_from_db()
-    assert invite.revoked_at is None
-
-
-def test_invites_page_lists_links_with_status(login, brand):
-    rep = factories.make_member(brand, Role.REP)
-    active = factories.make_invite(brand, group=factories.make_group(brand, "Beauty VIP"), label="Poster")
-    revoked = factories.make_invite(brand, rep=rep, label="Rep card")
-    revoked.revoked_at = timezone.now()
-    revoked.save()
-    used_up = factories.make_invite(brand, rep=rep, label="One shot", max_uses=1)
-    InviteLink.objects.filter(pk=used_up.pk).update(use_count=1)
-    expired = factories.make_invite(brand, rep=rep, label="Old")
-    InviteLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
-    client = login(factories.owner_of(brand))
-    page = client.get(_url(brand, "invites/")).content.decode()
-    for invite in (active, revoked, used_up, expired):
-        assert f'src="/join/{invite.token}/qr.svg"' in page
-    for status in ("Active", "Revoked", "Used up", "Expired"):
-        assert f">{status}</span>" in page
-    page = client.get(_url(brand, "invites/"), {"kind": "rep"}).content.decode()
-    assert "Poster" not in page and "Rep card" in page
-
-    response = client.post(_url(brand, "invites/"), {"action": "revoke", "invite_id": active.pk})
-    assert response.status_code == 302
-    active.refresh_from_db()
-    assert active.revoked_at is not None
-
-
-def test_invite_detail_revoke(login, brand):
-    invite = factories.make_invite(brand)
-    client = login(factories.owner_of(brand))
-    response = client.post(_url(brand, f"invites/{invite.pk}/"), {"action": "revoke"})
-    assert response.status_code == 302
-    invite.refresh_from_db()
-    assert invite.revoked_at is not None
-
-
-def test_marketer_creates_rep_link_for_any_rep(login, brand):
-    rep = factories.make_member(brand, Role.REP)
-    client = login(factories.make_member(brand, Role.MARKETER))
-    response = client.post(_url(brand, "invites/"), {"action": "create", "rep": rep.pk, "label": "Counter card"})
-    assert response.status_code == 302
-    invite = InviteLink.objects.get(brand=brand)
-    assert (invite.kind, invite.rep, invite.store) == (InviteKind.REP, rep, rep.store)
-
-
-# --- roles -----------------------------------------------------------------------------------
 
 
 def test_rep_cannot_create_or_edit_groups(login, brand):
@@ -340,7 +234,7 @@ def test_rep_cannot_create_or_edit_groups(login, brand):
     group = factories.make_group(brand, "Beauty VIP", store=rep.store)
     client = login(rep)
     assert client.post(_url(brand, "groups/"), GROUP_FORM).status_code == 403
-    assert client.post(_url(brand, f"groups/{group.pk}/"), {**GROUP_FORM, "action": "update"}).status_code == 403
+    assert client.post(_url(brand, f"groups/{group.pk}/"), {**GROUP_FORM}).status_code == 403
     page = client.get(_url(brand, f"groups/{group.pk}/")).content.decode()
     assert "Edit group" not in page and "Create an invite link" in page
     assert "New group" not in client.get(_url(brand, "groups/")).content.decode()
@@ -349,35 +243,14 @@ def test_rep_cannot_create_or_edit_groups(login, brand):
     assert group.name == "Beauty VIP"
 
 
-def test_rep_opens_invites_and_creates_only_their_own_link(login, brand):
-    rep = factories.make_member(brand, Role.REP)
-    colleague = factories.make_member(brand, Role.REP, store=rep.store)
-    client = login(rep)
-    response = client.get(_url(brand, "invites/"))
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert f'<option value="{rep.pk}" selected>' in page and f'value="{colleague.pk}"' not in page
-
-    response = client.post(_url(brand, "invites/"), {"action": "create", "rep": colleague.pk})
-    assert response.status_code == 400 and 'class="error"' in response.content.decode()
-    assert not InviteLink.objects.exists()
-
-    response = client.post(_url(brand, "invites/"), {"action": "create", "rep": rep.pk, "label": "My card"})
-    assert response.status_code == 302
-    invite = InviteLink.objects.get(brand=brand)
-    assert (invite.kind, invite.rep, invite.created_by) == (InviteKind.REP, rep, rep.user)
-    detail = client.get(_url(brand, f"invites/{invite.pk}/")).content.decode()
-    assert "your shopping assistant" in detail and f"/join/{invite.token}/qr.svg" in detail
-
-
 def test_rep_moderates_members_of_their_stores_group(login, brand):
     rep = factories.make_member(brand, Role.REP)
     group = factories.make_group(brand, "Store VIP", store=rep.store)
     customer = _customer(brand, "Alice Wang")
-    member = group_member_add(group=group, customer=customer)
+    member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer)
     client = login(rep)
-    response = client.post(_url(brand, f"groups/{group.pk}/members/"),
-                           {"action": "mute", "customer_id": customer.pk, "duration": "1h"})
+    response = client.post(_url(brand, f"groups/{group.pk}/members/mute/"),
+                           {"customer_id": customer.pk, "duration": "1h"})
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.is_muted()
@@ -393,16 +266,16 @@ def test_store_staff_get_404_for_other_brand_and_other_store_ids(login, brand, o
     for group in (foreign_group, other_store_group):
         for path in (f"groups/{group.pk}/", f"groups/{group.pk}/members/"):
             assert client.get(_url(brand, path)).status_code == 404, path
-            assert client.post(_url(brand, path), {"action": "create_invite"}).status_code == 404, path
+        for path in (f"groups/{group.pk}/", f"groups/{group.pk}/invites/new/", f"groups/{group.pk}/invites/revoke/",
+                     *(f"groups/{group.pk}/members/{command}/"
+                       for command in ("mute", "unmute", "remove", "promote", "demote"))):
+            assert client.post(_url(brand, path), {"customer_id": 1, "duration": "1h"}).status_code == 404, path
     assert client.get(_url(brand, f"invites/{foreign_invite.pk}/")).status_code == 404
     assert client.post(_url(brand, f"invites/{foreign_invite.pk}/")).status_code == 404
-    assert client.post(_url(brand, "invites/"), {"action": "revoke", "invite_id": foreign_invite.pk}).status_code == 404
+    assert client.post(_url(brand, "invites/revoke/"), {"invite_id": foreign_invite.pk}).status_code == 404
     assert client.get(_url(other_brand, "groups/")).status_code == 404
     foreign_invite.refresh_from_db()
     assert foreign_invite.revoked_at is None and not InviteLink.objects.filter(brand=brand).exists()
-
-
-# --- query counts ----------------------------------------------------------------------------
 
 
 def _count_queries(client, url):
@@ -419,7 +292,7 @@ def test_groups_list_query_count_does_not_grow_with_rows(login, brand):
     one = _count_queries(client, _url(brand, "groups/"))
     for i in range(1, 10):
         group = _group_with_members(brand, 2, f"Group {i}", store=store, capacity=2)
-        group_member_add(group=group, customer=_customer(brand, f"Overflow {i}"), follow_overflow=True)
+        group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, f"Overflow {i}"), follow_overflow=True)
     assert VipGroup.objects.filter(brand=brand).count() >= 10
     assert _count_queries(client, _url(brand, "groups/")) == one
 
@@ -430,26 +303,13 @@ def test_members_list_query_count_does_not_grow_with_rows(login, brand):
     url = _url(brand, f"groups/{group.pk}/members/")
     one = _count_queries(client, url)
     for i in range(9):
-        member = group_member_add(group=group, customer=_customer(brand, f"More {i}"))
+        member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, f"More {i}"))
         if i % 2:
             member.muted_until = timezone.now() + timedelta(hours=1)
             member.role = MemberRole.MODERATOR
             member.save()
     assert GroupMember.objects.filter(group=group).count() == 10
     assert _count_queries(client, url) == one
-
-
-def test_invites_list_query_count_does_not_grow_with_rows(login, brand):
-    client = login(factories.owner_of(brand))
-    rep = factories.make_member(brand, Role.REP)
-    factories.make_invite(brand, rep=rep)
-    one = _count_queries(client, _url(brand, "invites/"))
-    for i in range(9):
-        if i % 2:
-            factories.make_invite(brand, rep=rep, label=f"card {i}")
-        else:
-            factories.make_invite(brand, group=factories.make_group(brand, f"G{i}"), store=factories.make_store(brand))
-    assert _count_queries(client, _url(brand, "invites/")) == one
 
 
 def test_group_cover_image_upload_is_checked(client, brand, settings, tmp_path):
