@@ -94,8 +94,11 @@ class Outcome:
 
 
 @contextmanager
-def form_errors(form, *, apply: Callable[[object, ApplicationError], None] = form_apply_error) -> Iterator[Outcome]:
-    """Run service calls for a form page: a refusal lands on the form (403/404 still propagate).
+def form_errors(form, *, forbidden_on_form: bool = False,
+                apply: Callable[[object, ApplicationError], None] = form_apply_error) -> Iterator[Outcome]:
+    """Run service calls for a form page: a refusal lands on the form. 404 always propagates (BrandView
+    answers it); 403 propagates too unless `forbidden_on_form`, for forms whose own fields decide what is
+    allowed (the store or role chosen), where the refusal reads best next to them.
 
         with form_errors(form) as outcome:
             segment = segment_save(...)
@@ -107,7 +110,8 @@ def form_errors(form, *, apply: Callable[[object, ApplicationError], None] = for
     try:
         yield outcome
     except ApplicationError as exc:
-        reraise_access(exc)
+        if exc.status == 404 or (exc.status == 403 and not forbidden_on_form):
+            raise
         apply(form, exc)
         outcome.ok, outcome.error = False, exc
 
