@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run run-full test lint bench clean
+.PHONY: install run run-full test lint check bench clean
 
 install: $(STAMP)
 
@@ -38,6 +38,12 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# Everything CI checks before the tests: ruff, the one-way layering (import-linter), no get_model outside migrations.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python .ci/check_get_model.py
 
 bench: install
 	$(BIN)/python tests/testenv.py --bench

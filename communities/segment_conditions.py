@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from crm.segments.conditions import Condition, condition_register, parse_int
 from privtraffic.tenancy.selectors import brand_get_object
 
-from .models import GroupMember, VipGroup
 from .groups.selectors import group_list
+from .models import GroupMember, VipGroup
 
 
 class GroupCondition(Condition):

@@ -193,3 +193,106 @@ def _make_rule(brand: Brand) -> int:
 
 ID_FACTORIES["question_id"] = _make_question
 ID_FACTORIES["rule_id"] = _make_rule
+def _make_message(brand: Brand) -> int:
+    from chats.services import Sender, message_send
+
+    conversation = factories.make_conversation(brand)
+    n = conversation.last_seq + 1
+    return message_send(conversation=conversation, sender=Sender.of_customer(conversation.customer),
+                        body=f"message {n} of {brand.slug}", client_msg_id=f"isolation-{brand.slug}-{n}").pk
+
+
+ID_FACTORIES["message_id"] = _make_message
+
+
+# --- the customer-facing pages: everything routed outside /b/ and /api/ ---
+
+# Not customer pages: staff, integrators, allauth and Django's own screens, files, probes.
+NOT_CUSTOMER_PAGES = ("/b/", "/api/", "/accounts/", "/admin/", "/media/", "/healthz")
+# Routes that take a signed or random token instead of an id: a garbage token is 404 on every one of them
+# (assert_customer_tokens_refuse_garbage); what a real token of another brand does is tested per route.
+TOKEN_PARAMS = frozenset({"token"})
+
+
+def customer_routes() -> list[Route]:
+    """Every route a customer's browser may open: /chat/..., /s/<id>/, /join/<token>/, /o/<token>/, ..."""
+    return [r for r in iter_routes() if r.template != "/" and not r.template.startswith(NOT_CUSTOMER_PAGES)]
+
+
+def customer_id_routes() -> list[Route]:
+    return [r for r in customer_routes() if r.params and not TOKEN_PARAMS & set(r.params)]
+
+
+def customer_token_routes() -> list[Route]:
+    return [r for r in customer_routes() if TOKEN_PARAMS & set(r.params)]
+
+
+def brand_row_counts(brand: Brand) -> dict[str, int]:
+    """How many rows of every tenant-owned model the brand has: a refused request changes none of them."""
+    from django.apps import apps
+
+    return {
+        model._meta.label: model._default_manager.filter(brand=brand).count()
+        for model in apps.get_models()
+        if any(f.name == "brand" and f.is_relation and f.related_model is Brand for f in model._meta.fields)
+    }
+
+
+def assert_customer_pages_isolated(client, other_brand: Brand) -> int:
+    """`client` is signed in as a customer of another brand than `other_brand`. Every customer page that
+    takes an id answers 404 for `other_brand`'s ids (GET and POST, after following redirects) and writes
+    nothing in it; pages without an id never show `other_brand`."""
+    checked = 0
+    for route in customer_routes():
+        if TOKEN_PARAMS & set(route.params):
+            continue
+        if not route.params:
+            if "get" in route.methods:
+                response = client.get(route.template, follow=True)
+                assert response.status_code == 200, f"GET {route.template} -> {response.status_code}"
+                assert other_brand.name not in response.content.decode(), f"GET {route.template} shows {other_brand}"
+                checked += 1
+            continue
+        url = route.fill(foreign_ids(route, other_brand))
+        for method in route.methods:
+            before = brand_row_counts(other_brand)
+            response = getattr(client, method)(url, follow=True)
+            assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+            assert brand_row_counts(other_brand) == before, f"{method.upper()} {url} wrote in {other_brand}"
+            checked += 1
+    return checked
+
+
+def assert_customer_tokens_refuse_garbage(client) -> int:
+    """Every token route answers 404 to a token that was never issued (GET and POST)."""
+    checked = 0
+    for route in customer_token_routes():
+        for token in ("garbage", "eyJjIjoxLCJiIjoxfQ:forged:signature"):
+            url = route.fill(dict.fromkeys(route.params, token))
+            for method in route.methods:
+                response = getattr(client, method)(url)
+                assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+                checked += 1
+    return checked
+
+
+# --- the socket: every client frame of CONTRACT.md, naming another brand's conversation ---
+
+# frame type -> the frame for a conversation id. A new client frame type must be added here (the test
+# compares this list with the frames CONTRACT.md lists, when the contract is at hand).
+CLIENT_FRAMES: dict[str, Callable[[int], dict]] = {
+    "send": lambda conversation: {"type": "send", "conversation": conversation, "client_msg_id": "isolation-send",
+                                  "body": "Hello from another brand"},
+    "sync": lambda conversation: {"type": "sync", "conversation": conversation, "after_seq": 0},
+    "read": lambda conversation: {"type": "read", "conversation": conversation, "seq": 1},
+    "typing": lambda conversation: {"type": "typing", "conversation": conversation},
+}
+# The error code a socket gets for a conversation it may not see: the same as for one that does not exist.
+INVISIBLE_CONVERSATION_CODE = "not_found"
+
+
+def contract_client_frames(contract_text: str) -> set[str]:
+    """The frame types listed under "Client to server:" in CONTRACT.md's WebSocket section."""
+    section = contract_text.split("## WebSocket", 1)[-1].split("Client to server:", 1)[-1]
+    section = section.split("Server to client:", 1)[0]
+    return set(re.findall(r'\{"type":"(\w+)"', section))

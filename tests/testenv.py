@@ -22,6 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: tests/ is on the path, the checkout is not
+    sys.path.insert(0, str(ROOT))
+from tests.helpers import free_port  # noqa: E402  (stdlib only at import)
+
 IS_ROOT = os.geteuid() == 0
 _apt_updated = False
 
@@ -49,12 +53,6 @@ def find_pg_bin() -> Path | None:
         return Path(initdb).parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     return Path(candidates[-1]).parent if candidates else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:

@@ -130,6 +130,9 @@ def authorize(actor: Actor, perm: Perm | None, obj: Any = None, *, what: str = "
     brand_id = _brand_id_of(obj)
     if brand_id is not None and actor.brand_id != brand_id:
         raise ApplicationError.not_found(what)
+    if isinstance(actor, Membership) and not actor.is_active:
+        # Someone taken off the team acts for nobody, even where no particular permission is asked.
+        raise ApplicationError.forbidden(_("Your role does not allow this."))
     if perm is not None and not actor_has(actor, perm):
         raise ApplicationError.forbidden(_("Your role does not allow this."))
     return actor

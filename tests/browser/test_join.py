@@ -9,9 +9,8 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_customer_joins_from_an_invite_on_a_phone(live_server, browser_context, settings):
+def test_customer_joins_from_an_invite_on_a_phone(live_server, browser_context, settings, brand):
     settings.ALLOWED_HOSTS = ["*"]
-    brand = factories.make_brand("acme", name="Acme Beauty")
     group = factories.make_group(brand, "Glow Club", rules="Be kind.", welcome_message="Glad you're here!")
     invite = factories.make_invite(brand, group=group)
     page = browser_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True).new_page()

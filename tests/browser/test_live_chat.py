@@ -6,7 +6,6 @@ and the same Redis (channel layer and cache) in a subprocess.
 
 import datetime
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,8 +23,8 @@ from django.utils import timezone
 from chats.models import Message
 from chats.services import Sender, conversation_for_customer, conversation_for_group, message_send
 from communities.groups.services import group_member_add, group_member_mute
-from privtraffic.tenancy.roles import Role
 from tests import factories
+from tests.helpers import browser_session_cookie, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,10 +32,15 @@ ROOT = Path(__file__).resolve().parents[2]
 LIVE = ".messages-list li[data-seq]"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture
+def brand(transactional_db):
+    return factories.make_brand("acme", name="Acme Outdoor")
+
+
+@pytest.fixture
+def store(brand):
+    """The shared `rep` (Rita Rep) works here; the chat names this store."""
+    return factories.make_store(brand, "Flagship")
 
 
 def _database_url() -> str:
@@ -51,7 +55,7 @@ class AsgiServer:
     """uvicorn serving HTTP and WebSockets on the test database, on one port across restarts."""
 
     def __init__(self):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.env = {
@@ -120,18 +124,9 @@ def _off_loop(fn, **kwargs):
         return pool.submit(run).result()
 
 
-def _session_cookie(url: str, user) -> dict:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": url}
-
-
 def _open(browser_context, url: str, user, path: str, viewport: dict):
     context = browser_context(viewport=viewport)
-    context.add_cookies([_session_cookie(url, user)])
+    context.add_cookies([browser_session_cookie(url, user)])
     page = context.new_page()
     dialogs: list[str] = []
 
@@ -149,10 +144,7 @@ def _open(browser_context, url: str, user, path: str, viewport: dict):
     return page, dialogs
 
 
-def test_rep_and_customer_chat_live(asgi_server, browser_context):
-    brand = factories.make_brand("acme", name="Acme Outdoor")
-    store = factories.make_store(brand, "Flagship")
-    rep = factories.make_member(brand, Role.REP, store=store, user=factories.make_user(name="Rita Rep"))
+def test_rep_and_customer_chat_live(asgi_server, browser_context, brand, store, rep):
     shopper = factories.make_user("carla@example.test", password=None, name="Carla")
     customer = factories.make_customer(brand, "Carla Customer", email=shopper.email, user=shopper, assigned_rep=rep,
                                        home_store=store, consent_chat=True)
@@ -256,10 +248,7 @@ def test_rep_and_customer_chat_live(asgi_server, browser_context):
     assert evil_message.deleted_at is not None
 
 
-def test_reconnect_catches_up_queues_sends_and_marks_refused_ones(asgi_server, browser_context):
-    brand = factories.make_brand("acme", name="Acme Outdoor")
-    store = factories.make_store(brand, "Flagship")
-    rep = factories.make_member(brand, Role.REP, store=store, user=factories.make_user(name="Rita Rep"))
+def test_reconnect_catches_up_queues_sends_and_marks_refused_ones(asgi_server, browser_context, brand, store, rep):
     group = factories.make_group(brand, "Grill Club", store=store)
     shopper = factories.make_user("carla@example.test", password=None, name="Carla")
     customer = factories.make_customer(brand, "Carla Customer", email=shopper.email, user=shopper)
@@ -301,12 +290,9 @@ def test_reconnect_catches_up_queues_sends_and_marks_refused_ones(asgi_server, b
     assert not dialogs
 
 
-def test_a_promotion_arrives_live_with_a_one_tap_opt_out(asgi_server, browser_context):
+def test_a_promotion_arrives_live_with_a_one_tap_opt_out(asgi_server, browser_context, brand, store, rep):
     from crm.models import ConsentChange, ContactPolicy, Customer
 
-    brand = factories.make_brand("acme", name="Acme Outdoor")
-    store = factories.make_store(brand, "Flagship")
-    rep = factories.make_member(brand, Role.REP, store=store, user=factories.make_user(name="Rita Rep"))
     shopper = factories.make_user("dan@example.test", password=None, name="Dan")
     customer = factories.make_customer(brand, "Dan Chen", email=shopper.email, user=shopper, assigned_rep=rep,
                                        home_store=store, consent_chat=True, consent_promotions=True)

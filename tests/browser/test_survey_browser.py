@@ -10,9 +10,9 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_customer_answers_the_onboarding_survey_after_joining_on_a_phone(live_server, browser_context, settings):
+def test_customer_answers_the_onboarding_survey_after_joining_on_a_phone(live_server, browser_context, settings,
+                                                                        brand):
     settings.ALLOWED_HOSTS = ["*"]
-    brand = factories.make_brand("acme", name="Acme Beauty")
     group = factories.make_group(brand, "Glow Club")
     invite = factories.make_invite(brand, group=group)
     survey = services.survey_create(brand=brand, actor=factories.system(brand), title="Tell us about you", is_onboarding=True)

@@ -4,15 +4,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.conf import settings
-from django.test import Client
 
 from privtraffic.asgi import application
-
-
-def session_cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
+from tests.helpers import session_cookie
 
 
 async def communicator(*, user=None, token: str | None = None, origin: str = "http://testserver") -> WebsocketCommunicator:

@@ -67,7 +67,7 @@ def test_rep_sees_their_own_customers_and_their_stores_groups(rep, scene):
 
 def test_customer_sees_their_own_chat_and_the_groups_they_are_in(brand, scene):
     customer = scene["customers"]["nobody"]
-    group_member_add(group=scene["groups"]["group_b"], customer=customer)
+    group_member_add(group=scene["groups"]["group_b"], customer=customer, actor=factories.system(customer.brand_id))
     visible = set(conversation_ids_visible(identity=chat_identity_for_customer(customer=customer)))
     assert visible == {scene["ids"]["nobody"], scene["ids"]["group_b"]}
 

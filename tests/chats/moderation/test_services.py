@@ -91,7 +91,8 @@ def test_moderation_services_refuse_a_missing_wrong_or_weaker_actor(club, brand,
 
     conversation, member = club
     message = message_send(conversation=conversation, sender=Sender.of_customer(member.customer), body="rude")
-    reporter = group_member_add(group=member.group, customer=factories.make_customer(brand)).customer
+    reporter = group_member_add(group=member.group, customer=factories.make_customer(brand),
+                                actor=factories.system(brand)).customer
     report = message_report(message=message, reporter=reporter)
     stranger = factories.owner_of(other_brand)
     for call in (lambda actor: group_rule_save(conversation=conversation, actor=actor, block_links=True),

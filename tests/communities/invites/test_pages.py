@@ -24,7 +24,7 @@ GROUP_FORM = {
 
 
 def _customer(brand, name):
-    return customer_create(brand=brand, name=name, email=f"{name.lower().replace(' ', '.')}@example.test")
+    return customer_create(brand=brand, actor=factories.system(brand), name=name, email=f"{name.lower().replace(' ', '.')}@example.test")
 
 
 def _group_with_members(brand, count, name="VIP", **fields):
