@@ -6,7 +6,6 @@ class CommunitiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import crm_hooks  # noqa: F401  (registers crm export sections, erase steps, timeline sources)
-        from .segment_conditions import register
-
-        register()
+        # Hand crm what communities holds on a person (export sections, erase steps, timeline sources)
+        # and the "member of a group" segment condition.
+        from . import crm_hooks, segment_conditions  # noqa: F401

@@ -1,5 +1,5 @@
 """The segment condition communities adds to crm: "member of a group" (current members only).
-Registered from CommunitiesConfig.ready()."""
+Registered by importing this module from CommunitiesConfig.ready()."""
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
@@ -11,6 +11,7 @@ from .groups.selectors import group_list
 from .models import GroupMember, VipGroup
 
 
+@condition_register
 class GroupCondition(Condition):
     field, ops, position = "group", ("member_of", "not_member_of"), 50
     choice_name = "groups"
@@ -28,7 +29,3 @@ class GroupCondition(Condition):
 
     def choices(self, brand, actor):
         return group_list(brand=brand, actor=actor, include_archived=True).order_by("name", "id")
-
-
-def register() -> None:
-    condition_register(GroupCondition)
