@@ -9,46 +9,23 @@ from django.utils import timezone
 
 from communities.groups.services import group_member_add
 from communities.models import GroupMember, InviteLink, LeaveReason, MemberRole, VipGroup
-from crm.customers.services import customer_create
 from privtraffic.tenancy.roles import Role
 from tests import factories
+from tests.communities.helpers import GROUP_FORM, group_with_members, make_named_customer, page_url
 
 pytestmark = pytest.mark.django_db
 
 
-GROUP_FORM = {
-    "name": "Beauty VIP", "store": "", "topic": "New arrivals", "description": "For our best customers",
-    "rules": "Be kind", "welcome_message": "Welcome!", "capacity": "200", "announce_only": "on",
-    "system_messages": "on", "overflow_group": "",
-}
-
-
-def _customer(brand, name):
-    return customer_create(brand=brand, actor=factories.system(brand), name=name, email=f"{name.lower().replace(' ', '.')}@example.test")
-
-
-def _group_with_members(brand, count, name="VIP", **fields):
-    group = factories.make_group(brand, name, **fields)
-    for i in range(count):
-        group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, f"{name} Fan {i}"))
-    group.refresh_from_db()
-    return group
-
-
-def _url(brand, path=""):
-    return f"/b/{brand.slug}/{path}"
-
-
 def test_anonymous_is_sent_to_login(client, brand):
-    response = client.get(_url(brand, "groups/"))
+    response = client.get(page_url(brand, "groups/"))
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_groups_list_shows_counts_bars_and_full_badge(login, brand):
-    _group_with_members(brand, 3, "Beauty VIP")
-    _group_with_members(brand, 2, "Tiny", capacity=2)
+    group_with_members(brand, 3, "Beauty VIP")
+    group_with_members(brand, 2, "Tiny", capacity=2)
     client = login(factories.owner_of(brand))
-    response = client.get(_url(brand, "groups/"))
+    response = client.get(page_url(brand, "groups/"))
     page = response.content.decode()
     assert response.status_code == 200
     assert "Beauty VIP" in page and "3 / 500" in page and "2 / 2" in page
@@ -63,21 +40,21 @@ def test_groups_list_search_and_store_filter(login, brand):
     factories.make_group(brand, "Beauty VIP", store=store)
     factories.make_group(brand, "Outdoor Club")
     client = login(factories.owner_of(brand))
-    page = client.get(_url(brand, "groups/"), {"q": "beauty"}).content.decode()
+    page = client.get(page_url(brand, "groups/"), {"q": "beauty"}).content.decode()
     assert ">Beauty VIP</a>" in page and ">Outdoor Club</a>" not in page
-    page = client.get(_url(brand, "groups/"), {"store": store.pk}).content.decode()
+    page = client.get(page_url(brand, "groups/"), {"store": store.pk}).content.decode()
     assert ">Beauty VIP</a>" in page and ">Outdoor Club</a>" not in page
-    page = client.get(_url(brand, "groups/")).content.decode()
+    page = client.get(page_url(brand, "groups/")).content.decode()
     assert ">Beauty VIP</a>" in page and ">Outdoor Club</a>" in page
 
 
 def test_groups_list_shows_overflow_series_together(login, brand):
     group = factories.make_group(brand, "Beauty VIP", capacity=1)
-    group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, "First"))
-    second = group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, "Second"), follow_overflow=True)
+    group_member_add(group=group, actor=factories.system(group.brand_id), customer=make_named_customer(brand, "First"))
+    second = group_member_add(group=group, actor=factories.system(group.brand_id), customer=make_named_customer(brand, "Second"), follow_overflow=True)
     successor = second.group
     assert successor.series_root_id == group.pk
-    page = login(factories.owner_of(brand)).get(_url(brand, "groups/")).content.decode()
+    page = login(factories.owner_of(brand)).get(page_url(brand, "groups/")).content.decode()
     assert "Overflows into" in page and "Beauty VIP #2" in page and "Group #2 of the series" in page
     assert "Series of 2 groups" in page
     assert page.index(f'data-group-id="{group.pk}"') < page.index(f'data-group-id="{successor.pk}"')
@@ -86,9 +63,9 @@ def test_groups_list_shows_overflow_series_together(login, brand):
 def test_create_group(login, brand):
     store = factories.make_store(brand, "Jing'an")
     client = login(factories.owner_of(brand))
-    response = client.post(_url(brand, "groups/"), {**GROUP_FORM, "store": store.pk})
+    response = client.post(page_url(brand, "groups/"), {**GROUP_FORM, "store": store.pk})
     group = VipGroup.objects.get(brand=brand)
-    assert response.status_code == 302 and response["Location"] == _url(brand, f"groups/{group.pk}/")
+    assert response.status_code == 302 and response["Location"] == page_url(brand, f"groups/{group.pk}/")
     assert (group.name, group.store, group.capacity, group.announce_only, group.system_messages) == (
         "Beauty VIP", store, 200, True, True)
     assert group.welcome_message == "Welcome!" and group.rules == "Be kind"
@@ -97,7 +74,7 @@ def test_create_group(login, brand):
 @pytest.mark.parametrize("capacity", ["0", "501", "-3", "many"])
 def test_create_group_rejects_bad_capacity(login, brand, capacity):
     client = login(factories.owner_of(brand))
-    response = client.post(_url(brand, "groups/"), {**GROUP_FORM, "capacity": capacity})
+    response = client.post(page_url(brand, "groups/"), {**GROUP_FORM, "capacity": capacity})
     assert response.status_code == 400
     page = response.content.decode()
     assert 'class="field has-error"' in page and 'id="id_capacity"' in page
@@ -109,15 +86,15 @@ def test_create_group_rejects_bad_capacity(login, brand, capacity):
 def test_create_group_rejects_another_brands_overflow_group(login, brand, other_brand):
     foreign = factories.make_group(other_brand, "Not yours")
     client = login(factories.owner_of(brand))
-    response = client.post(_url(brand, "groups/"), {**GROUP_FORM, "overflow_group": foreign.pk})
+    response = client.post(page_url(brand, "groups/"), {**GROUP_FORM, "overflow_group": foreign.pk})
     assert response.status_code == 400
     assert not VipGroup.objects.filter(brand=brand).exists()
 
 
 def test_marketer_can_create_groups(login, brand):
     client = login(factories.make_member(brand, Role.MARKETER))
-    assert client.get(_url(brand, "groups/")).status_code == 200
-    response = client.post(_url(brand, "groups/"), GROUP_FORM)
+    assert client.get(page_url(brand, "groups/")).status_code == 200
+    response = client.post(page_url(brand, "groups/"), GROUP_FORM)
     assert response.status_code == 302
     assert VipGroup.objects.filter(brand=brand, name="Beauty VIP").exists()
 
@@ -126,11 +103,11 @@ def test_edit_group(login, brand):
     group = factories.make_group(brand, "Beauty VIP")
     other = factories.make_group(brand, "Overflow")
     client = login(factories.owner_of(brand))
-    assert "Edit group" in client.get(_url(brand, f"groups/{group.pk}/")).content.decode()
+    assert "Edit group" in client.get(page_url(brand, f"groups/{group.pk}/")).content.decode()
     data = {**GROUP_FORM, "name": "Beauty VIP Gold", "capacity": "300",
             "overflow_group": other.pk, "archived": "on"}
     data.pop("announce_only")
-    response = client.post(_url(brand, f"groups/{group.pk}/"), data)
+    response = client.post(page_url(brand, f"groups/{group.pk}/"), data)
     assert response.status_code == 302
     group.refresh_from_db()
     assert (group.name, group.capacity, group.overflow_group, group.archived, group.announce_only) == (
@@ -138,9 +115,9 @@ def test_edit_group(login, brand):
 
 
 def test_edit_group_errors_change_nothing(login, brand):
-    group = _group_with_members(brand, 3, "Beauty VIP")
+    group = group_with_members(brand, 3, "Beauty VIP")
     client = login(factories.owner_of(brand))
-    url = _url(brand, f"groups/{group.pk}/")
+    url = page_url(brand, f"groups/{group.pk}/")
     response = client.post(url, {**GROUP_FORM, "capacity": "2"})
     assert response.status_code == 400 and "The group has 3 members." in response.content.decode()
     response = client.post(url, {**GROUP_FORM, "overflow_group": group.pk})
@@ -154,31 +131,31 @@ def test_edit_group_errors_change_nothing(login, brand):
 def test_member_list_and_search(login, brand):
     group = factories.make_group(brand, "VIP")
     for name in ("Alice Wang", "Bob Li"):
-        group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, name))
+        group_member_add(group=group, actor=factories.system(group.brand_id), customer=make_named_customer(brand, name))
     client = login(factories.owner_of(brand))
-    page = client.get(_url(brand, f"groups/{group.pk}/members/")).content.decode()
+    page = client.get(page_url(brand, f"groups/{group.pk}/members/")).content.decode()
     assert "Alice Wang" in page and "Bob Li" in page
-    page = client.get(_url(brand, f"groups/{group.pk}/members/"), {"q": "alice"}).content.decode()
+    page = client.get(page_url(brand, f"groups/{group.pk}/members/"), {"q": "alice"}).content.decode()
     assert "Alice Wang" in page and "Bob Li" not in page
-    page = client.get(_url(brand, f"groups/{group.pk}/members/"), {"q": "bob.li@"}).content.decode()
+    page = client.get(page_url(brand, f"groups/{group.pk}/members/"), {"q": "bob.li@"}).content.decode()
     assert "Bob Li" in page and "Alice Wang" not in page
 
 
 def test_member_list_is_paginated(login, brand):
-    group = _group_with_members(brand, 52, "Big")
+    group = group_with_members(brand, 52, "Big")
     client = login(factories.owner_of(brand))
-    first = client.get(_url(brand, f"groups/{group.pk}/members/")).content.decode()
-    second = client.get(_url(brand, f"groups/{group.pk}/members/"), {"page": 2}).content.decode()
+    first = client.get(page_url(brand, f"groups/{group.pk}/members/")).content.decode()
+    second = client.get(page_url(brand, f"groups/{group.pk}/members/"), {"page": 2}).content.decode()
     assert first.count("data-customer-id=") == 50 and second.count("data-customer-id=") == 2
     assert "Page 1 of 2" in first
 
 
 def test_member_moderation_actions(login, brand):
     group = factories.make_group(brand, "VIP")
-    customer = _customer(brand, "Alice Wang")
+    customer = make_named_customer(brand, "Alice Wang")
     member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer)
     client = login(factories.make_member(brand, Role.MARKETER))
-    url = _url(brand, f"groups/{group.pk}/members/")
+    url = page_url(brand, f"groups/{group.pk}/members/")
 
     def act(action, **extra):
         response = client.post(f"{url}{action}/?q=alice", {"customer_id": customer.pk, **extra})
@@ -206,10 +183,10 @@ def test_member_moderation_actions(login, brand):
 
 def test_member_action_bad_input_changes_nothing(login, brand, other_brand):
     group = factories.make_group(brand, "VIP")
-    customer = _customer(brand, "Alice Wang")
+    customer = make_named_customer(brand, "Alice Wang")
     member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer)
     client = login(factories.owner_of(brand))
-    url = _url(brand, f"groups/{group.pk}/members/")
+    url = page_url(brand, f"groups/{group.pk}/members/")
     for action, data in (("mute", {"customer_id": customer.pk}),  # no duration
                          ("mute", {"customer_id": customer.pk, "duration": "99y"}),
                          ("remove", {"customer_id": "abc"})):
@@ -217,8 +194,8 @@ def test_member_action_bad_input_changes_nothing(login, brand, other_brand):
     # There is no "explode" command, and the members page itself takes no commands.
     assert client.post(f"{url}explode/", {"customer_id": customer.pk}).status_code == 404
     assert client.post(url, {"action": "remove", "customer_id": customer.pk}).status_code == 405
-    stranger = _customer(other_brand, "Stranger")
-    not_in_group = _customer(brand, "Not In Group")
+    stranger = make_named_customer(other_brand, "Stranger")
+    not_in_group = make_named_customer(brand, "Not In Group")
     for customer_id in (stranger.pk, not_in_group.pk):
         assert client.post(f"{url}remove/", {"customer_id": customer_id}).status_code == 404
     member.refresh_from_db()
@@ -233,11 +210,11 @@ def test_rep_cannot_create_or_edit_groups(login, brand):
     rep = factories.make_member(brand, Role.REP)
     group = factories.make_group(brand, "Beauty VIP", store=rep.store)
     client = login(rep)
-    assert client.post(_url(brand, "groups/"), GROUP_FORM).status_code == 403
-    assert client.post(_url(brand, f"groups/{group.pk}/"), {**GROUP_FORM}).status_code == 403
-    page = client.get(_url(brand, f"groups/{group.pk}/")).content.decode()
+    assert client.post(page_url(brand, "groups/"), GROUP_FORM).status_code == 403
+    assert client.post(page_url(brand, f"groups/{group.pk}/"), {**GROUP_FORM}).status_code == 403
+    page = client.get(page_url(brand, f"groups/{group.pk}/")).content.decode()
     assert "Edit group" not in page and "Create an invite link" in page
-    assert "New group" not in client.get(_url(brand, "groups/")).content.decode()
+    assert "New group" not in client.get(page_url(brand, "groups/")).content.decode()
     assert VipGroup.objects.filter(brand=brand).count() == 1
     group.refresh_from_db()
     assert group.name == "Beauty VIP"
@@ -246,10 +223,10 @@ def test_rep_cannot_create_or_edit_groups(login, brand):
 def test_rep_moderates_members_of_their_stores_group(login, brand):
     rep = factories.make_member(brand, Role.REP)
     group = factories.make_group(brand, "Store VIP", store=rep.store)
-    customer = _customer(brand, "Alice Wang")
+    customer = make_named_customer(brand, "Alice Wang")
     member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=customer)
     client = login(rep)
-    response = client.post(_url(brand, f"groups/{group.pk}/members/mute/"),
+    response = client.post(page_url(brand, f"groups/{group.pk}/members/mute/"),
                            {"customer_id": customer.pk, "duration": "1h"})
     assert response.status_code == 302
     member.refresh_from_db()
@@ -265,15 +242,15 @@ def test_store_staff_get_404_for_other_brand_and_other_store_ids(login, brand, o
     client = login(staff)
     for group in (foreign_group, other_store_group):
         for path in (f"groups/{group.pk}/", f"groups/{group.pk}/members/"):
-            assert client.get(_url(brand, path)).status_code == 404, path
+            assert client.get(page_url(brand, path)).status_code == 404, path
         for path in (f"groups/{group.pk}/", f"groups/{group.pk}/invites/new/", f"groups/{group.pk}/invites/revoke/",
                      *(f"groups/{group.pk}/members/{command}/"
                        for command in ("mute", "unmute", "remove", "promote", "demote"))):
-            assert client.post(_url(brand, path), {"customer_id": 1, "duration": "1h"}).status_code == 404, path
-    assert client.get(_url(brand, f"invites/{foreign_invite.pk}/")).status_code == 404
-    assert client.post(_url(brand, f"invites/{foreign_invite.pk}/")).status_code == 404
-    assert client.post(_url(brand, "invites/revoke/"), {"invite_id": foreign_invite.pk}).status_code == 404
-    assert client.get(_url(other_brand, "groups/")).status_code == 404
+            assert client.post(page_url(brand, path), {"customer_id": 1, "duration": "1h"}).status_code == 404, path
+    assert client.get(page_url(brand, f"invites/{foreign_invite.pk}/")).status_code == 404
+    assert client.post(page_url(brand, f"invites/{foreign_invite.pk}/")).status_code == 404
+    assert client.post(page_url(brand, "invites/revoke/"), {"invite_id": foreign_invite.pk}).status_code == 404
+    assert client.get(page_url(other_brand, "groups/")).status_code == 404
     foreign_invite.refresh_from_db()
     assert foreign_invite.revoked_at is None and not InviteLink.objects.filter(brand=brand).exists()
 
@@ -288,22 +265,22 @@ def _count_queries(client, url):
 def test_groups_list_query_count_does_not_grow_with_rows(login, brand):
     client = login(factories.owner_of(brand))
     store = factories.make_store(brand)
-    _group_with_members(brand, 2, "Group 0", store=store)
-    one = _count_queries(client, _url(brand, "groups/"))
+    group_with_members(brand, 2, "Group 0", store=store)
+    one = _count_queries(client, page_url(brand, "groups/"))
     for i in range(1, 10):
-        group = _group_with_members(brand, 2, f"Group {i}", store=store, capacity=2)
-        group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, f"Overflow {i}"), follow_overflow=True)
+        group = group_with_members(brand, 2, f"Group {i}", store=store, capacity=2)
+        group_member_add(group=group, actor=factories.system(group.brand_id), customer=make_named_customer(brand, f"Overflow {i}"), follow_overflow=True)
     assert VipGroup.objects.filter(brand=brand).count() >= 10
-    assert _count_queries(client, _url(brand, "groups/")) == one
+    assert _count_queries(client, page_url(brand, "groups/")) == one
 
 
 def test_members_list_query_count_does_not_grow_with_rows(login, brand):
     client = login(factories.owner_of(brand))
-    group = _group_with_members(brand, 1, "VIP")
-    url = _url(brand, f"groups/{group.pk}/members/")
+    group = group_with_members(brand, 1, "VIP")
+    url = page_url(brand, f"groups/{group.pk}/members/")
     one = _count_queries(client, url)
     for i in range(9):
-        member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=_customer(brand, f"More {i}"))
+        member = group_member_add(group=group, actor=factories.system(group.brand_id), customer=make_named_customer(brand, f"More {i}"))
         if i % 2:
             member.muted_until = timezone.now() + timedelta(hours=1)
             member.role = MemberRole.MODERATOR
