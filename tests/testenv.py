@@ -2,9 +2,10 @@
 """Run the test suite (or the benchmarks) against a throwaway PostgreSQL and redis-server.
 
 Each server gets a free local port and a temp dir, and both are stopped when the
-run ends. Missing servers (and Chromium for the browser tests) are installed
-with apt-get when running as root. PostgreSQL refuses to run as root, so then
-initdb and pg_ctl run as the system `postgres` user in a dir it owns.
+run ends. Missing servers (and Chromium for the browser tests, gettext for the
+translation completeness test) are installed with apt-get when running as root.
+PostgreSQL refuses to run as root, so then initdb and pg_ctl run as the system
+`postgres` user in a dir it owns.
 
     python tests/testenv.py -- [pytest args]
     python tests/testenv.py --bench
@@ -134,11 +135,22 @@ def ensure_chromium() -> None:
         apt_install("chromium")
 
 
+def ensure_gettext() -> None:
+    """xgettext/msgmerge for the translation completeness test, which skips without them."""
+    if shutil.which("xgettext") and shutil.which("msgmerge"):
+        return
+    if IS_ROOT and shutil.which("apt-get"):
+        apt_install("gettext")
+    else:
+        log("gettext is missing (apt-get install gettext): the translation completeness test will skip")
+
+
 def main(argv: list[str]) -> int:
     bench = "--bench" in argv
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     if not bench:
         ensure_chromium()
+        ensure_gettext()
     postgres, redis = Postgres(), Redis()
     try:
         env = {**os.environ, "DATABASE_URL": postgres.start(), "REDIS_URL": redis.start()}
