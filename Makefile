@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run run-full test lint check bench clean
+.PHONY: install run run-full test lint check bench messages clean
 
 install: $(STAMP)
 
@@ -47,6 +47,14 @@ check: install
 
 bench: install
 	$(BIN)/python tests/testenv.py --bench
+
+# The Simplified Chinese catalogue: extract every gettext string into locale/zh_Hans/LC_MESSAGES/django.po
+# (needs xgettext: apt-get install gettext), then compile django.mo. Translate the new msgids and run it again;
+# commit both files.
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=staticfiles
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans $(MESSAGES_IGNORE)
+	$(BIN)/python manage.py compilemessages -l zh_Hans $(MESSAGES_IGNORE)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
