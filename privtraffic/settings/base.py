@@ -206,7 +206,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["privtraffic.tenancy.api_auth.HasBrandApiKey"],
     "DEFAULT_PAGINATION_CLASS": "privtraffic.tenancy.api_auth.CursorPagination",
     "DEFAULT_THROTTLE_CLASSES": ["privtraffic.tenancy.api_auth.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_THROTTLE_RATE", "600/min")},
+    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_THROTTLE_RATE", "6000/min")},  # N/s, N/min, N/hour
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
