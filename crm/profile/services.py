@@ -2,7 +2,9 @@
 attribute values and notes. Every change to a customer records `customer.updated` (with tags and attributes).
 
 Managing the vocabulary (tags, attribute definitions) is marketing work (MANAGE_CAMPAIGNS); tagging a customer,
-setting their attributes and writing notes is for anyone who may see that customer (a rep: their own).
+setting their attributes and writing notes is for anyone who may see that customer (a rep: their own). Tags are
+free-form: tagging a customer with a name the brand does not have yet creates that tag (renaming, recolouring
+and deleting tags stay marketing work).
 """
 
 import re
