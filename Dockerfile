@@ -39,4 +39,5 @@ USER privtraffic
 EXPOSE 8000
 
 # docker-compose.yml runs migrations before this; worker and beat override the command.
-CMD ["uvicorn", "privtraffic.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# Forwarded headers are believed only from TRUSTED_PROXIES (none by default).
+CMD ["sh", "-c", "exec uvicorn privtraffic.asgi:application --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips \"${TRUSTED_PROXIES:-}\""]

@@ -29,7 +29,7 @@ run-full: install
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	  $(BIN)/celery -A privtraffic worker --loglevel=info --concurrency=2 & \
 	  $(BIN)/celery -A privtraffic beat --loglevel=info & \
-	  $(BIN)/uvicorn privtraffic.asgi:application --host $(HOST) --port $(PORT) --proxy-headers & \
+	  $(BIN)/uvicorn privtraffic.asgi:application --host $(HOST) --port $(PORT) --proxy-headers --forwarded-allow-ips "$${TRUSTED_PROXIES:-}" & \
 	  wait
 
 # Throwaway PostgreSQL + redis-server (installed with apt when missing and root), then the whole suite.

@@ -31,6 +31,8 @@ class Customer(BrandOwned):
     name = models.CharField(_("name"), max_length=150)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, help_text=_("E.164, e.g. +8613800138000"))
+    # The integrator's own id for this person (unique per brand when set): bulk upserts match on it first.
+    external_id = models.CharField(_("external id"), max_length=120, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="customers")
     assigned_rep = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True,
@@ -64,6 +66,8 @@ class Customer(BrandOwned):
         constraints = [
             models.UniqueConstraint(fields=["brand", "email"], condition=~Q(email=""), name="customer_unique_email"),
             models.UniqueConstraint(fields=["brand", "user"], condition=Q(user__isnull=False), name="customer_unique_user"),
+            models.UniqueConstraint(fields=["brand", "external_id"], condition=~Q(external_id=""),
+                                    name="customer_unique_external_id"),
         ]
         indexes = [
             models.Index(fields=["brand", "created_at"], name="customer_brand_created"),

@@ -1,14 +1,33 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.urls import include, path
+from django.urls import include, path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from privtraffic.health import healthz
 from privtraffic.tenancy.errors import ApplicationError
+
+
+def _admin_login(request, extra_context=None):
+    """The Django admin signs in through the one staff login (allauth: rate-limited, verified email), never
+    through a password form of its own that nothing limits."""
+    if request.user.is_authenticated:
+        if request.user.is_active and request.user.is_staff:
+            return redirect("admin:index")
+        raise PermissionDenied
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("admin:index")
+    return redirect_to_login(next_url, login_url=reverse("account_login"))
+
+
+admin.site.login = _admin_login
 
 urlpatterns = [
     path("", lambda request: redirect("tenancy:brand_home"), name="home"),

@@ -1,5 +1,6 @@
 """/api/v1/customers/: list, create, read and update customers; reassignment and a rep's customer transfer."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -10,7 +11,10 @@ from privtraffic.tenancy.selectors import rep_get, store_get
 
 from ..profile.services import customer_save_with_profile
 from . import selectors, services
+from .bulk import customer_bulk_upsert
 from .serializers import (
+    CustomerBulkResultSerializer,
+    CustomerBulkSerializer,
     CustomerInputSerializer,
     CustomerReassignSerializer,
     CustomerSerializer,
@@ -43,6 +47,39 @@ class CustomerListApi(BrandAPIView):
         data = _resolve_refs(self.brand, self.actor, dict(parse_input(CustomerInputSerializer, request.data)))
         customer = customer_save_with_profile(brand=self.brand, actor=self.actor, **data)
         return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerBulkApi(BrandAPIView):
+    @extend_schema(request=CustomerBulkSerializer, responses=CustomerBulkResultSerializer)
+    def post(self, request):
+        """Create or update up to 1,000 customers, each matched by `external_id`, else `email`, else `phone`.
+
+        Atomic per item: an item with errors is not written, the others are. Answers 200 with one result per
+        item, in order: `{"index", "status": "created"|"updated"|"error", "id", "errors"}`."""
+        items = parse_input(CustomerBulkSerializer, request.data)["items"]
+        parsed, item_errors = [], {}
+        for index, raw in enumerate(items):
+            serializer = CustomerInputSerializer(data=raw, partial=True)
+            unknown = sorted(set(raw) - set(serializer.fields)) if isinstance(raw, dict) else []
+            if serializer.is_valid() and not unknown:
+                parsed.append(dict(serializer.validated_data))
+            else:
+                parsed.append({})
+                item_errors[index] = {**_flatten(serializer.errors),
+                                      **{str(key): [_("Unknown field.")] for key in unknown}}
+        results = customer_bulk_upsert(brand=self.brand, actor=self.actor, items=parsed, item_errors=item_errors)
+        return Response({"results": results})
+
+
+def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return flat
 
 
 class CustomerDetailApi(BrandAPIView):

@@ -10,7 +10,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "name", "email", "phone", "tags", "attributes", "assigned_rep", "home_store", "consent_chat",
+        fields = ["id", "external_id", "name", "email", "phone", "tags", "attributes", "assigned_rep", "home_store", "consent_chat",
                   "consent_promotions", "source", "source_ref", "lifecycle_stage", "last_active_at", "order_count",
                   "lifetime_value", "last_order_at", "created_at", "updated_at"]
         read_only_fields = ["lifecycle_stage", "last_active_at", "order_count", "lifetime_value", "last_order_at"]
@@ -20,6 +20,7 @@ class CustomerInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    external_id = serializers.CharField(max_length=120, required=False, allow_blank=True)
     assigned_rep = serializers.IntegerField(required=False, allow_null=True)
     home_store = serializers.IntegerField(required=False, allow_null=True)
     consent_chat = serializers.BooleanField(required=False)
@@ -27,6 +28,23 @@ class CustomerInputSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=CustomerSource.choices, required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=200)
     attributes = serializers.DictField(required=False, allow_empty=True)
+
+
+class CustomerBulkSerializer(serializers.Serializer):
+    """Each item has the fields of a single create (checked one by one; `name` is needed only to create)."""
+
+    items = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)
+
+
+class CustomerBulkItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "updated", "error"])
+    id = serializers.IntegerField(allow_null=True)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class CustomerBulkResultSerializer(serializers.Serializer):
+    results = CustomerBulkItemResultSerializer(many=True)
 
 
 class CustomerReassignSerializer(serializers.Serializer):

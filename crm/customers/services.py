@@ -25,7 +25,8 @@ from ..models import AuditLog, ConsentChange, Customer, CustomerSource
 from ..privacy.audit import audit_entry
 from .selectors import customer_is_visible
 
-EDITABLE_FIELDS = {"name", "email", "phone", "home_store", "assigned_rep", "consent_chat", "consent_promotions"}
+EXTERNAL_ID_MAX = 120
+EDITABLE_FIELDS = {"name", "email", "phone", "external_id", "home_store", "assigned_rep", "consent_chat", "consent_promotions"}
 
 
 def _normalize_phone(phone: str) -> str:
@@ -63,6 +64,10 @@ def customer_fields_clean(brand: Brand, data: dict[str, Any]) -> dict[str, Any]:
             clean["phone"] = _normalize_phone(clean["phone"])
         except ApplicationError as exc:
             errors.update(exc.fields)
+    if "external_id" in clean:
+        clean["external_id"] = (clean["external_id"] or "").strip()
+        if len(clean["external_id"]) > EXTERNAL_ID_MAX:
+            errors["external_id"] = [_("At most %(max)d characters.") % {"max": EXTERNAL_ID_MAX}]
     for field in ("home_store", "assigned_rep"):
         value = clean.get(field)
         if value is not None and value.brand_id != brand.id:
@@ -102,10 +107,18 @@ def _save(customer: Customer, update_fields: list[str] | None = None) -> Custome
     try:
         with transaction.atomic():
             customer.save(update_fields=update_fields)
-    except IntegrityError:
-        message = _("Another customer already uses this email.")
-        raise ApplicationError("duplicate", message, fields={"email": [message]}, status=409)
+    except IntegrityError as exc:
+        raise customer_duplicate_error(exc)
     return customer
+
+
+def customer_duplicate_error(exc: IntegrityError) -> ApplicationError:
+    """The 409 of a unique email or external id taken by another customer of the brand."""
+    if "customer_unique_external_id" in str(exc):
+        message = _("Another customer already has this external id.")
+        return ApplicationError("duplicate", message, fields={"external_id": [message]}, status=409)
+    message = _("Another customer already uses this email.")
+    return ApplicationError("duplicate", message, fields={"email": [message]}, status=409)
 
 
 def customer_require_visible(actor: Actor, customer: Customer) -> None:
@@ -115,14 +128,15 @@ def customer_require_visible(actor: Actor, customer: Customer) -> None:
 
 
 def customer_create(
-    *, brand: Brand, actor: Actor, name: str, email: str = "", phone: str = "", user: User | None = None,
+    *, brand: Brand, actor: Actor, name: str, email: str = "", phone: str = "", external_id: str = "",
+    user: User | None = None,
     source: str = CustomerSource.API, source_ref: str = "", home_store: Store | None = None,
     assigned_rep: Membership | None = None, consent_chat: bool = False, consent_promotions: bool = False,
     consent_source: str = "",
 ) -> Customer:
     authorize(actor, Perm.VIEW_CUSTOMERS, brand, what="customer")
-    data = customer_fields_clean(brand, {"name": name, "email": email, "phone": phone, "home_store": home_store,
-                          "assigned_rep": assigned_rep})
+    data = customer_fields_clean(brand, {"name": name, "email": email, "phone": phone, "external_id": external_id,
+                                         "home_store": home_store, "assigned_rep": assigned_rep})
     if source not in CustomerSource.values:
         raise ApplicationError("invalid", _("Unknown source."), fields={"source": [_("Choose a valid source.")]})
     customer = Customer(brand=brand, user=user, source=source, source_ref=source_ref[:120], **data)

@@ -15,6 +15,7 @@ from privtraffic.tenancy.models import Brand, Store
 
 from ..customers.services import customer_fields_clean
 from ..models import Customer
+from ..profile.services import tag_names_clean
 from .mapping import FIELD_LABELS
 from .reading import ParsedFile
 
@@ -102,6 +103,12 @@ def _check_row(brand: Brand, number: int, cells: list[str], columns: dict[int, s
                 data[consent] = _parse_bool(raw[consent])
             except ValueError:
                 errors.append(RowError(number, consent, _("Write yes or no (or leave it empty).")))
+    if raw.get("tags"):
+        # Several tags in one cell, separated by commas, semicolons or |; unknown ones are created on import.
+        try:
+            data["tags"] = tag_names_clean(re.split(r"[,;|]", raw["tags"]))
+        except ApplicationError as exc:
+            errors.append(RowError(number, "tags", str(exc.fields["tags"][0])))
     # Blank cells never erase anything: only values that were given are kept.
     data = {key: value for key, value in data.items() if value not in ("", None)}
     return (None if errors else CheckedRow(row=number, data=data)), errors

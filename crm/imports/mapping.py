@@ -18,6 +18,7 @@ FIELD_LABELS = {
     "home_store": gettext_lazy("home store"),
     "consent_chat": gettext_lazy("chat consent"),
     "consent_promotions": gettext_lazy("promotions consent"),
+    "tags": gettext_lazy("tags"),
 }
 FIELDS = tuple(FIELD_LABELS)
 MAPPING_CHOICES = [*FIELD_LABELS.items(), (IGNORE, gettext_lazy("ignore this column"))]
@@ -32,6 +33,7 @@ _ALIASES = {
     "consent_chat": ["consent chat", "chat consent", "聊天同意", "同意聊天"],
     "consent_promotions": ["consent promotions", "promotions consent", "promotions", "营销同意", "同意营销",
                            "接收促销"],
+    "tags": ["tags", "tag", "labels", "标签"],
 }
 
 

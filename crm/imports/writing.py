@@ -12,7 +12,8 @@ from privtraffic.events.services import event_record_many
 from privtraffic.tenancy.models import Brand
 
 from ..customers.services import consent_changes_build, customer_consents_stamp, customer_event_payload
-from ..models import ConsentChange, Customer, CustomerSource, ImportJob, ImportStatus
+from ..models import ConsentChange, Customer, CustomerSource, CustomerTag, ImportJob, ImportStatus
+from ..profile.services import tags_get_or_create
 from .checking import MAX_ERRORS, CheckedRow, chunks
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,31 @@ def _apply_changes(customer: Customer, data: dict[str, Any], now, consents: list
     return changed
 
 
+def _tags_add(brand: Brand, batch: list[CheckedRow], new: list[Customer], changed: list[Customer], now) -> list:
+    """Add each row's tags to its customer (never removing any), creating the brand's missing tags; returns
+    the existing customers that only gained tags, so they are counted as changed too."""
+    rows = [row for row in batch if row.data.get("tags")]
+    if not rows:
+        return []
+    created = iter(new)  # the new customers, in the order of their rows
+    customers = {id(row): row.target if row.target is not None else next(created) for row in batch}
+    tags = tags_get_or_create(brand_id=brand.pk, names=sorted({n for row in rows for n in row.data["tags"]}))
+    targets = [customers[id(row)].pk for row in rows if row.target is not None]
+    existing = set(CustomerTag.objects.filter(brand_id=brand.pk, customer_id__in=targets)
+                   .values_list("customer_id", "tag_id"))
+    links = [CustomerTag(brand_id=brand.pk, customer_id=customers[id(row)].pk, tag_id=tags[name].pk)
+             for row in rows for name in row.data["tags"]
+             if (customers[id(row)].pk, tags[name].pk) not in existing]
+    CustomerTag.objects.bulk_create(links, ignore_conflicts=True)
+    gained = {link.customer_id for link in links}
+    already = {c.pk for c in changed}
+    only_tags = [row.target for row in rows if row.target is not None and row.target.pk in gained
+                 and row.target.pk not in already]
+    for customer in only_tags:
+        customer.updated_at = now
+    return only_tags
+
+
 def import_rows_write(job: ImportJob, rows: list[CheckedRow], skipped: int) -> None:
     """All the customer writes of a job, in batches, with one outbox INSERT (and one relay task) per batch."""
     brand, now = job.brand, timezone.now()
@@ -80,6 +106,7 @@ def import_rows_write(job: ImportJob, rows: list[CheckedRow], skipped: int) -> N
         changed = [row.target for row in batch
                    if row.target is not None and _apply_changes(row.target, row.data, now, consents)]
         Customer.objects.bulk_create(new)
+        changed += _tags_add(brand, batch, new, changed, now)
         ConsentChange.objects.bulk_create(
             [change for customer, changes in consents for change in consent_changes_build(customer, changes, "import")])
         for customer in changed:

@@ -13,10 +13,17 @@ from .services import NOTE_MAX, TAG_NAME_MAX
 class CustomerTagsForm(forms.Form):
     tags = forms.ModelMultipleChoiceField(label=_("Tags"), queryset=None, required=False,
                                           widget=forms.CheckboxSelectMultiple)
+    new_tags = forms.CharField(label=_("New tags"), required=False, max_length=2000,
+                               help_text=_("Comma-separated; tags the brand does not have yet are created."))
 
     def __init__(self, *args, tags, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tags"].queryset = tags
+
+    def tag_names(self) -> list[str]:
+        """The ticked tags and the typed ones (the service checks and creates them)."""
+        typed = [n for n in self.cleaned_data.get("new_tags", "").split(",") if n.strip()]
+        return [t.name for t in self.cleaned_data["tags"]] + typed
 
 
 class CustomerAttributesForm(forms.Form):

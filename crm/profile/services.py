@@ -2,7 +2,9 @@
 attribute values and notes. Every change to a customer records `customer.updated` (with tags and attributes).
 
 Managing the vocabulary (tags, attribute definitions) is marketing work (MANAGE_CAMPAIGNS); tagging a customer,
-setting their attributes and writing notes is for anyone who may see that customer (a rep: their own).
+setting their attributes and writing notes is for anyone who may see that customer (a rep: their own). Tags are
+free-form: tagging a customer with a name the brand does not have yet creates that tag (renaming, recolouring
+and deleting tags stay marketing work).
 """
 
 import re
@@ -35,6 +37,7 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TAG_NAME_MAX = 50
+TAGS_PER_CUSTOMER_MAX = 50
 NOTE_MAX = 4000
 ATTRIBUTE_TEXT_MAX = 500
 ATTRIBUTE_CHOICES_MAX = 50
@@ -120,18 +123,39 @@ def tag_delete(*, tag: Tag, actor: Actor) -> None:
             _customer_changed(customer)
 
 
-def customer_tags_set(*, customer: Customer, actor: Actor, tags: list[str]) -> Customer:
-    """Make the customer's tags exactly these (existing tag names of the brand; unknown names are a 400)."""
-    _authorize_customer_write(actor, customer)
+def tag_names_clean(tags: Any) -> list[str]:
+    """A customer's tag names, checked like a tag's name (trimmed, 1..50 characters), duplicates dropped, at most
+    TAGS_PER_CUSTOMER_MAX of them. Raises the 400 that names what is wrong."""
     if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
         raise _invalid({"tags": [_("Give a list of tag names.")]})
-    names = {t.strip() for t in tags if t.strip()}
-    found = {t.name: t for t in Tag.objects.filter(brand_id=customer.brand_id, name__in=names)}
-    unknown = sorted(names - set(found))
-    if unknown:
-        raise ApplicationError("invalid", _("Unknown tags: %(names)s.") % {"names": ", ".join(unknown)},
-                               fields={"tags": [_("Unknown tag: %(name)s") % {"name": n} for n in unknown]})
+    names = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+    too_long = [n for n in names if len(n) > TAG_NAME_MAX]
+    if too_long:
+        raise _invalid({"tags": [_("A tag name has at most %(max)d characters: %(name)s")
+                                 % {"max": TAG_NAME_MAX, "name": n[:60]} for n in too_long]})
+    if len(names) > TAGS_PER_CUSTOMER_MAX:
+        raise _invalid({"tags": [_("A customer can have at most %(max)d tags (%(count)d given).")
+                                 % {"max": TAGS_PER_CUSTOMER_MAX, "count": len(names)}]})
+    return names
+
+
+def tags_get_or_create(*, brand_id: int, names: list[str]) -> dict[str, Tag]:
+    """The brand's tags of these (already cleaned) names, the missing ones created: tags are free-form, made on
+    first use as in Shopify or Klaviyo. Safe under concurrency: a name created meanwhile is simply found."""
+    found = {t.name: t for t in Tag.objects.filter(brand_id=brand_id, name__in=names)}
+    missing = [n for n in names if n not in found]
+    if missing:
+        Tag.objects.bulk_create([Tag(brand_id=brand_id, name=n) for n in missing], ignore_conflicts=True)
+        found.update({t.name: t for t in Tag.objects.filter(brand_id=brand_id, name__in=missing)})
+    return found
+
+
+def customer_tags_set(*, customer: Customer, actor: Actor, tags: list[str]) -> Customer:
+    """Make the customer's tags exactly these names; names the brand does not have yet are created."""
+    _authorize_customer_write(actor, customer)
+    names = tag_names_clean(tags)
     with transaction.atomic():
+        found = tags_get_or_create(brand_id=customer.brand_id, names=names)
         current = set(CustomerTag.objects.filter(brand_id=customer.brand_id, customer=customer)
                       .values_list("tag_id", flat=True))
         wanted = {t.pk for t in found.values()}

@@ -64,8 +64,7 @@ class CustomerTagsView(_CustomerProfileView):
         form = CustomerTagsForm(request.POST, tags=selectors.tag_list(brand=self.brand))
         if form.is_valid():
             with form_errors(form) as outcome:
-                services.customer_tags_set(customer=customer, actor=self.actor,
-                                           tags=[t.name for t in form.cleaned_data["tags"]])
+                services.customer_tags_set(customer=customer, actor=self.actor, tags=form.tag_names())
             if outcome.ok:
                 messages.success(request, _("Tags saved."))
                 return self._done(customer, "tags")

@@ -172,6 +172,11 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "privtraffic.accounts.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Private Traffic] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env_str("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "http")
+# Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated): uvicorn's
+# --forwarded-allow-ips. Empty trusts none, so the per-IP login and code limits key on the real peer
+# (uvicorn's own default trusts loopback, where a spoofed header reset them). allauth reads REMOTE_ADDR.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
 
 # --- Email: console in the embedded default, SMTP from the environment otherwise ---
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -206,7 +211,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["privtraffic.tenancy.api_auth.HasBrandApiKey"],
     "DEFAULT_PAGINATION_CLASS": "privtraffic.tenancy.api_auth.CursorPagination",
     "DEFAULT_THROTTLE_CLASSES": ["privtraffic.tenancy.api_auth.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_THROTTLE_RATE", "600/min")},
+    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_THROTTLE_RATE", "6000/min")},  # N/s, N/min, N/hour
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",

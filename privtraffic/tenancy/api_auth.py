@@ -3,10 +3,17 @@
 Kept apart from tenancy.api because DRF imports these while rest_framework.views loads.
 """
 
+import math
+import re
+import time
+
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
+from rest_framework.settings import api_settings
 
 from .models import ApiKey
 from .services import api_key_authenticate
@@ -53,13 +60,61 @@ class HasBrandApiKey(BasePermission):
         return isinstance(request.auth, ApiKey)
 
 
-class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
-    scope = "api_key"
+_RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
+               "d": 86400, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$")
 
-    def get_cache_key(self, request, view):
-        if not isinstance(request.auth, ApiKey):
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.prefix}
+
+def rate_parse(rate: str) -> tuple[int, int]:
+    """`"100/s"`, `"6000/min"`, `"1000/hour"` -> (requests, seconds)."""
+    match = _RATE.match(rate or "")
+    unit = _RATE_UNITS.get(match.group(2).lower().removesuffix("s") or "s") if match else None
+    if match is None or unit is None:
+        raise ImproperlyConfigured(f"A rate is N/s, N/min, N/hour or N/day, not {rate!r}.")
+    return int(match.group(1)), unit
+
+
+class ApiKeyRateThrottle(throttling.BaseThrottle):
+    """Requests per API key in fixed windows, counted atomically in the cache.
+
+    `cache.add` starts a window's counter and `cache.incr` counts (one atomic INCR on Redis, under a lock
+    in the local-memory cache), so parallel requests cannot all read the same count and pass together, as
+    a read-then-write history does. The rate is `DEFAULT_THROTTLE_RATES["api_key"]` (API_THROTTLE_RATE).
+    """
+
+    scope = "api_key"
+    THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    timer = staticmethod(time.time)
+
+    def __init__(self):
+        self._wait: float | None = None
+
+    def allow_request(self, request, view) -> bool:
+        rate = self.THROTTLE_RATES.get(self.scope)
+        if not rate or not isinstance(request.auth, ApiKey):
+            return True
+        limit, window = rate_parse(rate)
+        now = self.timer()
+        window_index = int(now // window)
+        key = f"throttle:{self.scope}:{request.auth.prefix}:{window}:{window_index}"
+        count = self._count(key, window)
+        if count <= limit:
+            return True
+        self._wait = (window_index + 1) * window - now
+        return False
+
+    @staticmethod
+    def _count(key: str, window: int) -> int:
+        for _attempt in range(3):
+            cache.add(key, 0, timeout=window + 1)
+            try:
+                return cache.incr(key)
+            except ValueError:  # the window expired between add and incr: start it again
+                continue
+        return 1
+
+    def wait(self) -> float | None:
+        return None if self._wait is None else max(1, math.ceil(self._wait))
 
 
 class CursorPagination(pagination.CursorPagination):

@@ -92,3 +92,85 @@ def test_team_invitation_link_sets_the_password(client, brand, mailoutbox, djang
     client.post(action, {"password1": "Welcome-aboard-77", "password2": "Welcome-aboard-77"})
     user = User.objects.get(email="newbie@example.test")
     assert user.check_password("Welcome-aboard-77")
+
+
+# --- limits that hold: forwarded headers, the admin login ------------------------------------------------
+
+
+def _bad_logins(client, count: int, *, spoof: bool) -> list:
+    """Failed logins for different emails (so only the per-IP limit applies), each with a new X-Forwarded-For."""
+    responses = []
+    for i in range(count):
+        extra = {"HTTP_X_FORWARDED_FOR": f"203.0.113.{i + 1}"} if spoof else {}
+        responses.append(client.post("/accounts/login/", {"login": f"nobody{i}@shop.test", "password": "wrong"},
+                                     **extra))
+    return responses
+
+
+def _limited(response) -> bool:
+    return response.status_code == 429 or "Too many" in response.content.decode()
+
+
+def test_spoofed_forwarded_for_does_not_reset_the_per_ip_login_limit(client, brand):
+    owner = factories.owner_of(brand).user
+    responses = _bad_logins(client, 11, spoof=True)
+    assert not any(_limited(r) for r in responses[:10])
+    assert _limited(responses[10])
+    # Still limited for that address, whatever it claims to be forwarding for.
+    response = client.post("/accounts/login/", {"login": owner.email, "password": "wrong"},
+                           HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert _limited(response)
+
+
+def test_uvicorn_believes_forwarded_headers_only_from_trusted_proxies(settings):
+    """The serve command (and run-full, Docker) give uvicorn TRUSTED_PROXIES: none by default, so a client on
+    loopback cannot pick the address the login limits key on."""
+    import asyncio
+
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from privtraffic.tenancy.management.commands.serve import uvicorn_proxy_options
+
+    def client_seen() -> str:
+        seen = {}
+
+        async def app(scope, receive, send):
+            seen["client"] = scope["client"][0]
+
+        options = uvicorn_proxy_options()
+        assert options["proxy_headers"] is True
+        middleware = ProxyHeadersMiddleware(app, trusted_hosts=options["forwarded_allow_ips"])
+        scope = {"type": "http", "client": ("127.0.0.1", 5000), "scheme": "http",
+                 "headers": [(b"x-forwarded-for", b"203.0.113.9")]}
+        asyncio.run(middleware(scope, None, None))
+        return seen["client"]
+
+    settings.TRUSTED_PROXIES = []
+    assert client_seen() == "127.0.0.1"
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/8"]
+    assert client_seen() == "203.0.113.9"
+
+
+def test_admin_login_goes_through_the_limited_staff_login(client, db):
+    admin_user = User.objects.create_superuser(email="root@shop.test", password=factories.PASSWORD)
+    EmailAddress.objects.create(user=admin_user, email=admin_user.email, verified=True, primary=True)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    response = client.get("/admin/login/?next=/admin/crm/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/admin/crm/"
+    # The admin's own password form is gone: a POST there signs nobody in.
+    response = client.post("/admin/login/", {"username": admin_user.email, "password": factories.PASSWORD})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/login/?next=https://evil.test/").url == "/accounts/login/?next=/admin/"
+    # Repeated bad admin logins are limited like every staff login.
+    responses = [client.post("/accounts/login/?next=/admin/", {"login": admin_user.email, "password": "wrong"})
+                 for _ in range(6)]
+    assert _limited(responses[-1])
+    # A signed-in staff user gets the admin; a signed-in non-staff user is refused, never looped.
+    client.force_login(admin_user)
+    assert client.get("/admin/login/").url == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    other = User.objects.create_user(email="plain@shop.test", password=factories.PASSWORD)
+    client.force_login(other)
+    assert client.get("/admin/login/").status_code == 403

@@ -246,6 +246,41 @@ def test_withdrawn_consent_is_recorded(brand, api, run):
     assert not existing.consent_chat and existing.consent_promotions
 
 
+def test_tags_column_creates_unknown_tags_and_adds_them(brand, other_brand, api, run):
+    from crm.models import Tag
+    from crm.profile.services import customer_tags_set, tag_create
+
+    vip = tag_create(brand=brand, actor=factories.system(brand), name="vip")
+    existing = factories.make_customer(brand, "Old", email="old@example.test")
+    customer_tags_set(customer=existing, actor=factories.system(brand), tags=["vip"])
+    content = ('name,email,tags\n"New","new@example.test","oily-skin, vip"\n'
+               '"Old","old@example.test","sensitive;oily-skin"\n"Plain","plain@example.test",\n')
+    job = import_ok(api, run, content)
+    assert (job["created_count"], job["updated_count"]) == (2, 1), job
+    new = Customer.objects.get(brand=brand, email="new@example.test")
+    assert sorted(new.tags.values_list("name", flat=True)) == ["oily-skin", "vip"]
+    # An import adds tags and never removes one (blank cells erase nothing).
+    assert sorted(existing.tags.values_list("name", flat=True)) == ["oily-skin", "sensitive", "vip"]
+    assert not Customer.objects.get(brand=brand, email="plain@example.test").tags.exists()
+    assert sorted(Tag.objects.filter(brand=brand).values_list("name", flat=True)) == ["oily-skin", "sensitive", "vip"]
+    assert Tag.objects.get(brand=brand, name="vip") == vip
+    assert not Tag.objects.filter(brand=other_brand).exists()
+    # Gaining tags is a change integrators hear about.
+    assert Event.objects.filter(brand=brand, type="customer.updated", payload__customer_id=existing.pk).exists()
+
+
+def test_bad_tags_are_row_errors(brand, api, run):
+    from crm.models import Tag
+
+    long_name = "x" * 51
+    response = post_import(api, run, f"name,email,tags\nA,a@example.test,{long_name}\n"
+                                     f"B,b@example.test,{'|'.join(f't{i}' for i in range(51))}\n")
+    rows = api_error(response, 400, "invalid_rows")["fields"]["rows"]
+    assert rows[0].startswith("Row 2: tags: A tag name has at most 50 characters")
+    assert rows[1].startswith("Row 3: tags: A customer can have at most 50 tags")
+    assert not Customer.objects.exists() and not Tag.objects.exists()
+
+
 def test_unchanged_rows_record_no_event(brand, api, run):
     factories.make_customer(brand, "Same", email="same@example.test")
     job = import_ok(api, run, "name,email\nSame,same@example.test\n")

@@ -77,14 +77,37 @@ def test_customer_tags_set_replaces_and_records_event(brand, vip, oily):
     assert _updated_events(customer) == 2
 
 
-def test_customer_tags_set_unknown_names_change_nothing(brand, other_brand, vip):
+def test_customer_tags_set_creates_unknown_names_for_the_brand(brand, other_brand, vip):
+    """Issue 13 changes this: unknown names are created on first use (they were a 400)."""
     services.tag_create(brand=other_brand, actor=factories.system(other_brand), name="theirs")
     customer = factories.make_customer(brand)
+    services.customer_tags_set(customer=customer, actor=factories.system(customer.brand_id),
+                               tags=["vip", " oily-skin ", "theirs", "oily-skin", ""])
+    assert sorted(customer.tags.values_list("name", flat=True)) == ["oily-skin", "theirs", "vip"]
+    assert sorted(Tag.objects.filter(brand=brand).values_list("name", flat=True)) == ["oily-skin", "theirs", "vip"]
+    assert Tag.objects.filter(brand=other_brand).count() == 1  # the other brand's vocabulary is its own
+    assert all(t.brand_id == brand.pk for t in customer.tags.all())
+
+
+@pytest.mark.parametrize("tags, words", [
+    (["vip", "x" * 51], "at most 50 characters"),
+    ([f"t{i}" for i in range(51)], "at most 50 tags"),
+    ("vip", "list of tag names"),
+    ([1], "list of tag names"),
+])
+def test_customer_tags_set_bad_names_or_too_many_change_nothing(brand, vip, tags, words):
+    customer = factories.make_customer(brand)
     with pytest.raises(ApplicationError) as exc:
-        services.customer_tags_set(customer=customer, actor=factories.system(customer.brand_id), tags=["vip", "nope", "theirs"])
-    assert exc.value.status == 400
-    assert "nope" in exc.value.message and "theirs" in exc.value.message
+        services.customer_tags_set(customer=customer, actor=factories.system(customer.brand_id), tags=tags)
+    assert exc.value.status == 400 and words in str(exc.value.fields["tags"])
     assert not CustomerTag.objects.exists()
+    assert list(Tag.objects.values_list("name", flat=True)) == ["vip"]
+
+
+def test_customer_can_hold_exactly_the_cap(brand):
+    customer = factories.make_customer(brand)
+    services.customer_tags_set(customer=customer, actor=factories.system(brand), tags=[f"t{i}" for i in range(50)])
+    assert customer.tags.count() == 50
 
 
 def test_tag_delete_and_rename_tell_integrators(brand, vip):
@@ -229,7 +252,8 @@ def test_api_customer_create_and_patch_with_tags_and_attributes(brand, api, vip,
 
 
 @pytest.mark.parametrize("extra, field", [
-    ({"tags": ["nope"]}, "tags"),
+    ({"tags": ["x" * 51]}, "tags"),
+    ({"tags": [f"t{i}" for i in range(51)]}, "tags"),
     ({"tags": "vip"}, "tags"),
     ({"attributes": {"unknown": 1}}, "attributes.unknown"),
     ({"attributes": {"age": "old"}}, "attributes.age"),
@@ -242,6 +266,23 @@ def test_api_customer_bad_tags_or_attributes_write_nothing(brand, api, vip, defs
     assert field in error["fields"]
     assert not Customer.objects.exists()
     assert not Event.objects.filter(type__startswith="customer.").exists()
+    assert list(Tag.objects.values_list("name", flat=True)) == ["vip"]
+
+
+def test_api_customer_create_and_patch_create_unknown_tags(brand, other_brand, api):
+    """`tags: ["oily-skin"]` used to answer `Unknown tags: oily-skin`; integrators expect it created."""
+    response = api.post("/api/v1/customers/", {"name": "Ann", "tags": ["oily-skin"]}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["tags"] == ["oily-skin"]
+    customer_id = response.json()["id"]
+    response = api.patch(f"/api/v1/customers/{customer_id}/", {"tags": ["oily-skin", "vip-2025"]}, format="json")
+    assert response.status_code == 200 and response.json()["tags"] == ["oily-skin", "vip-2025"]
+    assert sorted(Tag.objects.filter(brand=brand).values_list("name", flat=True)) == ["oily-skin", "vip-2025"]
+    assert not Tag.objects.filter(brand=other_brand).exists()
+    error = api_error(api.patch(f"/api/v1/customers/{customer_id}/", {"tags": [f"t{i}" for i in range(51)]},
+                                format="json"), 400, "invalid")
+    assert "at most 50 tags" in str(error["fields"]["tags"])
+    assert api.get(f"/api/v1/customers/{customer_id}/").json()["tags"] == ["oily-skin", "vip-2025"]
 
 
 def test_api_patch_bad_attributes_keeps_other_changes_out(brand, api, defs):
@@ -353,6 +394,20 @@ def test_dashboard_set_tags(brand, login, vip, oily):
     assert set(customer.tags.all()) == {vip, oily}
     assert client.post(url, {}).status_code == 302
     assert not customer.tags.exists()
+
+
+def test_dashboard_typed_tags_are_created(brand, other_brand, login, vip):
+    customer = factories.make_customer(brand)
+    client = login(factories.owner_of(brand))
+    url = f"{_detail(brand, customer)}tags/"
+    response = client.post(url, {"tags": [vip.pk], "new_tags": "oily-skin, sensitive ,,"})
+    assert response.status_code == 302, response.content
+    assert sorted(customer.tags.values_list("name", flat=True)) == ["oily-skin", "sensitive", "vip"]
+    assert not Tag.objects.filter(brand=other_brand).exists()
+    response = client.post(url, {"new_tags": ",".join(f"t{i}" for i in range(51))})
+    assert response.status_code == 400
+    assert "at most 50 tags" in response.content.decode()
+    assert customer.tags.count() == 3
 
 
 def test_dashboard_set_tags_rejects_other_brand_tag(brand, other_brand, login, vip):

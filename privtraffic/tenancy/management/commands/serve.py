@@ -9,6 +9,11 @@ from privtraffic.tenancy.demo import DEMO_LOGINS, DEMO_PASSWORD
 from privtraffic.ticker import PeriodicTicker
 
 
+def uvicorn_proxy_options() -> dict:
+    """Forwarded headers believed only from TRUSTED_PROXIES (none by default)."""
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.TRUSTED_PROXIES)}
+
+
 class Command(BaseCommand):
     help = "Serve the platform on HOST:PORT (uvicorn, HTTP and WebSocket) with the in-process ticker."
 
@@ -37,7 +42,7 @@ class Command(BaseCommand):
         try:
             config = uvicorn.Config(
                 "privtraffic.asgi:application", host=host, port=port, lifespan="off", log_level="info",
-                proxy_headers=True,
+                **uvicorn_proxy_options(),
             )
             # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal so the
             # process ends the way it was asked to: Ctrl-C arrives here as KeyboardInterrupt.
