@@ -10,7 +10,6 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 
 from chats.realtime.tokens import chat_token_issue
 from chats.services import Sender, message_send
@@ -33,8 +32,6 @@ def test_the_redis_client_timeouts_outlast_the_blocking_read(settings):
 @pytest.mark.django_db(transaction=True)
 async def test_idle_sockets_stay_open_and_receive_after_30_seconds(connect, settings):
     assert "Redis" in settings.CHANNEL_LAYERS["default"]["BACKEND"]
-    layer = get_channel_layer()
-    assert layer.hosts[0]["socket_timeout"] > layer.brpop_timeout  # the layer the sockets really use
     world = await database_sync_to_async(_setup)()
     token, _ = await database_sync_to_async(chat_token_issue)(customer=world["customer"],
                                                               actor=world["rep"])
