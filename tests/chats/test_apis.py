@@ -89,3 +89,22 @@ def test_an_erased_customer_gets_no_token_and_loses_theirs(brand, api):
     assert api.post(f"/api/v1/customers/{customer.pk}/erase/").status_code == 200
     assert chat_token_customer(token) is None
     api_error(api.post(f"/api/v1/customers/{customer.pk}/chat-token/"), 409, "customer_erased")
+
+
+def test_old_chat_tokens_are_pruned_and_live_ones_kept(brand, api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chats.models import ChatToken
+    from chats.tasks import prune_chat_tokens
+
+    customer = factories.make_customer(brand)
+    old, revoked, live = (api.post(f"/api/v1/customers/{customer.pk}/chat-token/").json()["token"] for _ in range(3))
+    rows = list(ChatToken.objects.order_by("pk"))
+    long_ago = timezone.now() - timedelta(days=2)
+    ChatToken.objects.filter(pk=rows[0].pk).update(expires_at=long_ago)
+    ChatToken.objects.filter(pk=rows[1].pk).update(revoked_at=long_ago)
+    assert prune_chat_tokens() == 2
+    assert list(ChatToken.objects.all()) == [rows[2]]
+    assert chat_token_customer(live) == customer
