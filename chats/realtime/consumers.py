@@ -54,6 +54,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.personal_groups: list[str] = []
         self._last_typing: dict[int, float] = {}
         self._auth_timer: asyncio.Task | None = None
+        self._auth_tried = False
         identity = await database_sync_to_async(self._identify_session)()
         await self.accept()
         if not identity.is_empty:
@@ -70,7 +71,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _close_unless_authenticated(self) -> None:
         await asyncio.sleep(float(settings.CHAT_AUTH_TIMEOUT_SECONDS))
-        if not self.authenticated:
+        if not self.authenticated and not self._auth_tried:
+            self._auth_tried = True  # a token arriving after this is too late
             await self.close(code=UNAUTHENTICATED)
 
     def _stop_auth_timer(self) -> None:
@@ -81,6 +83,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _authenticate(self, content: Any) -> None:
         """The first frame of a socket without a session: `{"type": "auth", "token": ...}` or 4401."""
         self._stop_auth_timer()
+        if self._auth_tried:
+            return  # one try only: later frames were in flight when the socket was refused
+        self._auth_tried = True
         token = content.get("token") if isinstance(content, dict) and content.get("type") == "auth" else None
         row = await database_sync_to_async(chat_token_find)(token)
         if row is None:

@@ -76,6 +76,9 @@ async def test_no_auth_frame_in_time_is_4401_and_a_late_one_is_too_late(settings
     assert (await comm.connect())[0]
     assert await comm.receive_nothing(timeout=0.6)
     await _refused(comm)
+    # A token arriving after the close opens nothing.
+    await comm.send_json_to({"type": "auth", "token": token})
+    assert await comm.receive_nothing(timeout=0.5)
     # The same token still works on a socket that sends it in time.
     ok, _ready_frame = await _ready(token=token)
     await ok.disconnect()
