@@ -14,7 +14,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Only what the platform needs at run time (the build context also holds .venv, var/, tests/ ...).
-COPY pyproject.toml README.md manage.py ./
+COPY pyproject.toml constraints.txt README.md manage.py ./
 COPY privtraffic ./privtraffic
 COPY crm ./crm
 COPY communities ./communities
@@ -23,9 +23,9 @@ COPY campaigns ./campaigns
 COPY templates ./templates
 COPY static ./static
 
-# The production settings insist on a secret key, DATABASE_URL and REDIS_URL;
-# collectstatic touches neither the database nor Redis, so placeholders do.
-RUN pip install . \
+# The versions CI tested (constraints.txt). The production settings insist on a secret key,
+# DATABASE_URL and REDIS_URL; collectstatic touches neither the database nor Redis, so placeholders do.
+RUN pip install -c constraints.txt . \
     && DJANGO_SECRET_KEY=collectstatic-only \
        DATABASE_URL=postgres://build@localhost/build \
        REDIS_URL=redis://localhost:6379/0 \

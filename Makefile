@@ -6,16 +6,28 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run run-full test lint check bench messages clean
+.PHONY: install constraints run run-full test lint check bench messages clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package to what CI tested; a change to it or to pyproject.toml reinstalls.
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
+
+# Re-resolve pyproject.toml's ranges in a scratch virtualenv and pin the result in constraints.txt
+# (then `make install` and the tests; commit constraints.txt with the change that needed it).
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/pip install --quiet --upgrade pip
+	.venv-constraints/bin/pip install --quiet -e '.[dev]'
+	{ sed -n '/^#/p' constraints.txt; .venv-constraints/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-constraints
 
 # The embedded default: SQLite under var/, in-memory channel layer, in-process tasks and ticker.
 run: install
@@ -57,4 +69,4 @@ messages: install
 	$(BIN)/python manage.py compilemessages -l zh_Hans $(MESSAGES_IGNORE)
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-constraints var staticfiles .pytest_cache .ruff_cache

@@ -9,7 +9,7 @@ from privtraffic.tenancy.api import BrandAPIView
 from privtraffic.tenancy.parsing import parse_input, query_int
 
 from . import selectors
-from .realtime.tokens import chat_token_issue
+from .realtime.tokens import chat_token_issue, chat_token_revoke
 from .serialization import message_to_dict
 from .serializers import ChatTokenSerializer, ConversationSerializer, MessageCreateSerializer
 from .services import Sender, message_send
@@ -64,7 +64,16 @@ class MessageListApi(BrandAPIView):
 class ChatTokenApi(BrandAPIView):
     @extend_schema(request=None, responses={201: ChatTokenSerializer})
     def post(self, request, customer_id: int):
+        """A short-lived token for one customer's socket: open `ws_url`, then send
+        `{"type": "auth", "token": ...}` as the first frame. The token is never part of the URL."""
         customer = customer_get(brand=self.brand, customer_id=customer_id, actor=self.actor)
-        token, expires_at = chat_token_issue(customer=customer)
-        ws_url = request.build_absolute_uri(f"/ws/chat/?token={token}").replace("http", "ws", 1)
+        token, expires_at = chat_token_issue(customer=customer, actor=self.actor)
+        ws_url = request.build_absolute_uri("/ws/chat/").replace("http", "ws", 1)
         return Response({"token": token, "expires_at": expires_at, "ws_url": ws_url}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, customer_id: int):
+        """Revoke every chat token of the customer now; sockets opened with them are closed with 4401."""
+        customer = customer_get(brand=self.brand, customer_id=customer_id, actor=self.actor)
+        chat_token_revoke(customer=customer, actor=self.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)

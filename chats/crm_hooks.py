@@ -1,15 +1,17 @@
 """What chats adds to crm's customer features, registered from ChatsConfig.ready(): the customer's messages,
-reports and moderation history in their data export, and their messages on their timeline."""
+reports and moderation history in their data export, their messages on their timeline, and the end of their
+chat tokens (open sockets included) when they are erased."""
 
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
-from crm.privacy.registry import export_section, export_time
+from crm.privacy.registry import erase_step, export_section, export_time
 from crm.profile.timeline import TimelineEntry, timeline_source
 
 from .models import Message, MessageReport, ModerationLog
+from .realtime.tokens import chat_tokens_end
 
 SNIPPET = 140
 
@@ -64,3 +66,9 @@ def message_timeline(customer: Customer, limit: int) -> list[TimelineEntry]:
         body = m.body if len(m.body) <= SNIPPET else m.body[:SNIPPET] + "…"
         entries.append(TimelineEntry(m.created_at, "message", _("Wrote in %(where)s") % {"where": where}, body))
     return entries
+
+
+@erase_step("chats.tokens")
+def end_chat_tokens(customer: Customer, actor) -> None:
+    """An erased customer's tokens stop working at once, and the sockets they opened close (4401) on commit."""
+    chat_tokens_end(customer=customer)

@@ -196,3 +196,23 @@ class QuickReply(BrandOwned):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ChatToken(BrandOwned):
+    """A socket credential an integrator's app gets for one customer (`POST customers/{id}/chat-token/`).
+
+    Only the SHA-256 of the token is stored: the token itself is random and carries nothing readable.
+    It ends at `expires_at`, or at once when revoked (an explicit revoke, or the customer's erasure).
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "customer", "revoked_at"], name="chattoken_brand_customer")]
+
+    def __str__(self) -> str:
+        return f"chat token of customer {self.customer_id}"

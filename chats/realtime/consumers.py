@@ -1,15 +1,20 @@
 """/ws/chat/: one socket per browser tab or app, speaking the CONTRACT.md frames.
 
+A browser authenticates with its session cookie on connect. An integrator's app sends a chat token
+as the first frame, `{"type": "auth", "token": ...}` (never in the URL: access logs keep URLs); a
+socket with neither within CHAT_AUTH_TIMEOUT_SECONDS, or with a bad token, is closed with 4401, and so
+is a token socket whose token is revoked (explicitly or by the customer's erasure) while it is open.
+
 The socket joins every conversation its identity may see, and re-checks when a
 `conversation.check` arrives (someone joined, left, was removed or reassigned).
 Every frame is validated; a bad one gets an error frame and the socket stays open.
 """
 
+import asyncio
 import json
 import logging
 import time
 from typing import Any
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -24,7 +29,7 @@ from ..moderation.services import rule_warning
 from ..serialization import message_to_dict
 from ..services import Sender, conversation_mark_read, message_find_retry, message_send
 from . import broadcast as realtime
-from .tokens import chat_token_customer
+from .tokens import chat_token_find, chat_token_group, chat_token_is_live
 
 logger = logging.getLogger(__name__)
 
@@ -42,34 +47,75 @@ def _flood_allows(sender_key: str) -> bool:
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
-        self.identity = await database_sync_to_async(self._identify)()
+        self.identity = selectors.ChatIdentity()
+        self.authenticated = False
+        self.token_id: int | None = None
         self.joined: set[int] = set()
         self.personal_groups: list[str] = []
         self._last_typing: dict[int, float] = {}
+        self._auth_timer: asyncio.Task | None = None
+        self._auth_tried = False
+        identity = await database_sync_to_async(self._identify_session)()
         await self.accept()
-        if self.identity.is_empty:
-            await self.close(code=UNAUTHENTICATED)
+        if not identity.is_empty:
+            await self._start(identity)
             return
-        self.personal_groups = [realtime.brand_staff_group(m.brand_id) for m in self.identity.memberships]
-        self.personal_groups += [realtime.customer_group(c.pk) for c in self.identity.customers]
-        for group in self.personal_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        for conversation_id in await database_sync_to_async(selectors.conversation_ids_visible)(identity=self.identity):
-            await self._join(conversation_id)
-        await self.send_json({"type": "ready", "conversations": sorted(self.joined)})
+        # No session: the first frame must carry a chat token, within the allowed time.
+        self._auth_timer = asyncio.get_running_loop().create_task(self._close_unless_authenticated())
 
-    def _identify(self) -> selectors.ChatIdentity:
-        query = parse_qs(self.scope.get("query_string", b"").decode())
-        token = (query.get("token") or [""])[0]
-        if token:
-            customer = chat_token_customer(token)
-            return selectors.chat_identity_for_customer(customer=customer) if customer else selectors.ChatIdentity()
+    def _identify_session(self) -> selectors.ChatIdentity:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return selectors.ChatIdentity()
         return selectors.chat_identity_for_user(user=user)
 
+    async def _close_unless_authenticated(self) -> None:
+        await asyncio.sleep(float(settings.CHAT_AUTH_TIMEOUT_SECONDS))
+        if not self.authenticated and not self._auth_tried:
+            self._auth_tried = True  # a token arriving after this is too late
+            await self.close(code=UNAUTHENTICATED)
+
+    def _stop_auth_timer(self) -> None:
+        if self._auth_timer is not None and self._auth_timer is not asyncio.current_task():
+            self._auth_timer.cancel()
+        self._auth_timer = None
+
+    async def _authenticate(self, content: Any) -> None:
+        """The first frame of a socket without a session: `{"type": "auth", "token": ...}` or 4401."""
+        self._stop_auth_timer()
+        if self._auth_tried:
+            return  # one try only: later frames were in flight when the socket was refused
+        self._auth_tried = True
+        token = content.get("token") if isinstance(content, dict) and content.get("type") == "auth" else None
+        row = await database_sync_to_async(chat_token_find)(token)
+        if row is None:
+            await self.close(code=UNAUTHENTICATED)
+            return
+        self.token_id = row.pk
+        group = chat_token_group(row.customer_id)
+        self.personal_groups.append(group)
+        await self.channel_layer.group_add(group, self.channel_name)
+        # A revoke committed between the lookup and joining the group would not reach this socket: look again.
+        if not await database_sync_to_async(chat_token_is_live)(row.pk):
+            await self.close(code=UNAUTHENTICATED)
+            return
+        await self._start(selectors.chat_identity_for_customer(customer=row.customer))
+
+    async def _start(self, identity: selectors.ChatIdentity) -> None:
+        self.identity = identity
+        self.authenticated = True
+        groups = [realtime.brand_staff_group(m.brand_id) for m in identity.memberships]
+        groups += [realtime.customer_group(c.pk) for c in identity.customers]
+        for group in groups:
+            self.personal_groups.append(group)
+            await self.channel_layer.group_add(group, self.channel_name)
+        for conversation_id in await database_sync_to_async(selectors.conversation_ids_visible)(identity=identity):
+            await self._join(conversation_id)
+        await self.send_json({"type": "ready", "conversations": sorted(self.joined)})
+
     async def disconnect(self, code):
+        if getattr(self, "_auth_timer", None) is not None:
+            self._stop_auth_timer()
         for group in getattr(self, "personal_groups", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         for conversation_id in list(getattr(self, "joined", ())):
@@ -89,11 +135,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             content = json.loads(text_data or "")
         except (TypeError, ValueError, RecursionError):
+            if not self.authenticated:
+                await self._authenticate(None)
+                return
             await self._error("bad_frame", _("Frames must be JSON objects."))
             return
         await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs):
+        if not self.authenticated:
+            await self._authenticate(content)
+            return
+        if isinstance(content, dict) and content.get("type") == "auth":
+            await self._error("already_authenticated", _("This socket is already signed in."))
+            return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self._error("bad_frame", _("Frames must be JSON objects with a type."))
             return
@@ -204,6 +259,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "message": str(message), "ref": ref})
 
     # --- channel-layer events ---------------------------------------------------------------
+
+    async def chat_token_revoked(self, event):
+        """The customer's tokens were revoked or the customer erased: a socket opened with a dead token closes."""
+        if self.token_id is not None and not await database_sync_to_async(chat_token_is_live)(self.token_id):
+            await self.close(code=UNAUTHENTICATED)
 
     async def chat_message(self, event):
         if event["message"]["conversation"] in self.joined:

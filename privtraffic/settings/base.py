@@ -99,11 +99,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "")
 EMBEDDED = not REDIS_URL
 
+# Redis client timeouts, set explicitly rather than left to redis-py's defaults (redis-py >= 6 reads with
+# a 5 s socket timeout, exactly as long as channels-redis blocks in BZPOPMIN: idle sockets died every 5 s).
+# The read timeout must stay well above the longest blocking read (channels-redis 5 s, kombu BRPOP 1 s).
+REDIS_SOCKET_TIMEOUT = max(env_int("REDIS_SOCKET_TIMEOUT", 30), 10)
+REDIS_CONNECT_TIMEOUT = env_int("REDIS_CONNECT_TIMEOUT", 5)
+REDIS_HEALTH_CHECK_INTERVAL = env_int("REDIS_HEALTH_CHECK_INTERVAL", 15)
+REDIS_CLIENT_OPTIONS = {
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_keepalive": True,
+    # A PING before a command on a connection idle this long: a connection Redis dropped is replaced.
+    "health_check_interval": REDIS_HEALTH_CHECK_INTERVAL,
+    # A timed-out or reset command is retried once on a fresh connection (a Redis restart, a failover).
+    "retry_on_timeout": True,
+}
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_LAYER_PREFIX", "asgi")},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, **REDIS_CLIENT_OPTIONS}],
+                       "prefix": env_str("CHANNEL_LAYER_PREFIX", "asgi")},
         }
     }
     CACHES = {
@@ -111,6 +128,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "pt"),
+            "OPTIONS": dict(REDIS_CLIENT_OPTIONS),
         }
     }
 else:
@@ -130,6 +148,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# kombu's Redis transport: the same explicit timeouts (its BRPOP blocks 1 s). No retry_on_timeout here:
+# kombu then gives up batched publishing, and Celery retries a lost broker connection itself.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_keepalive": True,
+    "health_check_interval": REDIS_HEALTH_CHECK_INTERVAL,
+}
 
 # Periodic work, declared once: Celery beat runs it in the full stack and the
 # in-process ticker of `make run` runs the very same tasks in the embedded default.
@@ -138,6 +164,7 @@ PERIODIC_TASKS = {
     "events-prune": {"task": "privtraffic.events.tasks.prune_events", "seconds": 3600},
     "idempotency-prune": {"task": "privtraffic.tenancy.tasks.prune_idempotency_records", "seconds": 3600},
     "crm-lifecycle-stages": {"task": "crm.tasks.refresh_lifecycle_stages", "seconds": 86400},
+    "chats-prune-chat-tokens": {"task": "chats.tasks.prune_chat_tokens", "seconds": 3600},
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": entry["task"], "schedule": float(entry["seconds"])} for name, entry in PERIODIC_TASKS.items()
@@ -253,3 +280,5 @@ CHAT_TOKEN_TTL_SECONDS = env_int("CHAT_TOKEN_TTL_SECONDS", 3600)
 # Flood control: at most CHAT_FLOOD_LIMIT messages per sender in CHAT_FLOOD_WINDOW_SECONDS.
 CHAT_FLOOD_LIMIT = env_int("CHAT_FLOOD_LIMIT", 10)
 CHAT_FLOOD_WINDOW_SECONDS = env_int("CHAT_FLOOD_WINDOW_SECONDS", 10)
+# A socket without a session cookie must send {"type": "auth", "token": ...} within this many seconds (else 4401).
+CHAT_AUTH_TIMEOUT_SECONDS = env_int("CHAT_AUTH_TIMEOUT_SECONDS", 10)

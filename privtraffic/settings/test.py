@@ -10,7 +10,7 @@ import os
 os.environ.setdefault("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 
 from .base import *  # noqa: E402, F403
-from .base import REDIS_URL  # noqa: E402
+from .base import CACHES, REDIS_URL  # noqa: E402
 
 SECRET_KEY = "test-secret-key"
 DEBUG = False
@@ -30,7 +30,8 @@ WHITENOISE_AUTOREFRESH = True
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            **CACHES["default"],  # the client timeouts of base.py, without the production key prefix
+            "KEY_PREFIX": "",
             "LOCATION": REDIS_URL.rsplit("/", 1)[0] + "/" + os.environ.get("TEST_CACHE_DB", "1"),
         }
     }

@@ -9,12 +9,29 @@ from privtraffic.asgi import application
 from tests.helpers import session_cookie
 
 
-async def communicator(*, user=None, token: str | None = None, origin: str = "http://testserver") -> WebsocketCommunicator:
-    path = "/ws/chat/" + (f"?token={token}" if token else "")
+class TokenCommunicator(WebsocketCommunicator):
+    """A socket that authenticates the way an integrator's app does: the chat token in the first frame."""
+
+    def __init__(self, *args, token: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.token = token
+
+    async def connect(self, timeout=1):
+        connected, subprotocol = await super().connect(timeout)
+        if connected:
+            await self.send_json_to({"type": "auth", "token": self.token})
+        return connected, subprotocol
+
+
+async def communicator(*, user=None, token: str | None = None, path: str = "/ws/chat/",
+                       origin: str = "http://testserver") -> WebsocketCommunicator:
+    """A socket as a browser (`user=`: its session cookie) or an app (`token=`: sent as the first frame)."""
     headers = [(b"host", b"testserver"), (b"origin", origin.encode())]
     if user is not None:
         cookie = await database_sync_to_async(session_cookie)(user)
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    if token is not None:
+        return TokenCommunicator(application, path, headers=headers, token=token)
     return WebsocketCommunicator(application, path, headers=headers)
 
 

@@ -59,7 +59,52 @@ def test_chat_token_opens_chat_for_that_customer_only(brand, other_brand, api):
     response = api.post(f"/api/v1/customers/{customer.pk}/chat-token/")
     assert response.status_code == 201
     body = response.json()
-    assert body["ws_url"].startswith("ws://testserver/ws/chat/?token=")
+    assert set(body) == {"token", "expires_at", "ws_url"}
+    # The token travels in the socket's first frame, never in the URL (access logs keep URLs).
+    assert body["ws_url"] == "ws://testserver/ws/chat/"
+    assert body["token"] not in body["ws_url"]
     assert chat_token_customer(body["token"]) == customer
     assert chat_token_customer(body["token"] + "x") is None
     api_error(api.post(f"/api/v1/customers/{factories.make_customer(other_brand).pk}/chat-token/"), 404, "not_found")
+
+
+def test_chat_token_delete_revokes_every_token_of_that_customer(brand, other_brand, api):
+    customer, neighbour = factories.make_customer(brand), factories.make_customer(brand)
+    tokens = [api.post(f"/api/v1/customers/{customer.pk}/chat-token/").json()["token"] for _ in range(2)]
+    kept = api.post(f"/api/v1/customers/{neighbour.pk}/chat-token/").json()["token"]
+    response = api.delete(f"/api/v1/customers/{customer.pk}/chat-token/")
+    assert response.status_code == 204
+    assert [chat_token_customer(t) for t in tokens] == [None, None]
+    assert chat_token_customer(kept) == neighbour
+    assert api.delete(f"/api/v1/customers/{customer.pk}/chat-token/").status_code == 204  # again: nothing changes
+    # A new token after a revoke works again.
+    fresh = api.post(f"/api/v1/customers/{customer.pk}/chat-token/").json()["token"]
+    assert chat_token_customer(fresh) == customer
+    api_error(api.delete(f"/api/v1/customers/{factories.make_customer(other_brand).pk}/chat-token/"), 404, "not_found")
+
+
+def test_an_erased_customer_gets_no_token_and_loses_theirs(brand, api):
+    customer = factories.make_customer(brand)
+    token = api.post(f"/api/v1/customers/{customer.pk}/chat-token/").json()["token"]
+    assert api.post(f"/api/v1/customers/{customer.pk}/erase/").status_code == 200
+    assert chat_token_customer(token) is None
+    api_error(api.post(f"/api/v1/customers/{customer.pk}/chat-token/"), 409, "customer_erased")
+
+
+def test_old_chat_tokens_are_pruned_and_live_ones_kept(brand, api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chats.models import ChatToken
+    from chats.tasks import prune_chat_tokens
+
+    customer = factories.make_customer(brand)
+    old, revoked, live = (api.post(f"/api/v1/customers/{customer.pk}/chat-token/").json()["token"] for _ in range(3))
+    rows = list(ChatToken.objects.order_by("pk"))
+    long_ago = timezone.now() - timedelta(days=2)
+    ChatToken.objects.filter(pk=rows[0].pk).update(expires_at=long_ago)
+    ChatToken.objects.filter(pk=rows[1].pk).update(revoked_at=long_ago)
+    assert prune_chat_tokens() == 2
+    assert list(ChatToken.objects.all()) == [rows[2]]
+    assert chat_token_customer(live) == customer

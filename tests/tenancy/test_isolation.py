@@ -129,7 +129,8 @@ def _socket_world():
     identities = {
         "staff": {"user": factories.owner_of(brand).user},
         "customer": {"user": people["Ann"]["customer"].user},
-        "customer_token": {"token": chat_token_issue(customer=people["Ann"]["customer"])[0]},
+        # An app's socket: the token goes in the first frame (tests/chats/conftest.py communicator).
+        "customer_token": {"token": chat_token_issue(customer=people["Ann"]["customer"], actor=factories.system(brand))[0]},
     }
     return {"brand": brand, "other": other, "identities": identities, "own": people["Ann"]["direct"],
             "foreign": [people["Bo"]["direct"], people["Bo"]["group"]], "listener": people["Bo"]["customer"].user}
