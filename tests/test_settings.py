@@ -70,3 +70,29 @@ def test_production_requires_secrets_and_passes_deploy_check():
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+HSTS_PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps([settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_PRELOAD, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS]))
+"""
+PRODUCTION_ENV = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "privtraffic.settings.production",
+                  "DJANGO_SECRET_KEY": "x" * 64, "DATABASE_URL": "postgres://u:p@db.internal:5432/pt",
+                  "REDIS_URL": "redis://cache.internal:6379/0"}
+
+
+def _hsts(**env):
+    result = subprocess.run([sys.executable, "-c", HSTS_PROBE], cwd=ROOT, env={**PRODUCTION_ENV, **env},
+                            capture_output=True, text=True)
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_hsts_is_a_year_and_preload_only_when_configured():
+    code, out, err = _hsts()
+    assert code == 0 and json.loads(out) == [31536000, False, True], err
+    code, out, err = _hsts(DJANGO_SECURE_HSTS_PRELOAD="true")
+    assert code == 0 and json.loads(out) == [31536000, True, True], err
+    code, _out, err = _hsts(DJANGO_SECURE_HSTS_PRELOAD="true", DJANGO_SECURE_HSTS_SECONDS=str(60 * 60 * 24 * 30))
+    assert code != 0 and "at least 31536000" in err

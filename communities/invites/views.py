@@ -67,8 +67,7 @@ class InviteListView(InvitesPage):
     def post(self, request):
         form = self.rep_form(request.POST)
         if form.is_valid():
-            # The rep chosen decides what is allowed (a rep links only to themselves): a refusal goes next to it.
-            with form_errors(form, forbidden_on_form=True) as outcome:
+            with form_errors(form) as outcome:
                 invite = services.invite_link_create(brand=self.brand, actor=self.actor, **form.cleaned_data)
             if outcome.ok:
                 messages.success(request, _("Invite link created."))

@@ -46,7 +46,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 
 class ImportInputSerializer(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=True, help_text="CSV: UTF-8 (with or without BOM) or GB18030; "
+    file = serializers.FileField(allow_empty_file=True, help_text="CSV: UTF-8 (with or without BOM), UTF-16 with BOM, "
+                                                                  "GB18030/GBK or Latin-1/cp1252 (detected); "
                                                                   "comma, semicolon or tab separated; a header row")
     mapping = serializers.CharField(required=False, allow_blank=True,
                                     help_text='JSON text: {"<column in the header>": "name|email|phone|home_store|'

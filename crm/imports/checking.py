@@ -1,5 +1,5 @@
 """Checking rows: every cell cleaned like a customer's field, stores by id or name, yes/no consents,
-the same email or phone twice in a file, and matching existing customers (by email, else phone) so a row
+the same email or phone twice in a file, NUL and undecodable bytes (the row's error), and matching existing customers (by email, else phone) so a row
 updates instead of duplicating. Rows are numbered as in a spreadsheet: the header is row 1."""
 
 import re
@@ -17,7 +17,7 @@ from ..customers.services import customer_fields_clean
 from ..models import Customer
 from ..profile.services import tag_names_clean
 from .mapping import FIELD_LABELS
-from .reading import ParsedFile
+from .reading import BAD_TEXT, ParsedFile, encoding_label
 
 MAX_ERRORS = 1000  # errors kept on a job and listed in an answer; the count says how many more there were
 
@@ -114,6 +114,18 @@ def _check_row(brand: Brand, number: int, cells: list[str], columns: dict[int, s
     return (None if errors else CheckedRow(row=number, data=data)), errors
 
 
+def _bad_text_error(parsed: ParsedFile, number: int, cells: list[str]) -> RowError | None:
+    """A NUL or an undecodable byte anywhere in the row (mapped column or not) makes the row invalid: it would
+    fail the write, and a cell read wrong is no cell to trust."""
+    for index, cell in enumerate(cells):
+        if BAD_TEXT.search(cell):
+            column = parsed.header[index] if index < len(parsed.header) and parsed.header[index] else index + 1
+            return RowError(number, "", _("Column “%(column)s” has a NUL byte or a character that cannot be read "
+                                          "as %(encoding)s text.")
+                            % {"column": column, "encoding": encoding_label(parsed.encoding)})
+    return None
+
+
 def chunks(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -159,7 +171,11 @@ def rows_check(brand: Brand, parsed: ParsedFile, columns: dict[int, str], *, pro
     seen_email: dict[str, int] = {}
     seen_phone: dict[str, int] = {}
     for done, (number, cells) in enumerate(parsed.rows, start=1):
-        checked, row_errors = _check_row(brand, number, cells, columns, stores)
+        bad_text = _bad_text_error(parsed, number, cells)
+        if bad_text is not None:
+            checked, row_errors = None, [bad_text]
+        else:
+            checked, row_errors = _check_row(brand, number, cells, columns, stores)
         if checked is not None:
             email, phone = checked.data.get("email"), checked.data.get("phone")
             if email and email in seen_email:

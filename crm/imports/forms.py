@@ -9,8 +9,8 @@ from .mapping import IGNORE, MAPPING_CHOICES
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"), allow_empty_file=True,
-        help_text=_("UTF-8 or GB18030; columns separated by commas, semicolons or tabs; a header row first; "
-                    "at most 100,000 customers."),
+        help_text=_("UTF-8, UTF-16, GB18030/GBK or Latin-1; columns separated by commas, semicolons or tabs; "
+                    "a header row first; at most 100,000 customers."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv,text/plain"}),
     )
 

@@ -3,7 +3,8 @@
 
 The flow, shared by the dashboard and the API:
 
-1. `import_file_read` decodes the upload (UTF-8 with or without BOM, else GB18030),
+1. `import_file_read` decodes the upload (a BOM's UTF-8/16/32, else UTF-8, else GB18030 or cp1252 as
+   charset-normalizer detects; a NUL or undecodable byte is its row's error, see checking.py),
    detects the delimiter (comma, semicolon or tab) and refuses bad files with a
    clear error (not a CSV, undecodable, empty, no header, no data rows, more than
    100,000 rows). Nothing is written for a bad file.

@@ -14,7 +14,7 @@ from ..models import ImportStatus
 from . import exporting, selectors, services
 from .checking import MAX_ERRORS
 from .forms import ImportMappingForm, ImportUploadForm
-from .reading import MAX_ROWS
+from .reading import MAX_ROWS, encoding_label
 
 RECENT_IMPORTS = 10
 
@@ -96,7 +96,7 @@ class CustomerImportView(BrandView):
         columns = [{"field": form[name], "samples": [row[index] for row in samples if index < len(row)]}
                    for index, name in form.columns]
         context = {"job": job, "form": form, "columns": columns, "row_errors": row_errors,
-                   "encoding": job.options.get("encoding", ""),
+                   "encoding": encoding_label(job.options.get("encoding", "")),
                    "delimiter": {",": _("comma"), ";": _("semicolon"), "\t": _("tab")}.get(
                        job.options.get("delimiter", ""), "")}
         return render(request, "crm/import/mapping.html", context, status=status)

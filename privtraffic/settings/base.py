@@ -8,6 +8,7 @@ switches to the full stack without touching code.
 
 from pathlib import Path
 
+import csp.constants as _csp_constants
 import dj_database_url
 
 from .env import env_bool, env_int, env_list, env_str
@@ -49,6 +50,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (CONTENT_SECURITY_POLICY below) and Permissions-Policy on every response.
+    "privtraffic.security_headers.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -249,6 +253,29 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+# --- Content-Security-Policy (django-csp 4) and Permissions-Policy -------------------------------
+# Scripts and styles come from our own static files; an inline <script>/<style> needs the request's nonce
+# (nonce="{{ request.csp_nonce }}", as the Swagger UI template does). connect-src also gets the page's own
+# ws:// or wss:// origin (privtraffic.security_headers). Images may be data: URLs (QR codes, Swagger's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", _csp_constants.NONCE],
+        "style-src": ["'self'", _csp_constants.NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# No page uses these browser features: none may, not even our own pages or frames.
+PERMISSIONS_POLICY = {feature: [] for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+    "microphone", "midi", "payment", "usb", "browsing-topics")}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Private Traffic API",
     "DESCRIPTION": "Brand-scoped REST API. Authenticate with `Authorization: Bearer <api key>`.",

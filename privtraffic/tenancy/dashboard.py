@@ -96,9 +96,10 @@ class Outcome:
 @contextmanager
 def form_errors(form, *, forbidden_on_form: bool = False,
                 apply: Callable[[object, ApplicationError], None] = form_apply_error) -> Iterator[Outcome]:
-    """Run service calls for a form page: a refusal lands on the form. 404 always propagates (BrandView
-    answers it); 403 propagates too unless `forbidden_on_form`, for forms whose own fields decide what is
-    allowed (the store or role chosen), where the refusal reads best next to them.
+    """Run service calls for a form page: a refusal lands on the form. 404 and 403 propagate (BrandView
+    answers them with its 404 and 403 pages: a forbidden action is a 403, never a 400 form). The one
+    exception, `forbidden_on_form`, is for a customer page, where CustomerPageView would turn a 403 into a 404
+    although the refusal is about what the person typed (the join form's email); staff pages never pass it.
 
         with form_errors(form) as outcome:
             segment = segment_save(...)

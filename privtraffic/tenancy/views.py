@@ -18,7 +18,7 @@ def brand_home(request):
     memberships = list(selectors.membership_list_for_user(user=request.user))
     form = BrandCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with form_errors(form, forbidden_on_form=True) as outcome:
+        with form_errors(form) as outcome:
             brand = services.brand_create(owner=request.user, **form.cleaned_data)
         if outcome.ok:
             return redirect("tenancy:overview", slug=brand.slug)
@@ -47,7 +47,7 @@ class StoreListView(BrandView):
     def post(self, request):
         form = StoreForm(request.POST)
         if form.is_valid():
-            with form_errors(form, forbidden_on_form=True) as outcome:
+            with form_errors(form) as outcome:
                 store = services.store_create(brand=self.brand, actor=self.actor, **form.cleaned_data)
             if outcome.ok:
                 messages.success(request, _("Store “%(name)s” created.") % {"name": store.name})
@@ -70,7 +70,7 @@ class StoreEditView(BrandView):
         store = selectors.store_get(brand=self.brand, store_id=store_id)
         form = StoreForm.for_store(store, data=request.POST)
         if form.is_valid():
-            with form_errors(form, forbidden_on_form=True) as outcome:
+            with form_errors(form) as outcome:
                 services.store_update(store=store, actor=self.actor, **form.cleaned_data)
             if outcome.ok:
                 messages.success(request, _("Store saved."))
@@ -95,7 +95,7 @@ class TeamView(_TeamPage):
     def post(self, request):
         form = self._invite_form(request.POST)
         if form.is_valid():
-            with form_errors(form, forbidden_on_form=True) as outcome:
+            with form_errors(form) as outcome:
                 member = services.member_invite(brand=self.brand, actor=self.actor, **form.cleaned_data)
             if outcome.ok:
                 messages.success(request, _("Invitation sent to %(email)s.") % {"email": member.user.email})
@@ -136,7 +136,7 @@ class MemberEditView(MemberPage):
         member = self._member(member_id)
         form = self._role_form(member, data=request.POST)
         if form.is_valid():
-            with form_errors(form, forbidden_on_form=True) as outcome:
+            with form_errors(form) as outcome:
                 services.member_update(membership=member, actor=self.actor, **form.cleaned_data)
             if outcome.ok:
                 messages.success(request, _("Role saved."))
@@ -151,7 +151,7 @@ class _MemberSetActiveView(MemberPage):
     def post(self, request, member_id):
         member = self._member(member_id)
         form = self._role_form(member)
-        with form_errors(form, forbidden_on_form=True) as outcome:
+        with form_errors(form) as outcome:
             services.member_set_active(membership=member, actor=self.actor, active=self.active)
         if outcome.ok:
             messages.success(request, _("Team member updated."))

@@ -79,7 +79,10 @@ def test_rep_cannot_open_settings_or_edit_stores(login, brand):
     client = login(rep)
     assert client.get(f"/b/{brand.slug}/settings/").status_code == 403
     assert client.get(f"/b/{brand.slug}/team/").status_code == 403
-    assert client.post(f"/b/{brand.slug}/stores/", {"name": "Sneaky"}).status_code == 400
+    # A forbidden action is a 403 page that says why (it was a bare 400 form).
+    refused = client.post(f"/b/{brand.slug}/stores/", {"name": "Sneaky"})
+    assert refused.status_code == 403 and "Not allowed" in refused.content.decode()
+    assert client.post(f"/b/{brand.slug}/stores/{rep.store_id}/", {"name": "Sneaky"}).status_code == 403
     assert client.get(f"/b/{brand.slug}/stores/{rep.store_id}/").status_code == 403
     assert not Store.objects.filter(name="Sneaky").exists()
 
@@ -100,6 +103,18 @@ def test_team_invite_change_role_and_deactivate(login, brand, mailoutbox, django
     client.post(f"/b/{brand.slug}/team/{member.pk}/deactivate/")
     member.refresh_from_db()
     assert not member.is_active
+
+
+def test_admin_changing_an_owner_is_a_403_page_that_says_why(login, brand):
+    owner = factories.owner_of(brand)
+    client = login(factories.make_member(brand, Role.ADMIN))
+    for url, data in ((f"/b/{brand.slug}/team/{owner.pk}/", {"role": "marketer"}),
+                      (f"/b/{brand.slug}/team/{owner.pk}/deactivate/", {})):
+        response = client.post(url, data)
+        assert response.status_code == 403, url
+        assert "Only an owner can manage owners." in response.content.decode()
+    owner.refresh_from_db()
+    assert (owner.role, owner.is_active) == (Role.OWNER, True)
 
 
 def test_team_invite_rep_without_store_shows_error(login, brand):
