@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run run-full test lint check bench clean
+.PHONY: install run run-full test lint check bench schemathesis clean
 
 install: $(STAMP)
 
@@ -47,6 +47,10 @@ check: install
 
 bench: install
 	$(BIN)/python tests/testenv.py --bench
+
+# schemathesis against the served schema on a throwaway server and database (about two minutes; CI runs it).
+schemathesis: install
+	$(BIN)/python tests/testenv.py --schemathesis -- $(SCHEMATHESIS_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

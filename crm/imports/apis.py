@@ -92,7 +92,7 @@ class CustomerExportCsvApi(BrandAPIView):
         # The body is CSV whatever the client accepts; errors stay JSON.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(parameters=[OpenApiParameter("search", str)],
+    @extend_schema(parameters=[OpenApiParameter("search", str), OpenApiParameter("segment", int)],
                    responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request):
         """The brand's customers as a streamed CSV (UTF-8 with BOM); `search` filters like the list."""

@@ -171,7 +171,11 @@ class BrandAPIView(APIView):
                 record.save(update_fields=["response_status", "response_body"])
         return super().finalize_response(request, response, *args, **kwargs)
 
+    # Read by paginate() and by the schema: a `responses=X(many=True)` operation is described as its cursor page.
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
     def paginate(self, queryset, serializer_class, **serializer_kwargs) -> Response:
-        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+        """One cursor page `{"results", "next", "previous"}` (document the view with `responses=X(many=True)`)."""
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True, **serializer_kwargs).data)

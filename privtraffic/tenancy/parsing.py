@@ -1,11 +1,19 @@
 """Input parsing shared by every app's API views."""
 
+from django.http import QueryDict
+from rest_framework.exceptions import ValidationError
 from rest_framework.serializers import Serializer
+
+from .strict_input import json_type_errors
 
 
 def parse_input(serializer_class: type[Serializer], data, **kwargs) -> dict:
     """Validate a request body; failures become the `invalid` error object via the API handler."""
     serializer = serializer_class(data=data, **kwargs)
+    if not isinstance(data, QueryDict):  # a JSON body: its types must be the schema's (strict_input.py)
+        type_errors = json_type_errors(serializer, data)
+        if type_errors:
+            raise ValidationError(type_errors)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 

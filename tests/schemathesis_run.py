@@ -1,0 +1,112 @@
+#!/usr/bin/env python
+"""Fuzz the served OpenAPI schema with schemathesis on a throwaway server (CI, `make schemathesis`).
+
+Run through `python tests/testenv.py --schemathesis [-- extra schemathesis options]`, which provides
+DATABASE_URL and REDIS_URL (a fresh PostgreSQL and redis-server). This script creates the database,
+migrates, creates a brand with an API key, starts uvicorn with DEBUG off and the per-key throttle raised,
+and runs schemathesis against http://127.0.0.1:PORT/api/schema/ with the key. Any finding fails the run.
+
+Checks: not_a_server_error, status_code_conformance, response_schema_conformance, negative_data_rejection.
+The schema's OpenAPI links (privtraffic/tenancy/schema.py) let the stateful phase go
+create -> read -> update -> delete. SCHEMATHESIS_MAX_TIME (seconds, default 120) bounds the run.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from tests.helpers import free_port  # noqa: E402
+
+CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,negative_data_rejection"
+
+
+def log(message: str) -> None:
+    print(f"[schemathesis] {message}", flush=True)
+
+
+def create_database(url: str) -> None:
+    parts = urlsplit(url)
+    connection = psycopg2.connect(host=parts.hostname, port=parts.port, user=parts.username or "postgres",
+                                  dbname="postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{parts.path.lstrip("/")}"')
+    connection.close()
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit("[schemathesis] uvicorn exited while starting")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    sys.exit(f"[schemathesis] {url} did not answer within {timeout}s")
+
+
+def main(extra: list[str]) -> int:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "privtraffic.settings.test",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # The fuzzer sends thousands of requests a minute: the limit itself is tested elsewhere.
+        "API_THROTTLE_RATE": "1000000/min",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    create_database(env["DATABASE_URL"])
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    created = subprocess.run(
+        [python, "manage.py", "create_brand", "--name", "Fuzz Brand", "--slug", "fuzz",
+         "--owner-email", "owner@fuzz.test", "--owner-password", "fuzz-owner-password-1", "--api-key"],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    ).stdout
+    api_key = re.search(r"^API_KEY=(\S+)$", created, re.MULTILINE).group(1)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [python, "-m", "uvicorn", "privtraffic.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        wait_for(f"{base}/healthz", server)
+        command = [
+            str(Path(python).parent / "schemathesis"), "run", f"{base}/api/schema/",
+            "--url", base,
+            "--header", f"Authorization: Bearer {api_key}",
+            "--checks", CHECKS,
+            "--max-time", os.environ.get("SCHEMATHESIS_MAX_TIME", "120"),
+            "--workers", "1",  # CPython 3.11.7 ast.parse is not thread safe (schemathesis "AST constructor recursion")
+            "--seed", os.environ.get("SCHEMATHESIS_SEED", "1"),
+            "--suppress-health-check", "too_slow,filter_too_much",
+            "--output-sanitize", "true",
+            *extra,
+        ]
+        log(" ".join(command).replace(api_key, "<key>"))
+        return subprocess.run(command, cwd=ROOT, env=env).returncode
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
