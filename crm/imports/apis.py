@@ -4,6 +4,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from privtraffic.tenancy.api import BrandAPIView
@@ -58,6 +59,8 @@ class ImportInputSerializer(serializers.Serializer):
 
 
 class CustomerImportApi(BrandAPIView):
+    parser_classes = [MultiPartParser]  # a CSV upload; every other API body is JSON
+
     @extend_schema(responses=ImportJobSerializer(many=True))
     def get(self, request):
         """The brand's imports, newest first."""

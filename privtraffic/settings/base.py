@@ -217,6 +217,8 @@ REST_FRAMEWORK = {
     # Documents every error response with the one error object (privtraffic/tenancy/schema.py).
     "DEFAULT_SCHEMA_CLASS": "privtraffic.tenancy.schema.BrandAutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # The API takes JSON bodies (the CSV import excepted): the test client sends JSON unless told otherwise.
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Private Traffic API",
