@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -66,7 +67,6 @@ def main(extra: list[str]) -> int:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         # The fuzzer sends thousands of requests a minute: the limit itself is tested elsewhere.
         "API_THROTTLE_RATE": "1000000/min",
-        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "ERROR"),  # thousands of 4xx warnings would bury the report
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     create_database(env["DATABASE_URL"])
@@ -80,10 +80,12 @@ def main(extra: list[str]) -> int:
     api_key = re.search(r"^API_KEY=(\S+)$", created, re.MULTILINE).group(1)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    # Thousands of 4xx warnings would bury the report: the server's log goes to a file, shown on failure.
+    server_log = tempfile.NamedTemporaryFile(prefix="privtraffic-schemathesis-", suffix=".log", delete=False)  # noqa: SIM115
     server = subprocess.Popen(
         [python, "-m", "uvicorn", "privtraffic.asgi:application", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT,
     )
     try:
         wait_for(f"{base}/healthz", server)
@@ -100,7 +102,12 @@ def main(extra: list[str]) -> int:
             *extra,
         ]
         log(" ".join(command).replace(api_key, "<key>"))
-        return subprocess.run(command, cwd=ROOT, env=env).returncode
+        returncode = subprocess.run(command, cwd=ROOT, env=env).returncode
+        if returncode:
+            errors = [line for line in Path(server_log.name).read_text(errors="replace").splitlines()
+                      if "WARNING django.request" not in line]
+            log(f"server log ({server_log.name}), 4xx warnings left out:\n" + "\n".join(errors[-80:]))
+        return returncode
     finally:
         server.terminate()
         try:

@@ -31,3 +31,19 @@ def query_int(request, name: str) -> int | None:
         raise ApplicationError("invalid", _("%(name)s must be a number.") % {"name": name},
                                fields={name: [_("Must be a number.")]})
     return int(raw)
+
+
+def query_bool(request, name: str, default: bool) -> bool:
+    """An optional boolean query parameter: true/false (or 1/0); anything else is a clear 400, as documented."""
+    from django.utils.translation import gettext as _
+
+    from .errors import ApplicationError
+
+    raw = request.query_params.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ApplicationError("invalid", _("%(name)s must be true or false.") % {"name": name},
+                               fields={name: [_("Use true or false.")]})
+    return value in ("true", "1")

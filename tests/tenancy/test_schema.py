@@ -142,3 +142,16 @@ def test_limit_within_range_pages(api, brand):
     body = api.get("/api/v1/stores/?limit=1").json()
     assert len(body["results"]) == 1 and body["next"]
     assert len(api.get(body["next"]).json()["results"]) == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/segments/?count=null", "/api/v1/groups/?archived=maybe"])
+def test_a_boolean_query_parameter_that_is_not_one_is_400(api, brand, path):
+    error = api_error(api.get(path), 400, "invalid")
+    assert error["fields"]
+
+
+def test_boolean_query_parameters_still_filter(api, brand):
+    factories.make_group(brand, "Old", archived=True)
+    assert api.get("/api/v1/groups/?archived=true").json()["results"]
+    assert api.get("/api/v1/groups/").json()["results"] == []
+    assert api.get("/api/v1/segments/?count=false").status_code == 200
