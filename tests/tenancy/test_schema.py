@@ -155,3 +155,10 @@ def test_boolean_query_parameters_still_filter(api, brand):
     assert api.get("/api/v1/groups/?archived=true").json()["results"]
     assert api.get("/api/v1/groups/").json()["results"] == []
     assert api.get("/api/v1/segments/?count=false").status_code == 200
+
+
+def test_enum_filters_are_documented_as_enums(schema, api, brand):
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/orders/"]["get"]["parameters"]}
+    assert sorted(parameters["status"]["schema"]["enum"]) == sorted(
+        ["placed", "paid", "shipped", "delivered", "cancelled", "refunded"])
+    api_error(api.get("/api/v1/orders/?status=lost"), 400, "invalid")
