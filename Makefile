@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install constraints run run-full test lint check bench messages clean
+.PHONY: install constraints run run-full test lint check bench messages schemathesis clean
 
 install: $(STAMP)
 
@@ -67,6 +67,9 @@ MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --i
 messages: install
 	$(BIN)/python manage.py makemessages -l zh_Hans $(MESSAGES_IGNORE)
 	$(BIN)/python manage.py compilemessages -l zh_Hans $(MESSAGES_IGNORE)
+# schemathesis against the served schema on a throwaway server and database (about two minutes; CI runs it).
+schemathesis: install
+	$(BIN)/python tests/testenv.py --schemathesis -- $(SCHEMATHESIS_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-constraints var staticfiles .pytest_cache .ruff_cache

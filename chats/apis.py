@@ -1,6 +1,6 @@
 """/api/v1/conversations/ and messages, and chat tokens for integrators embedding chat."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -11,7 +11,12 @@ from privtraffic.tenancy.parsing import parse_input, query_int
 from . import selectors
 from .realtime.tokens import chat_token_issue, chat_token_revoke
 from .serialization import message_to_dict
-from .serializers import ChatTokenSerializer, ConversationSerializer, MessageCreateSerializer
+from .serializers import (
+    ChatTokenSerializer,
+    ConversationSerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+)
 from .services import Sender, message_send
 
 
@@ -34,8 +39,10 @@ class ConversationDetailApi(BrandAPIView):
 
 
 class MessageListApi(BrandAPIView):
+    schema_cursor_parameter = False  # pages by after_seq; `next` carries it
+
     @extend_schema(parameters=[OpenApiParameter("after_seq", int), OpenApiParameter("limit", int)],
-                   responses=OpenApiTypes.OBJECT)
+                   responses=MessageSerializer(many=True))
     def get(self, request, conversation_id: int):
         """Messages after `after_seq`, oldest first; `next` continues from the last one returned."""
         conversation = selectors.brand_conversation_get(brand=self.brand, actor=self.actor,
@@ -50,7 +57,7 @@ class MessageListApi(BrandAPIView):
                 f"{request.path}?after_seq={results[-1]['seq']}&limit={limit}")
         return Response({"results": results, "next": next_url, "previous": None})
 
-    @extend_schema(request=MessageCreateSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer})
     def post(self, request, conversation_id: int):
         """Post as the brand (sender_type bot, named after the brand). A repeated client_msg_id returns the first."""
         conversation = selectors.brand_conversation_get(brand=self.brand, actor=self.actor,

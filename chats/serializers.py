@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from .models import Conversation
+from .models import Conversation, MessageKind, SenderType
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -22,3 +22,22 @@ class ChatTokenSerializer(serializers.Serializer):
     token = serializers.CharField()
     expires_at = serializers.DateTimeField()
     ws_url = serializers.CharField()
+
+
+class MessageSerializer(serializers.Serializer):
+    """The MESSAGE object of CONTRACT.md as `serialization.message_to_dict` answers it (for the schema)."""
+
+    id = serializers.IntegerField()
+    conversation = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    sender_type = serializers.ChoiceField(choices=SenderType.choices)
+    sender_name = serializers.CharField()
+    sender_key = serializers.CharField()
+    kind = serializers.ChoiceField(choices=MessageKind.choices)
+    body = serializers.CharField(allow_blank=True)
+    payload = serializers.DictField()
+    client_msg_id = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    deleted_at = serializers.DateTimeField(allow_null=True)
+    hidden = serializers.BooleanField()

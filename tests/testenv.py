@@ -9,6 +9,7 @@ PostgreSQL refuses to run as root, so then initdb and pg_ctl run as the system
 
     python tests/testenv.py -- [pytest args]
     python tests/testenv.py --bench
+    python tests/testenv.py --schemathesis [-- schemathesis options]   (tests/schemathesis_run.py)
 """
 
 import glob
@@ -148,7 +149,8 @@ def ensure_gettext() -> None:
 def main(argv: list[str]) -> int:
     bench = "--bench" in argv
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
-    if not bench:
+    fuzz = "--schemathesis" in argv
+    if not bench and not fuzz:
         ensure_chromium()
         ensure_gettext()
     postgres, redis = Postgres(), Redis()
@@ -157,6 +159,8 @@ def main(argv: list[str]) -> int:
         python = sys.executable
         if bench:
             command = [python, str(ROOT / "bench" / "run.py"), *extra]
+        elif fuzz:
+            command = [python, str(ROOT / "tests" / "schemathesis_run.py"), *extra]
         else:
             workers = os.environ.get("TEST_WORKERS", "2")
             command = [python, "-m", "pytest", "-n", workers, "--dist", "loadfile", *extra]

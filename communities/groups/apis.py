@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from crm.customers.selectors import customer_get
 from privtraffic.tenancy.api import BrandAPIView
-from privtraffic.tenancy.parsing import parse_input, query_int
+from privtraffic.tenancy.parsing import parse_input, query_bool, query_int
 from privtraffic.tenancy.selectors import store_get
 
 from . import selectors, services
@@ -32,7 +32,7 @@ class GroupListApi(BrandAPIView):
                    responses=GroupSerializer(many=True))
     def get(self, request):
         groups = selectors.group_list(brand=self.brand, actor=self.actor, store_id=query_int(request, "store"),
-                                      include_archived=request.query_params.get("archived") == "true")
+                                      include_archived=query_bool(request, "archived", default=False))
         return self.paginate(groups, GroupSerializer)
 
     @extend_schema(request=GroupInputSerializer, responses={201: GroupSerializer})

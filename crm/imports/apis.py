@@ -4,6 +4,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from privtraffic.tenancy.api import BrandAPIView
@@ -59,6 +60,8 @@ class ImportInputSerializer(serializers.Serializer):
 
 
 class CustomerImportApi(BrandAPIView):
+    parser_classes = [MultiPartParser]  # a CSV upload; every other API body is JSON
+
     @extend_schema(responses=ImportJobSerializer(many=True))
     def get(self, request):
         """The brand's imports, newest first."""
@@ -93,7 +96,7 @@ class CustomerExportCsvApi(BrandAPIView):
         # The body is CSV whatever the client accepts; errors stay JSON.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(parameters=[OpenApiParameter("search", str)],
+    @extend_schema(parameters=[OpenApiParameter("search", str), OpenApiParameter("segment", int)],
                    responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request):
         """The brand's customers as a streamed CSV (UTF-8 with BOM); `search` filters like the list."""

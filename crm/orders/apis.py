@@ -8,12 +8,13 @@ from privtraffic.tenancy.api import BrandAPIView
 from privtraffic.tenancy.parsing import parse_input, query_int
 
 from ..customers.selectors import customer_get
+from ..models import OrderStatus
 from . import selectors, services
 from .serializers import OrderInputSerializer, OrderSerializer, OrderUpdateSerializer
 
 
 class OrderListApi(BrandAPIView):
-    @extend_schema(parameters=[OpenApiParameter("customer", int), OpenApiParameter("status", str)],
+    @extend_schema(parameters=[OpenApiParameter("customer", int), OpenApiParameter("status", str, enum=OrderStatus.values)],
                    responses=OrderSerializer(many=True))
     def get(self, request):
         return self.paginate(selectors.order_list(brand=self.brand, customer_id=query_int(request, "customer"),

@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from privtraffic.tenancy.api import BrandAPIView
-from privtraffic.tenancy.parsing import parse_input
+from privtraffic.tenancy.parsing import parse_input, query_bool
 
 from ..models import Segment
 from . import selectors, services
@@ -52,7 +52,7 @@ class SegmentListApi(BrandAPIView):
     @extend_schema(parameters=[OpenApiParameter("count", bool, description="include counts (default true)")],
                    responses=SegmentSerializer(many=True))
     def get(self, request):
-        with_count = request.query_params.get("count", "true").lower() not in ("false", "0", "no")
+        with_count = query_bool(request, "count", default=True)
         return self.paginate(selectors.segment_list(brand=self.brand), SegmentSerializer,
                              context={"with_count": with_count})
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -171,7 +172,14 @@ class BrandAPIView(APIView):
                 record.save(update_fields=["response_status", "response_body"])
         return super().finalize_response(request, response, *args, **kwargs)
 
+    # JSON in (CONTRACT.md): the schema documents application/json bodies, so that is what is parsed; a view
+    # taking an upload (the CSV import) sets `parser_classes = [MultiPartParser]` itself. Anything else is 415.
+    parser_classes = [JSONParser]
+    # Read by paginate() and by the schema: a `responses=X(many=True)` operation is described as its cursor page.
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
     def paginate(self, queryset, serializer_class, **serializer_kwargs) -> Response:
-        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+        """One cursor page `{"results", "next", "previous"}` (document the view with `responses=X(many=True)`)."""
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True, **serializer_kwargs).data)

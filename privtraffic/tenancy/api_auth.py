@@ -122,3 +122,28 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
     ordering = "-id"
+
+    def get_page_size(self, request):
+        # DRF ignores a bad `limit` quietly; the schema says an integer 1..max_page_size, so that is checked.
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        value = raw[-1].strip()
+        if len(raw) > 1 or not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= self.max_page_size:
+            raise exceptions.ValidationError({self.page_size_query_param: [
+                _("Use a whole number from 1 to %(max)d.") % {"max": self.max_page_size}]})
+        return int(value)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size})
+        return parameters
+
+    def decode_cursor(self, request):
+        # DRF answers a bad cursor with 404 on a list that exists: it is bad input, so 400.
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({self.cursor_query_param: [_("This cursor is not valid.")]})
