@@ -114,6 +114,8 @@ class BrandAPIView(APIView):
         key = request.headers.get("Idempotency-Key")
         if request.method == "POST" and key:
             self._idempotency_record = self._reserve_idempotency_key(request, key)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            request.data  # noqa: B018 -- parse now: a hostile body (tenancy.parsers) is a 400 before the view runs
 
     def _reserve_idempotency_key(self, request, key: str) -> IdempotencyRecord:
         if len(key) > 255:
