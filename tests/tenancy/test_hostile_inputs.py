@@ -227,3 +227,29 @@ def test_json_dumps_of_refusal_is_the_contract_object(api):
     response = api.get("/api/v1/customers/?search=%00")
     body = json.loads(response.content)
     assert set(body["error"]) == {"code", "message", "fields"}
+
+
+@pytest.mark.parametrize("next_url", ["1", "home", "chats:customer_home", "https://evil.example/"])
+def test_customer_report_next_that_is_not_a_path_goes_home(client, brand, world, next_url):
+    # Found by test_hostile_property: redirect("1") read the value as a URL name (NoReverseMatch, a 500).
+    user = factories.make_user(password=None)
+    customer = factories.make_customer(brand, "Ann", user=user)
+    from communities.groups.services import group_member_add
+    group_member_add(group=world["group"], actor=factories.system(brand), customer=customer)
+    client.force_login(user)
+    message = ID_FACTORIES["message_id"](brand)
+    from chats.models import Message
+    Message.objects.filter(pk=message).update(conversation=world["group_conv"])
+    response = client.post(f"/chat/messages/{message}/report/", {"reason": "spam", "next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == "/chat/"
+
+
+@pytest.mark.parametrize("next_url", ["1", "home"])
+def test_survey_skip_next_that_is_not_a_path_goes_home(client, brand, world, next_url):
+    user = factories.make_user(password=None)
+    factories.make_customer(brand, "Ann", user=user)
+    client.force_login(user)
+    response = client.post(f"/s/{world['survey']}/", {"action": "skip", "next": next_url})
+    assert response.status_code == 302, response.status_code
+    assert response["Location"] == "/chat/"
