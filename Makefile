@@ -67,6 +67,7 @@ MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --i
 messages: install
 	$(BIN)/python manage.py makemessages -l zh_Hans $(MESSAGES_IGNORE)
 	$(BIN)/python manage.py compilemessages -l zh_Hans $(MESSAGES_IGNORE)
+
 # schemathesis against the served schema on a throwaway server and database (about two minutes; CI runs it).
 schemathesis: install
 	$(BIN)/python tests/testenv.py --schemathesis -- $(SCHEMATHESIS_ARGS)

@@ -133,6 +133,7 @@ class CustomerMessageReportView(CustomerPageView):
         if outcome.ok:
             messages.success(request, _("Thanks. The moderators will take a look."))
         next_url = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        # A path on this site only: redirect() would read "1" or "home" as a URL name (NoReverseMatch, a 500).
+        if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = reverse("chats:customer_home")
         return redirect(next_url)

@@ -11,7 +11,6 @@ Every frame is validated; a bad one gets an error frame and the socket stays ope
 """
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -23,6 +22,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.parsing import json_loads, parse_int
 
 from .. import selectors
 from ..moderation.services import rule_warning
@@ -132,13 +132,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- client frames --------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            content = json.loads(text_data or "")
-        except (TypeError, ValueError, RecursionError):
+        try:  # bounded depth; NUL bytes and lone surrogates refused (they cannot be stored)
+            content = json_loads(text_data or "", where="frame")
+        except ApplicationError as exc:
             if not self.authenticated:
                 await self._authenticate(None)
                 return
-            await self._error("bad_frame", _("Frames must be JSON objects."))
+            if exc.code == "parse_error":
+                await self._error("bad_frame", _("Frames must be JSON objects."))
+            else:
+                await self._error(exc.code, exc.message)
             return
         await self.receive_json(content)
 
@@ -167,10 +170,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("server_error", _("Something went wrong; try again."), ref)
 
     def _conversation_id(self, content: dict) -> int:
-        value = content.get("conversation")
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        try:
+            return parse_int(content.get("conversation"), "conversation", minimum=1, strings=False)
+        except ApplicationError:
             raise ApplicationError("invalid", _("conversation must be a conversation id."))
-        return value
 
     def _conversation(self, content: dict):
         return selectors.conversation_get(identity=self.identity, conversation_id=self._conversation_id(content))
@@ -209,8 +212,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("moderated", rule_warning(hidden_reason), client_msg_id)
 
     async def _on_sync(self, content: dict) -> None:
-        after_seq = content.get("after_seq", 0)
-        if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
+        try:
+            after_seq = parse_int(content.get("after_seq", 0), "after_seq", strings=False)
+        except ApplicationError:
             raise ApplicationError("invalid", _("after_seq must be a whole number."))
 
         def load():
@@ -225,7 +229,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "sync", "conversation": conversation_id, "messages": messages, "has_more": has_more})
 
     async def _on_read(self, content: dict) -> None:
-        seq = content.get("seq")
+        try:
+            seq = parse_int(content.get("seq"), "seq", strings=False)
+        except ApplicationError:
+            raise ApplicationError("invalid", _("seq must be a whole number."), fields={"seq": [_("Not a number.")]})
 
         def mark():
             conversation = self._conversation(content)

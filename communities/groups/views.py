@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.actors import actor_store_id
 from privtraffic.tenancy.dashboard import BrandView, form_errors
+from privtraffic.tenancy.parsing import query_int
 from privtraffic.tenancy.roles import Perm
 from privtraffic.tenancy.selectors import store_choices
 
@@ -93,10 +94,10 @@ class GroupListView(CommunitiesView):
 
     def _render(self, request, form, status=200):
         q = request.GET.get("q", "").strip()
-        store = request.GET.get("store", "")
+        store = query_int(request, "store")
         show_archived = request.GET.get("archived") == "1"
         groups = list(selectors.group_list(
-            brand=self.brand, actor=self.actor, store_id=int(store) if store.isdigit() else None,
+            brand=self.brand, actor=self.actor, store_id=store,
             include_archived=show_archived, search=q,
         ))
         context = {
@@ -104,7 +105,7 @@ class GroupListView(CommunitiesView):
             "form": form,
             "can_manage": self.can(Perm.MANAGE_GROUPS),
             "q": q,
-            "store_filter": int(store) if store.isdigit() else None,
+            "store_filter": store,
             "show_archived": show_archived,
             "stores": self._stores(),
             "total_members": sum(g.member_count for g in groups),

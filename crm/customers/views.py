@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from privtraffic.tenancy.dashboard import BrandView, form_errors
-from privtraffic.tenancy.parsing import query_int
+from privtraffic.tenancy.parsing import is_int, query_int
 from privtraffic.tenancy.roles import Perm, Role, is_store_scoped
 from privtraffic.tenancy.selectors import member_list, rep_list
 
@@ -122,7 +122,7 @@ class CustomersTransferView(BrandView):
     def get(self, request):
         initial_from = request.GET.get("from_rep", "")
         form = self._form()
-        if initial_from.isdigit():
+        if is_int(initial_from):
             form.initial["from_rep"] = int(initial_from)
         return render(request, "crm/customers_transfer.html", {"form": form})
 

@@ -4,10 +4,10 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from privtraffic.tenancy.api import BrandAPIView
+from privtraffic.tenancy.parsers import MultiPartParser
 from privtraffic.tenancy.parsing import parse_input, query_int
 
 from ..models import ImportJob

@@ -44,6 +44,8 @@ from django.utils.translation import gettext as _
 from privtraffic.tenancy.actors import Actor, SystemActor
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand
+from privtraffic.tenancy.parsing import INT64_MIN
+from privtraffic.tenancy.parsing import parse_int as strict_int
 from privtraffic.tenancy.selectors import brand_get_object, member_get, store_get
 
 from ..models import (
@@ -76,15 +78,14 @@ def invalid_definition(errors: list[str]) -> ApplicationError:
 # --- value parsers shared by the conditions -----------------------------------------------------------
 
 
-def parse_int(value: Any, what: str) -> int:
-    """An id or a count: an int, or a string of digits (what an HTML form sends)."""
+def parse_int(value: Any, what: str, *, minimum: int = 0) -> int:
+    """An id or a count: an int, or a string of ASCII digits (what an HTML form sends), within 64 bits."""
     if isinstance(value, bool):
         raise Invalid(_("%(what)s must be a whole number, not true/false") % {"what": what})
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise Invalid(_("%(what)s must be a whole number") % {"what": what})
+    try:
+        return strict_int(value, str(what), minimum=minimum)
+    except ApplicationError:
+        raise Invalid(_("%(what)s must be a whole number") % {"what": what})
 
 
 def parse_bool(value: Any, what: str) -> bool:
@@ -96,7 +97,7 @@ def parse_bool(value: Any, what: str) -> bool:
 
 
 def parse_days(value: Any) -> int:
-    days = parse_int(value, _("days"))
+    days = parse_int(value, _("days"), minimum=INT64_MIN)
     if not 0 <= days <= MAX_DAYS:
         raise Invalid(_("days must be between 0 and %(max)s") % {"max": MAX_DAYS})
     return days

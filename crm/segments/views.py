@@ -1,8 +1,6 @@
 """Dashboard pages of segments: the list (with counts) + create, the builder with a live count, and the
 JSON endpoint the builder's script posts the definition to. Thin: parse, call crm.segments, render."""
 
-import json
-
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -10,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.dashboard import BrandView, flash_errors, form_apply_error, form_errors
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.parsing import json_loads
 from privtraffic.tenancy.roles import Perm
 
 from . import selectors, services
@@ -108,8 +107,10 @@ class SegmentPreviewView(BrandView):
 
     def post(self, request):
         try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
+            body = json_loads(request.body or b"{}")
+        except ApplicationError as exc:
+            if exc.code != "parse_error":  # too deep, NUL bytes, lone surrogates: say so
+                return JsonResponse(exc.as_dict(), status=exc.status)
             body = None
         if not isinstance(body, dict) or "definition" not in body:
             exc = ApplicationError("invalid", _('Send JSON: {"definition": ...}.'))

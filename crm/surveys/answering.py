@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from privtraffic.events.services import event_record
 from privtraffic.tenancy.actors import Actor, CustomerActor, SystemActor, authorize
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.parsing import is_int
 from privtraffic.tenancy.roles import Perm
 
 from ..customers.lifecycle import customer_mark_active
@@ -127,8 +128,8 @@ def answers_clean(*, survey: Survey, answers: Any) -> dict[SurveyQuestion, list[
     given: dict[int, Any] = {}
     for key, value in answers.items():
         raw = str(key).removeprefix("q")
-        if not raw.isdigit() or int(raw) not in questions:
-            errors[f"q{raw}" if raw.isdigit() else "answers"] = [_("Not a question of this survey.")]
+        if not is_int(raw) or int(raw) not in questions:
+            errors[f"q{int(raw)}" if is_int(raw) else "answers"] = [_("Not a question of this survey.")]
             continue
         given[int(raw)] = value
     clean: dict[SurveyQuestion, list[Any]] = {}

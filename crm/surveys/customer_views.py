@@ -22,7 +22,8 @@ from . import answering, selectors
 
 def _next_url(request) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+    # A path on this site only: redirect() would read "1" or "home" as a URL name (NoReverseMatch, a 500).
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
                                                      require_https=request.is_secure()):
         return candidate
     return reverse("chats:customer_home")

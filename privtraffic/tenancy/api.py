@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -23,6 +22,7 @@ from rest_framework.views import APIView
 from .actors import ApiKeyActor
 from .errors import ApplicationError
 from .models import Brand, IdempotencyRecord
+from .parsers import JSONParser
 
 _ERROR_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -115,6 +115,8 @@ class BrandAPIView(APIView):
         key = request.headers.get("Idempotency-Key")
         if request.method == "POST" and key:
             self._idempotency_record = self._reserve_idempotency_key(request, key)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            request.data  # noqa: B018 -- parse now: a hostile body (tenancy.parsers) is a 400 before the view runs
 
     def _reserve_idempotency_key(self, request, key: str) -> IdempotencyRecord:
         if len(key) > 255:

@@ -7,14 +7,19 @@ from privtraffic.accounts.models import User
 from .actors import Actor, actor_store_id
 from .errors import ApplicationError
 from .models import ApiKey, Brand, Membership, Store
+from .parsing import is_int
 from .roles import Role
 
 
 def brand_get_object(queryset: QuerySet, *, brand: Brand, what: str = "object", **lookup) -> Model:
-    """Fetch one object inside the brand; missing and other-brand both raise not_found."""
+    """Fetch one object inside the brand; missing and other-brand both raise not_found. An id from outside
+    (a form's or a URL's string) that is not a 64-bit whole number in ASCII digits is not found either."""
+    pk = lookup.get("pk")
+    if pk is not None and not isinstance(pk, Model) and not is_int(pk):
+        raise ApplicationError.not_found(what)
     try:
         return queryset.get(brand=brand, **lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError):
         raise ApplicationError.not_found(what)
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from . import selectors, services
 from .dashboard import BrandView, flash_errors, form_errors
 from .forms import ApiKeyForm, BrandCreateForm, BrandSettingsForm, MemberInviteForm, MemberRoleForm, StoreForm
+from .parsing import query_int
 from .roles import ASSIGNABLE_ROLES, Perm
 
 
@@ -104,9 +105,9 @@ class TeamView(_TeamPage):
 
     def _render(self, request, form, status=200):
         role = request.GET.get("role") or None
-        store = request.GET.get("store", "")
+        store = query_int(request, "store")
         members = selectors.member_list(
-            brand=self.brand, actor=self.actor, role=role, store_id=int(store) if store.isdigit() else None
+            brand=self.brand, actor=self.actor, role=role, store_id=store
         )
         context = {"members": members, "form": form, "can_manage": self.can(Perm.MANAGE_TEAM), "role_filter": role}
         return render(request, "tenancy/team.html", context, status=status)
