@@ -22,6 +22,7 @@ COPY chats ./chats
 COPY campaigns ./campaigns
 COPY templates ./templates
 COPY static ./static
+COPY locale ./locale
 
 # The versions CI tested (constraints.txt). The production settings insist on a secret key,
 # DATABASE_URL and REDIS_URL; collectstatic touches neither the database nor Redis, so placeholders do.

@@ -137,7 +137,9 @@ def test_shared_environment_selects_production_settings_and_the_compose_hosts():
 def test_dockerfile_installs_the_project_on_python_311_slim():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.MULTILINE)
-    assert "pip install ." in dockerfile
+    # The versions CI tested: the install takes constraints.txt, and the image carries the translations.
+    assert "pip install -c constraints.txt ." in dockerfile
+    assert re.search(r"^COPY locale \./locale$", dockerfile, re.MULTILINE)
     assert _services()["web"]["build"] in (".", {"context": "."})
 
 
