@@ -116,9 +116,17 @@ def test_api_json_nested_100000_deep_is_a_400(api, brand):
 
 
 def test_api_multipart_field_with_nul_is_refused(api, brand):
+    """Multipart is taken only by the CSV import (everything else is JSON, 415): its text fields are checked too."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     before = brand_row_counts(brand)
-    response = api.post("/api/v1/customers/", {"name": "Mei\x00", "email": "mei@example.com"}, format="multipart")
+    upload = SimpleUploadedFile("people.csv", b"name,email\nMei,mei@example.com\n", content_type="text/csv")
+    response = api.post("/api/v1/customers/import/", {"file": upload, "mapping": '{"name": "na\x00me"}'},
+                        format="multipart")
     _assert_refused(response, brand, before, code="invalid_characters")
+    response = api.post("/api/v1/customers/", {"name": "Mei\x00", "email": "mei@example.com"}, format="multipart")
+    assert response.status_code == 415
+    _assert_refused(response, brand, before, code="unsupported_media_type")
 
 
 # --- segment preview values and survey answer keys ----------------------------------------------------------
