@@ -10,6 +10,7 @@ from privtraffic.tenancy.parsing import parse_input, query_int
 from privtraffic.tenancy.selectors import rep_get, store_get
 
 from ..profile.services import customer_save_with_profile
+from ..segments import selectors as segments
 from . import selectors, services
 from .bulk import customer_bulk_upsert
 from .serializers import (
@@ -37,7 +38,7 @@ class CustomerListApi(BrandAPIView):
                                OpenApiParameter("segment", int)],
                    responses=CustomerSerializer(many=True))
     def get(self, request):
-        customers = selectors.customer_list_filtered(
+        customers = segments.customer_list_filtered(
             brand=self.brand, actor=self.actor, search=request.query_params.get("search", ""),
             tag=request.query_params.get("tag", ""), segment_id=query_int(request, "segment"))
         return self.paginate(customers, CustomerSerializer)

@@ -5,7 +5,7 @@ from privtraffic.tenancy.actors import Actor, CustomerActor, actor_rep_id, actor
 from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object
 
-from ..models import AuditLog, Customer, CustomerTag, LifecycleStage, Tag
+from ..models import AuditLog, Customer, CustomerTag, Tag
 
 HISTORY_LIMIT = 10
 
@@ -68,20 +68,6 @@ def customer_list_by_tag(*, brand: Brand, actor: Actor, search: str = "",
         qs = qs.filter(pk__in=CustomerTag.objects.filter(brand=brand, tag__brand=brand, tag__name=tag)
                        .values("customer_id"))
     return qs
-
-
-def customer_list_filtered(*, brand: Brand, actor: Actor, search: str = "", tag: str = "",
-                           stage: str = "", segment_id: int | None = None) -> QuerySet[Customer]:
-    """The dashboard list: customer_list_by_tag, narrowed by lifecycle stage and a saved segment (another
-    brand's segment is a 404). An unknown stage is ignored."""
-    from ..segments.selectors import customers_in_segment
-
-    customers = customer_list_by_tag(brand=brand, actor=actor, search=search, tag=tag)
-    if stage in LifecycleStage.values:
-        customers = customers.filter(lifecycle_stage=stage)
-    if segment_id is not None:
-        customers = customers_in_segment(brand=brand, segment_id=segment_id, within=customers)
-    return customers
 
 
 def customer_group_memberships(*, brand: Brand, customer: Customer):

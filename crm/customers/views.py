@@ -41,7 +41,7 @@ class CustomerListView(BrandView):
                    "stage": request.GET.get("stage", "").strip(), "segment": "" if segment_id is None else str(segment_id)}
         if filters["stage"] not in LifecycleStage.values:
             filters["stage"] = ""
-        customers = selectors.customer_list_filtered(
+        customers = segments.customer_list_filtered(
             brand=self.brand, actor=self.actor, search=filters["q"], tag=filters["tag"], stage=filters["stage"],
             segment_id=segment_id)
         context = {

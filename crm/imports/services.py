@@ -45,6 +45,7 @@ from privtraffic.tenancy.roles import Perm, is_store_scoped
 
 from ..customers.selectors import customer_list
 from ..models import AuditLog, ImportJob, ImportStatus
+from ..segments.selectors import customers_in_segment
 from . import writing
 from .checking import MAX_ERRORS, rows_check, rows_error
 from .exporting import export_chunks
@@ -220,8 +221,6 @@ def customers_export_csv(*, brand: Brand, actor: Actor, search: str = "", segmen
                          ) -> Iterator[str]:
     """The brand's customers (what `actor` may see; erased people left out), optionally one segment's, as CSV
     text chunks; audited."""
-    from ..segments.selectors import customers_in_segment
-
     customers_bulk_authorize(actor=actor, brand=brand)
     customers = customer_list(brand=brand, actor=actor, search=search)
     if segment_id is not None:

@@ -61,6 +61,7 @@ from ..models import (
 )
 from ..orders.services import NOT_COUNTED
 from ..profile.attributes import AttributeValueError, attribute_value_parse
+from ..surveys.answering import answer_clean
 
 MAX_CONDITIONS = 50
 MAX_DAYS = 3650
@@ -403,8 +404,6 @@ class SurveyAnswerCondition(Condition):
     @staticmethod
     def _value(brand: Brand, question_id: int, op: str, value: Any) -> Any:
         """The answer value as stored, checked like a customer's answer; another brand's question is a 404."""
-        from ..surveys.answering import answer_clean
-
         question = brand_get_object(SurveyQuestion.objects.all(), brand=brand, what="survey question",
                                     pk=question_id)
         if (op == "includes") != (question.kind == "multiple"):

@@ -9,6 +9,7 @@ from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object, member_list, store_list
 
+from ..customers.selectors import customer_list_by_tag
 from ..models import AttributeDefinition, Customer, CustomerSource, LifecycleStage, Segment, Tag
 from ..surveys.selectors import survey_question_list
 from .conditions import condition_fields, definition_normalize, definition_q
@@ -79,3 +80,15 @@ def segment_builder_references(*, brand: Brand, actor: Actor) -> dict[str, Any]:
         if offered is not None:
             references[kind.choice_name] = offered
     return references
+
+
+def customer_list_filtered(*, brand: Brand, actor: Actor, search: str = "", tag: str = "",
+                           stage: str = "", segment_id: int | None = None) -> QuerySet[Customer]:
+    """The dashboard list: customer_list_by_tag, narrowed by lifecycle stage and a saved segment (another
+    brand's segment is a 404). An unknown stage is ignored."""
+    customers = customer_list_by_tag(brand=brand, actor=actor, search=search, tag=tag)
+    if stage in LifecycleStage.values:
+        customers = customers.filter(lifecycle_stage=stage)
+    if segment_id is not None:
+        customers = customers_in_segment(brand=brand, segment_id=segment_id, within=customers)
+    return customers
