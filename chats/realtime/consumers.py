@@ -46,6 +46,9 @@ def _flood_allows(sender_key: str) -> bool:
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
+    # The client frames of CONTRACT.md and the method that handles each.
+    FRAME_HANDLERS = {"send": "_on_send", "sync": "_on_sync", "read": "_on_read", "typing": "_on_typing"}
+
     async def connect(self):
         self.identity = selectors.ChatIdentity()
         self.authenticated = False
@@ -155,8 +158,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self._error("bad_frame", _("Frames must be JSON objects with a type."))
             return
-        handler = {"send": self._on_send, "sync": self._on_sync, "read": self._on_read,
-                   "typing": self._on_typing}.get(content["type"])
+        handler_name = self.FRAME_HANDLERS.get(content["type"])
+        handler = getattr(self, handler_name) if handler_name else None
         ref = content.get("client_msg_id") if isinstance(content.get("client_msg_id"), str) else None
         if handler is None:
             await self._error("unknown_type", _("Unknown frame type %(type)s.") % {"type": content["type"][:40]}, ref)
