@@ -5,7 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from privtraffic.tenancy.api import BrandAPIView
-from privtraffic.tenancy.parsing import parse_input, query_int
+from privtraffic.tenancy.parsing import parse_input, query_choice, query_int
 
 from ..customers.selectors import customer_get
 from ..models import OrderStatus
@@ -18,7 +18,7 @@ class OrderListApi(BrandAPIView):
                    responses=OrderSerializer(many=True))
     def get(self, request):
         return self.paginate(selectors.order_list(brand=self.brand, customer_id=query_int(request, "customer"),
-                                               status=request.query_params.get("status", "").strip()),
+                                               status=query_choice(request, "status", OrderStatus.values)),
                              OrderSerializer)
 
     @extend_schema(request=OrderInputSerializer, responses={201: OrderSerializer})

@@ -71,25 +71,58 @@ def is_int(value: Any, *, minimum: int = 0, maximum: int = INT64_MAX) -> bool:
     return True
 
 
+def _query_params(request):
+    """The query string of a DRF request (the API) or a Django one (pages), and whether it is the API's."""
+    if hasattr(request, "query_params"):
+        return request.query_params, True
+    return request.GET, False
+
+
+def _blank(params, name: str, api: bool) -> bool:
+    """Whether an optional query parameter counts as absent. A page's filter form sends `?store=` for "all";
+    the API documents each parameter's type, so `?customer=` there is a wrong value, not a missing one."""
+    raw = params.get(name)
+    if raw is None:
+        return True
+    if raw.strip() == "":
+        if api:
+            raise ApplicationError("invalid", _("%(name)s must not be empty.") % {"name": name},
+                                   fields={name: [_("Leave the parameter out instead of sending it empty.")]})
+        return True
+    return False
+
+
 def query_int(request, name: str, *, minimum: int = 0) -> int | None:
     """An optional integer query parameter; anything else is a clear 400, not a 500."""
-    params = request.query_params if hasattr(request, "query_params") else request.GET
-    raw = params.get(name, "")
-    if raw.strip() == "":
+    params, api = _query_params(request)
+    if _blank(params, name, api):
         return None
-    return parse_int(raw, name, minimum=minimum)
+    return parse_int(params[name], name, minimum=minimum)
 
 
 def query_bool(request, name: str, default: bool) -> bool:
     """An optional boolean query parameter: true/false (or 1/0); anything else is a clear 400, as documented."""
-    raw = request.query_params.get(name)
-    if raw is None or raw.strip() == "":
+    params, api = _query_params(request)
+    if _blank(params, name, api):
         return default
-    value = raw.strip().lower()
+    value = params[name].strip().lower()
     if value not in ("true", "false", "1", "0"):
         raise ApplicationError("invalid", _("%(name)s must be true or false.") % {"name": name},
                                fields={name: [_("Use true or false.")]})
     return value in ("true", "1")
+
+
+def query_choice(request, name: str, choices) -> str | None:
+    """An optional query parameter that takes one of `choices`; anything else is a clear 400."""
+    params, api = _query_params(request)
+    if _blank(params, name, api):
+        return None
+    value = params[name].strip()
+    if value not in choices:
+        raise ApplicationError("invalid", _("%(name)s must be one of: %(choices)s.")
+                               % {"name": name, "choices": ", ".join(choices)},
+                               fields={name: [_("Not one of the allowed values.")]})
+    return value
 
 
 # --- text and JSON -----------------------------------------------------------------------------------

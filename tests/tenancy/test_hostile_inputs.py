@@ -56,7 +56,7 @@ API_INT_FILTERS = [
 ]
 
 
-@pytest.mark.parametrize("value", [SUPERSCRIPT_TWO, ARABIC_ONE, BEYOND_64_BITS, str(2**64), "-1", "1.5"])
+@pytest.mark.parametrize("value", [SUPERSCRIPT_TWO, ARABIC_ONE, BEYOND_64_BITS, str(2**64), "-1", "1.5", "", "%20"])
 @pytest.mark.parametrize("template", API_INT_FILTERS)
 def test_api_integer_filters_refuse_non_ascii_digits_and_huge_numbers(api, brand, world, template, value):
     before = brand_row_counts(brand)
@@ -68,6 +68,22 @@ def test_api_integer_filter_still_takes_a_real_id(api, world):
     response = api.get(f"/api/v1/groups/?store={world['group'].store_id}")
     assert response.status_code == 200
     assert [g["id"] for g in response.json()["results"]] == [world["group"].pk]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/orders/?status=", "/api/v1/orders/?status=shipped-ish",
+                                  "/api/v1/customers/{customer}/reach/?purpose=", "/api/v1/customers/{customer}/reach/?purpose=ads",
+                                  "/api/v1/groups/?archived=", "/api/v1/groups/?archived=maybe",
+                                  "/api/v1/segments/?count=", "/api/v1/segments/?count=yes"])
+def test_api_enum_and_boolean_filters_refuse_empty_and_unknown_values(api, brand, world, path):
+    before = brand_row_counts(brand)
+    response = api.get(path.format(customer=world["customer"].pk))
+    _assert_refused(response, brand, before, code="invalid")
+
+
+def test_dashboard_filter_sent_empty_means_all(login, owner, brand, world):
+    response = login(owner).get(f"/b/{brand.slug}/groups/?store=&q=")
+    assert response.status_code == 200
+    assert world["group"].name in response.content.decode()
 
 
 # --- NUL bytes and lone surrogates: query parameters and JSON bodies ----------------------------------------
