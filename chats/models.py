@@ -62,6 +62,26 @@ class MessageKind(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
+class BrandPersona(BrandOwned):
+    """A named brand account (a virtual shopping assistant) that campaigns, automations and any rep speak as.
+
+    Customers see its name and avatar; staff see who really sent each persona message (`Message.sender_user`,
+    or the campaign for automated sends). One per brand.
+    """
+
+    name = models.CharField(_("name"), max_length=60)
+    bio = models.CharField(_("short bio"), max_length=200, blank=True)
+    avatar = models.FileField(_("avatar"), upload_to="persona-avatars/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand"], name="persona_one_per_brand")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Message(BrandOwned):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     seq = models.PositiveIntegerField()
@@ -83,6 +103,8 @@ class Message(BrandOwned):
                                    related_name="+")
     # Set when an automatic group rule hid the message (the rule's name); moderators still see it.
     hidden_reason = models.CharField(max_length=32, blank=True)
+    # Spoken as the brand persona: customers see the persona; staff see sender_user (or the campaign) too.
+    persona = models.ForeignKey(BrandPersona, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["conversation", "seq"]

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from .models import Message
+from .models import BrandPersona, Message
 
 
 def _iso(value) -> str | None:
@@ -26,4 +26,11 @@ def message_to_dict(message: Message) -> dict[str, Any]:
         "edited_at": _iso(message.edited_at),
         "deleted_at": _iso(message.deleted_at),
         "hidden": bool(message.hidden_reason),
+        "persona": persona_to_dict(message.persona) if message.persona_id else None,
     }
+
+
+def persona_to_dict(persona: BrandPersona) -> dict[str, Any]:
+    """What a customer sees of the brand persona: its name, avatar and bio."""
+    return {"id": persona.pk, "name": persona.name, "bio": persona.bio,
+            "avatar_url": persona.avatar.url if persona.avatar else None}

@@ -6,7 +6,7 @@ live broadcast (added with the socket) goes out on commit.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -27,6 +27,7 @@ from privtraffic.tenancy.roles import Perm, Role
 from . import selectors
 from .models import (
     MAX_BODY_LENGTH,
+    BrandPersona,
     Conversation,
     ConversationKind,
     Message,
@@ -54,6 +55,7 @@ class Sender:
     key: str
     customer: Customer | None = None
     membership: Membership | None = None
+    persona: BrandPersona | None = None
 
     @classmethod
     def of_customer(cls, customer: Customer) -> "Sender":
@@ -72,6 +74,14 @@ class Sender:
     def bot(cls, name: str, key: str) -> "Sender":
         """A bot speaks under a display name, but its client_msg_ids are scoped by a stable key."""
         return cls(SenderType.BOT, name, f"bot:{key}")
+
+    @classmethod
+    def of_persona(cls, persona: BrandPersona, membership: Membership | None = None) -> "Sender":
+        """The brand persona speaking: for a staff member replying as it (who stays on record as the sender,
+        and keeps their own client_msg_id scope and read state), or for the brand itself (campaigns)."""
+        if membership is not None:
+            return replace(cls.of_staff(membership), name=persona.name, persona=persona)
+        return cls(SenderType.BOT, persona.name, f"persona:{persona.pk}", persona=persona)
 
     @property
     def user(self) -> User | None:
@@ -268,7 +278,7 @@ def message_send(
                 brand_id=locked.brand_id, conversation=locked, seq=locked.last_seq, sender_type=sender.type,
                 sender_user=sender.user, sender_customer=sender.customer, sender_name=sender.name[:150],
                 sender_key=sender.key, kind=kind, body=body, payload=payload, client_msg_id=client_msg_id,
-                deleted_at=now if broken else None, hidden_reason=broken or "",
+                deleted_at=now if broken else None, hidden_reason=broken or "", persona=sender.persona,
             )
             if broken:
                 rule_enforce(message=message, rule_name=broken)

@@ -1,7 +1,5 @@
 """Quick replies: the brand's saved answers, filled in for one conversation in the rep inbox."""
 
-import re
-
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -11,9 +9,7 @@ from privtraffic.tenancy.models import Brand, Membership
 from privtraffic.tenancy.roles import Perm, Role
 
 from ..models import MAX_BODY_LENGTH, Conversation, ConversationKind, QuickReply
-
-QUICK_REPLY_VARIABLES = {"first_name", "rep_name", "store_name"}
-_VARIABLE = re.compile(r"{([^{}]*)}")
+from ..templating import template_check, template_render
 
 
 def quick_reply_may_manage(actor: Actor) -> bool:
@@ -26,15 +22,6 @@ def _authorize_manage(actor: Actor, obj) -> None:
     authorize(actor, None, obj, what="quick reply")
     if not quick_reply_may_manage(actor):
         raise ApplicationError.forbidden(_("Your role does not allow managing quick replies."))
-
-
-def _check_variables(body: str) -> None:
-    unknown = sorted({name for name in _VARIABLE.findall(body) if name not in QUICK_REPLY_VARIABLES})
-    if unknown:
-        known = ", ".join("{" + v + "}" for v in sorted(QUICK_REPLY_VARIABLES))
-        raise ApplicationError(
-            "invalid", _("Unknown variable %(names)s. Use %(known)s.") % {"names": ", ".join(unknown), "known": known},
-            fields={"body": [_("Unknown variable: %(names)s") % {"names": ", ".join(unknown)}]})
 
 
 def quick_reply_save(*, brand: Brand, actor: Actor, title: str, body: str,
@@ -50,7 +37,7 @@ def quick_reply_save(*, brand: Brand, actor: Actor, title: str, body: str,
         errors["body"] = [_("At most 4,000 characters.")]
     if errors:
         raise ApplicationError("invalid", _("Some fields are not valid."), fields=errors)
-    _check_variables(body)
+    template_check(body)
     reply = quick_reply or QuickReply(brand=brand, created_by=actor.user if isinstance(actor, Membership) else None)
     reply.title, reply.body = title[:80], body
     try:
@@ -69,7 +56,7 @@ def quick_reply_delete(*, quick_reply: QuickReply, actor: Actor) -> None:
 
 def quick_reply_render(*, body: str, conversation: Conversation, membership: Membership) -> str:
     """Fill {first_name}, {rep_name} and {store_name} for this conversation."""
-    _check_variables(body)
+    template_check(body)
     customer = conversation.customer if conversation.kind == ConversationKind.DIRECT else None
     store = membership.store or (customer.home_store if customer else None)
     values = {
@@ -77,4 +64,4 @@ def quick_reply_render(*, body: str, conversation: Conversation, membership: Mem
         "rep_name": membership.user.display_name,
         "store_name": store.name if store else conversation.brand.name,
     }
-    return _VARIABLE.sub(lambda m: values[m.group(1)], body).strip()
+    return template_render(body, values)

@@ -4,10 +4,11 @@ channel-layer groups and after-commit broadcasts that the write path uses (broad
 from .broadcast import (
     announce_visibility_change,
     brand_staff_group,
+    broadcast_many_on_commit,
     broadcast_on_commit,
     conversation_group,
     customer_group,
 )
 
-__all__ = ["announce_visibility_change", "brand_staff_group", "broadcast_on_commit", "conversation_group",
+__all__ = ["announce_visibility_change", "brand_staff_group", "broadcast_many_on_commit", "broadcast_on_commit", "conversation_group",
            "customer_group"]

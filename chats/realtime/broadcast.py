@@ -33,6 +33,25 @@ def broadcast_on_commit(group: str, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: _send(group, event))
 
 
+def broadcast_many_on_commit(events: list[tuple[int, dict[str, Any]]]) -> None:
+    """After commit, tell each conversation of a bulk write about its message: (conversation id, event)."""
+    if not events:
+        return
+
+    def send_all() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+
+        async def send() -> None:
+            for conversation_id, event in events:
+                await layer.group_send(conversation_group(conversation_id), event)
+
+        async_to_sync(send)()
+
+    transaction.on_commit(send_all)
+
+
 def announce_visibility_change(*, brand_id: int, conversation_id: int, customer_ids: list[int] = ()) -> None:
     """Ask every affected socket to re-check whether it may see a conversation (join or leave it)."""
     event = {"type": "conversation.check", "conversation": conversation_id}
