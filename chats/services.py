@@ -210,9 +210,22 @@ def _validate(kind: str, body: str, payload: dict[str, Any]) -> str:
     return body
 
 
+def message_content_check(*, brand_id: int, kind: str, body: str, payload: dict[str, Any]) -> str:
+    """Check a message's text and card before it is sent later (a campaign being saved): the same rules as
+    `message_send`, plus a survey card's survey being an active one of the brand. Returns the clean body."""
+    body = _validate(kind, body, payload)
+    if kind == MessageKind.SURVEY:
+        _check_survey(brand_id, payload)
+    return body
+
+
 def _check_survey_card(conversation: Conversation, payload: dict[str, Any]) -> None:
-    """A survey card points at an active survey of the conversation's brand (another brand's id: 404)."""
-    survey = Survey.objects.filter(brand_id=conversation.brand_id, pk=payload["survey_id"]).first()
+    _check_survey(conversation.brand_id, payload)
+
+
+def _check_survey(brand_id: int, payload: dict[str, Any]) -> None:
+    """A survey card points at an active survey of the brand (another brand's id: 404)."""
+    survey = Survey.objects.filter(brand_id=brand_id, pk=payload["survey_id"]).first()
     if survey is None:
         raise ApplicationError.not_found("survey")
     if survey.status != SurveyStatus.ACTIVE:

@@ -93,3 +93,25 @@ def make_order(brand: Brand, customer=None, *, total: str = "100.00", **fields):
     fields.setdefault("currency", brand.default_currency)
     fields.setdefault("actor", system(brand))
     return order_create(brand=brand, customer=customer or make_customer(brand), total=total, **fields)
+
+
+def make_campaign(brand: Brand, *, name: str = "Spring sale", body: str = "Hi {first_name}, 20% off this week.",
+                  audience=None, **fields):
+    from campaigns.authoring.services import campaign_create
+
+    return campaign_create(brand=brand, actor=system(brand), name=name, body=body,
+                           audience=audience or {"all": True}, **fields)
+
+
+def send_campaign_now(campaign):
+    """Schedule for now and run the dispatcher once (chunks run eagerly in tests); returns the fresh campaign."""
+    from django.test import TestCase
+
+    from campaigns.authoring.services import campaign_schedule
+    from campaigns.sending.dispatcher import campaigns_dispatch
+
+    campaign_schedule(campaign=campaign, actor=system(campaign.brand), send_at=None)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the chunk tasks queued on commit run eagerly
+        campaigns_dispatch()
+    campaign.refresh_from_db()
+    return campaign

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core import signing
-from django.db.models import Count, Min
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -112,6 +113,43 @@ def customers_reach(*, brand: Brand, customers: Iterable[Customer], purpose: str
         sent, oldest = use.get(c.pk, (0, None))
         answers[c.pk] = _decide(c, purpose=purpose, policy=policy, at=at, sent=sent, oldest=oldest)
     return answers
+
+
+REACH_KEYS = ("reachable", "erased", "no_chat_consent", "no_promotions_consent", "promotions_withdrawn",
+              "weekly_budget_spent", "quiet_hours")
+
+
+def reach_breakdown(*, brand: Brand, customers: QuerySet[Customer], purpose: str,
+                    at: datetime.datetime | None = None) -> dict[str, int]:
+    """How many of these customers each reach answer applies to, by the rules of `customers_reach`, in one
+    query (a campaign's audience count before sending, at 100,000 customers).
+
+    Keys: "reachable", "erased", "no_chat_consent", "no_promotions_consent" (never agreed),
+    "promotions_withdrawn" (opted out: a sub-case of no_promotions_consent in `customers_reach`),
+    "weekly_budget_spent", "quiet_hours"."""
+    at = at or timezone.now()
+    policy = contact_policy_get(brand=brand)
+    live = Q(erased_at__isnull=True)
+    if purpose == Purpose.TRANSACTIONAL:
+        counts = customers.filter(brand=brand).order_by().aggregate(erased=Count("pk", filter=~live),
+                                                                   reachable=Count("pk", filter=live))
+        return dict.fromkeys(REACH_KEYS, 0) | counts
+    sent = Subquery(PromotionContact.objects.filter(
+        brand=brand, customer_id=OuterRef("pk"), created_at__gt=at - BUDGET_WINDOW, created_at__lte=at,
+    ).order_by().values("customer_id").annotate(n=Count("id")).values("n")[:1])
+    chat, promotions = Q(consent_chat=True), Q(consent_promotions=True)
+    over = Q(budget_used__gte=policy.weekly_promotion_budget)
+    counts = customers.filter(brand=brand).order_by().annotate(budget_used=Coalesce(sent, 0)).aggregate(
+        erased=Count("pk", filter=~live),
+        no_chat_consent=Count("pk", filter=live & ~chat),
+        no_promotions_consent=Count("pk", filter=live & chat & ~promotions & Q(consent_promotions_at__isnull=True)),
+        promotions_withdrawn=Count("pk", filter=live & chat & ~promotions & Q(consent_promotions_at__isnull=False)),
+        weekly_budget_spent=Count("pk", filter=live & chat & promotions & over),
+        open=Count("pk", filter=live & chat & promotions & ~over),
+    )
+    open_count = counts.pop("open")
+    quiet = quiet_hours_end(policy, at) is not None
+    return counts | {"quiet_hours": open_count if quiet else 0, "reachable": 0 if quiet else open_count}
 
 
 def customer_reach(*, brand: Brand, customer: Customer, purpose: str,

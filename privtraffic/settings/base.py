@@ -162,6 +162,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "health_check_interval": REDIS_HEALTH_CHECK_INTERVAL,
 }
 
+# --- Campaigns: the dispatcher's pace, the fan-out's chunk, when a quiet run is re-queued ---
+CAMPAIGN_DISPATCH_SECONDS = env_int("CAMPAIGN_DISPATCH_SECONDS", 5)
+CAMPAIGN_CHUNK_SIZE = env_int("CAMPAIGN_CHUNK_SIZE", 1000)
+CAMPAIGN_STALE_SECONDS = env_int("CAMPAIGN_STALE_SECONDS", 20)
+
 # Periodic work, declared once: Celery beat runs it in the full stack and the
 # in-process ticker of `make run` runs the very same tasks in the embedded default.
 PERIODIC_TASKS = {
@@ -170,6 +175,7 @@ PERIODIC_TASKS = {
     "idempotency-prune": {"task": "privtraffic.tenancy.tasks.prune_idempotency_records", "seconds": 3600},
     "crm-lifecycle-stages": {"task": "crm.tasks.refresh_lifecycle_stages", "seconds": 86400},
     "chats-prune-chat-tokens": {"task": "chats.tasks.prune_chat_tokens", "seconds": 3600},
+    "campaigns-dispatch": {"task": "campaigns.tasks.dispatch_campaigns", "seconds": CAMPAIGN_DISPATCH_SECONDS},
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": entry["task"], "schedule": float(entry["seconds"])} for name, entry in PERIODIC_TASKS.items()

@@ -1,0 +1,213 @@
+"""Sending one chunk (~1,000 recipients) of a campaign run, in a constant number of statements.
+
+In one transaction: claim the chunk's pending deliveries (`FOR UPDATE SKIP LOCKED`: a retried or duplicated
+chunk task finds them taken or already sent), lock their customers in id order (the weekly budget is shared
+with reps' own 1:1 promotions, which lock the same row), read consent, quiet hours and the budget for the
+whole chunk through crm's reach selector, take the budget slots in one INSERT, create missing conversations,
+write the messages through chats' bulk path (one statement for the seqs, one for the messages, one outbox
+event) and mark the deliveries. Broadcasts leave after commit. A worker killed mid-chunk rolls everything
+back; the dispatcher queues the chunk again and it sends what is still pending.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from chats.bulk import BulkMessage, conversations_for_customers, conversations_for_groups, messages_send_bulk
+from chats.models import BrandPersona
+from chats.services import Sender
+from chats.templating import template_render
+from communities.models import VipGroup
+from crm.consent.selectors import Purpose, customers_reach
+from crm.consent.services import opt_out_url
+from crm.models import ContactLane, Customer, PromotionContact
+from privtraffic.tenancy.actors import SystemActor, authorize
+from privtraffic.tenancy.models import Brand, Membership, Store
+
+from ..authoring.audience import REACH_TO_SKIP
+from ..models import (
+    Campaign,
+    CampaignChannel,
+    CampaignRun,
+    Delivery,
+    DeliveryStatus,
+    RunStatus,
+    SkipReason,
+)
+
+
+@dataclass
+class ChunkResult:
+    sent: int = 0
+    skipped: int = 0
+    deferred: int = 0
+
+    def add(self, other: "ChunkResult") -> None:
+        self.sent += other.sent
+        self.skipped += other.skipped
+        self.deferred += other.deferred
+
+
+def delivery_chunk_send(*, brand: Brand, actor: SystemActor, run_id: int, chunk: int) -> ChunkResult:
+    """Send what is pending and due in one chunk of a run (not the recipients waiting for their rep)."""
+    authorize(actor, None, brand, what="brand")
+    now = timezone.now()
+    with transaction.atomic():
+        run = (CampaignRun.objects.select_related("campaign", "campaign__brand")
+               .filter(brand=brand, pk=run_id, status=RunStatus.SENDING).first())
+        if run is None:
+            return ChunkResult()
+        deliveries = list(Delivery.objects.select_for_update(skip_locked=True)
+                          .filter(run=run, chunk=chunk, status=DeliveryStatus.PENDING, task__isnull=True)
+                          .filter(Q(not_before__isnull=True) | Q(not_before__lte=now)).order_by("id"))
+        result = deliveries_send(run=run, deliveries=deliveries, now=now)
+        CampaignRun.objects.filter(pk=run.pk).update(progress_at=now)
+    return result
+
+
+def deliveries_send(*, run: CampaignRun, deliveries: list[Delivery], now: datetime.datetime,
+                    greeting: str = "", rep: Membership | None = None) -> ChunkResult:
+    """Send claimed deliveries of one run (called inside the claiming transaction). `rep` and `greeting`:
+    a rep confirming their task sends under their name with their greeting first."""
+    if not deliveries:
+        return ChunkResult()
+    campaign = run.campaign
+    if campaign.channel == CampaignChannel.GROUP:
+        return _send_group_posts(campaign, run, deliveries, now)
+    return _send_direct(campaign, run, deliveries, now, greeting=greeting, rep=rep)
+
+
+def _brand_sender(brand: Brand) -> Sender:
+    """Who speaks for the brand itself: its persona, or a bot under the brand's name."""
+    persona = BrandPersona.objects.filter(brand=brand).first()
+    return Sender.of_persona(persona) if persona else Sender.bot(brand.name, "brand")
+
+
+def card_payload_for(campaign: Campaign, delivery: Delivery, customer: Customer | None) -> dict[str, Any]:
+    """The card a recipient gets: the campaign's card, with their own opt-out link on 1:1 promotions, and
+    which campaign it came from (for results)."""
+    payload = dict(campaign.card_payload or {})
+    payload["campaign"] = campaign.pk
+    if customer is not None:
+        payload["opt_out_url"] = opt_out_url(customer)
+    return payload
+
+
+def _render(campaign: Campaign, values: dict[str, str], greeting: str = "") -> str:
+    body = template_render(campaign.body, values)
+    if greeting:
+        body = f"{template_render(greeting, values)}\n{body}"
+    return body
+
+
+def _send_direct(campaign: Campaign, run: CampaignRun, deliveries: list[Delivery], now: datetime.datetime,
+                 *, greeting: str, rep: Membership | None) -> ChunkResult:
+    brand = campaign.brand
+    result = ChunkResult()
+    # Lock the chunk's customers in id order: a rep's own promotion to one of them waits for us, and sees
+    # the budget slot we take.
+    customers = {c.pk: c for c in Customer.objects.select_for_update().filter(
+        brand=brand, pk__in=[d.customer_id for d in deliveries]).order_by("pk")}
+    reach = customers_reach(brand=brand, customers=customers.values(), purpose=Purpose.PROMOTIONAL, at=now)
+    rep_ids = {c.assigned_rep_id for c in customers.values() if c.assigned_rep_id} if rep is None else set()
+    reps = {m.pk: m for m in Membership.objects.filter(brand=brand, pk__in=rep_ids, is_active=True)
+            .select_related("user", "store")} if campaign.channel == CampaignChannel.DIRECT else {}
+    if rep is not None:
+        reps = {rep.pk: rep}
+    stores = {s.pk: s for s in Store.objects.filter(
+        brand=brand, pk__in={c.home_store_id for c in customers.values() if c.home_store_id})}
+    brand_sender = _brand_sender(brand)
+
+    to_send: list[tuple[Delivery, Customer, Sender, Membership | None]] = []
+    skipped: dict[str, list[int]] = defaultdict(list)
+    deferred: dict[datetime.datetime, list[int]] = defaultdict(list)
+    for delivery in deliveries:
+        customer = customers[delivery.customer_id]
+        answer = reach[customer.pk]
+        if not answer.reachable:
+            if answer.reason == "quiet_hours":
+                deferred[answer.next_possible_at].append(delivery.pk)
+            else:
+                reason = ("promotions_withdrawn" if answer.reason == "no_promotions_consent"
+                          and customer.consent_promotions_at else answer.reason)
+                skipped[REACH_TO_SKIP.get(reason, SkipReason.NO_CONSENT)].append(delivery.pk)
+            continue
+        sender_rep = rep or reps.get(customer.assigned_rep_id)
+        sender = Sender.of_staff(sender_rep) if sender_rep else brand_sender
+        to_send.append((delivery, customer, sender, sender_rep))
+
+    if to_send:
+        conversations = conversations_for_customers(brand=brand, customer_ids=[c.pk for _d, c, _s, _r in to_send])
+        PromotionContact.objects.bulk_create([
+            PromotionContact(brand=brand, customer_id=customer.pk, created_at=now,
+                             lane=ContactLane.REP if sender_rep else (
+                                 ContactLane.PERSONA if sender.persona else ContactLane.BROADCAST),
+                             ref=f"campaign:{campaign.pk}:{run.pk}")
+            for _d, customer, sender, sender_rep in to_send])
+        messages = []
+        for delivery, customer, sender, sender_rep in to_send:
+            store = (sender_rep.store if sender_rep and sender_rep.store_id else None) or stores.get(
+                customer.home_store_id)
+            values = {"first_name": customer.first_name, "rep_name": sender.name,
+                      "store_name": store.name if store else brand.name}
+            messages.append(BulkMessage(
+                conversation_id=conversations[customer.pk], sender=sender, kind=campaign.card_kind or "text",
+                body=_render(campaign, values, greeting), payload=card_payload_for(campaign, delivery, customer),
+                client_msg_id=f"campaign-delivery:{delivery.pk}"))
+        _write(brand, campaign, run, [d for d, *_rest in to_send], messages, now,
+               reps=[r for *_rest, r in to_send])
+        result.sent = len(to_send)
+    for reason, ids in skipped.items():
+        Delivery.objects.filter(pk__in=ids).update(status=DeliveryStatus.SKIPPED, reason=reason)
+        result.skipped += len(ids)
+    for until, ids in deferred.items():
+        Delivery.objects.filter(pk__in=ids).update(reason=SkipReason.QUIET_HOURS, not_before=until)
+        result.deferred += len(ids)
+    return result
+
+
+def _send_group_posts(campaign: Campaign, run: CampaignRun, deliveries: list[Delivery],
+                      now: datetime.datetime) -> ChunkResult:
+    brand = campaign.brand
+    result = ChunkResult()
+    groups = {g.pk: g for g in VipGroup.objects.filter(brand=brand, pk__in=[d.group_id for d in deliveries])
+              .select_related("store")}
+    open_deliveries = [d for d in deliveries if d.group_id in groups and not groups[d.group_id].archived]
+    open_ids = {d.pk for d in open_deliveries}
+    closed = [d.pk for d in deliveries if d.pk not in open_ids]
+    if open_deliveries:
+        sender = _brand_sender(brand)
+        conversations = conversations_for_groups(brand=brand, group_ids=[d.group_id for d in open_deliveries])
+        messages = []
+        for delivery in open_deliveries:
+            group = groups[delivery.group_id]
+            values = {"first_name": "", "rep_name": sender.name,
+                      "store_name": group.store.name if group.store_id else brand.name}
+            messages.append(BulkMessage(
+                conversation_id=conversations[group.pk], sender=sender, kind=campaign.card_kind or "text",
+                body=_render(campaign, values), payload=card_payload_for(campaign, delivery, None),
+                client_msg_id=f"campaign-delivery:{delivery.pk}"))
+        _write(brand, campaign, run, open_deliveries, messages, now, reps=[None] * len(open_deliveries))
+        result.sent = len(open_deliveries)
+    if closed:
+        Delivery.objects.filter(pk__in=closed).update(status=DeliveryStatus.SKIPPED, reason=SkipReason.GROUP_CLOSED)
+        result.skipped = len(closed)
+    return result
+
+
+def _write(brand: Brand, campaign: Campaign, run: CampaignRun, deliveries: list[Delivery],
+           messages: list[BulkMessage], now: datetime.datetime, *, reps: list[Membership | None]) -> None:
+    """The messages (chats' bulk path) and the deliveries marked sent: a handful of statements."""
+    created = messages_send_bulk(
+        brand=brand, actor=SystemActor.for_brand(brand, f"campaign:{campaign.pk}"), messages=messages,
+        event_payload={"campaign_id": campaign.pk, "run_id": run.pk})
+    for delivery, message, rep in zip(deliveries, created, reps, strict=True):
+        delivery.status, delivery.sent_at, delivery.message = DeliveryStatus.SENT, now, message
+        delivery.rep, delivery.persona_id, delivery.reason, delivery.not_before = rep, message.persona_id, "", None
+    Delivery.objects.bulk_update(deliveries, ["status", "sent_at", "message", "rep", "persona", "reason",
+                                              "not_before"])
