@@ -1,5 +1,5 @@
-from chats.models import Conversation, Message
 from campaigns.models import CampaignRun, CampaignStatus, Delivery, DeliveryStatus, RunStatus
+from chats.models import Conversation, Message
 from tests import factories
 
 
