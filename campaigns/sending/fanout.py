@@ -14,17 +14,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from chats.bulk import BulkMessage, conversations_for_customers, conversations_for_groups, messages_send_bulk
-from chats.models import BrandPersona
+from chats.models import BrandPersona, Message
 from chats.services import Sender
 from chats.templating import template_render
 from communities.models import VipGroup
 from crm.consent.selectors import Purpose, customers_reach
-from crm.consent.services import opt_out_url
+from crm.consent.services import opt_out_urls
 from crm.models import ContactLane, Customer, PromotionContact
 from privtraffic.tenancy.actors import SystemActor, authorize
 from privtraffic.tenancy.models import Brand, Membership, Store
@@ -88,13 +88,13 @@ def _brand_sender(brand: Brand) -> Sender:
     return Sender.of_persona(persona) if persona else Sender.bot(brand.name, "brand")
 
 
-def card_payload_for(campaign: Campaign, delivery: Delivery, customer: Customer | None) -> dict[str, Any]:
-    """The card a recipient gets: the campaign's card, with their own opt-out link on 1:1 promotions, and
-    which campaign it came from (for results)."""
+def card_payload_for(campaign: Campaign, delivery: Delivery, opt_out: str | None) -> dict[str, Any]:
+    """The card a recipient gets: the campaign's card, with their own opt-out link on 1:1 promotions
+    (`opt_out`, from crm's opt_out_urls), and which campaign it came from (for results)."""
     payload = dict(campaign.card_payload or {})
     payload["campaign"] = campaign.pk
-    if customer is not None:
-        payload["opt_out_url"] = opt_out_url(customer)
+    if opt_out is not None:
+        payload["opt_out_url"] = opt_out
     return payload
 
 
@@ -149,6 +149,7 @@ def _send_direct(campaign: Campaign, run: CampaignRun, deliveries: list[Delivery
                                  ContactLane.PERSONA if sender.persona else ContactLane.BROADCAST),
                              ref=f"campaign:{campaign.pk}:{run.pk}")
             for _d, customer, sender, sender_rep in to_send])
+        opt_outs = opt_out_urls(customer for _d, customer, _s, _r in to_send)
         messages = []
         for delivery, customer, sender, sender_rep in to_send:
             store = (sender_rep.store if sender_rep and sender_rep.store_id else None) or stores.get(
@@ -157,7 +158,8 @@ def _send_direct(campaign: Campaign, run: CampaignRun, deliveries: list[Delivery
                       "store_name": store.name if store else brand.name}
             messages.append(BulkMessage(
                 conversation_id=conversations[customer.pk], sender=sender, kind=campaign.card_kind or "text",
-                body=_render(campaign, values, greeting), payload=card_payload_for(campaign, delivery, customer),
+                body=_render(campaign, values, greeting),
+                payload=card_payload_for(campaign, delivery, opt_outs[customer.pk]),
                 client_msg_id=f"campaign-delivery:{delivery.pk}"))
         _write(brand, campaign, run, [d for d, *_rest in to_send], messages, now,
                reps=[r for *_rest, r in to_send])
@@ -206,8 +208,31 @@ def _write(brand: Brand, campaign: Campaign, run: CampaignRun, deliveries: list[
     created = messages_send_bulk(
         brand=brand, actor=SystemActor.for_brand(brand, f"campaign:{campaign.pk}"), messages=messages,
         event_payload={"campaign_id": campaign.pk, "run_id": run.pk})
-    for delivery, message, rep in zip(deliveries, created, reps, strict=True):
-        delivery.status, delivery.sent_at, delivery.message = DeliveryStatus.SENT, now, message
-        delivery.rep, delivery.persona_id, delivery.reason, delivery.not_before = rep, message.persona_id, "", None
-    Delivery.objects.bulk_update(deliveries, ["status", "sent_at", "message", "rep", "persona", "reason",
-                                              "not_before"])
+    _mark_sent(deliveries, created, reps, now)
+
+
+def _mark_sent(deliveries: list[Delivery], messages: list[Message], reps: list[Membership | None],
+               now: datetime.datetime) -> None:
+    """Mark deliveries sent with their message, rep and persona: one UPDATE ... FROM a list of values (Django's
+    bulk_update builds a CASE per row and field, about 20 ms per row at 1,000 rows)."""
+    table = Delivery._meta.db_table  # only our table name is interpolated; every value is a parameter
+    rows = [(d.pk, m.pk, r.pk if r else None, m.persona_id) for d, m, r in zip(deliveries, messages, reps,
+                                                                                  strict=True)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ids, message_ids, rep_ids, persona_ids = (list(column) for column in zip(*rows, strict=True))
+            cursor.execute(
+                f"UPDATE {table} AS d SET status = %s, sent_at = %s, reason = '', not_before = NULL, "  # noqa: S608
+                "message_id = v.message_id, rep_id = v.rep_id, persona_id = v.persona_id "
+                "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::bigint[]) AS message_id, "
+                "unnest(%s::bigint[]) AS rep_id, unnest(%s::bigint[]) AS persona_id) AS v WHERE d.id = v.id",
+                [DeliveryStatus.SENT, now, ids, message_ids, rep_ids, persona_ids])
+        else:  # SQLite 3.33+: UPDATE ... FROM (VALUES ...), whose columns are column1, column2, ...
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            cursor.execute(
+                f"UPDATE {table} SET status = %s, sent_at = %s, reason = '', not_before = NULL, "  # noqa: S608
+                f"message_id = v.column2, rep_id = v.column3, persona_id = v.column4 "
+                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
+                [DeliveryStatus.SENT, now, *(value for row in rows for value in row)])
+        if cursor.rowcount != len(rows):
+            raise RuntimeError(f"marked {cursor.rowcount} of {len(rows)} deliveries sent")
