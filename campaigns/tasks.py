@@ -17,7 +17,10 @@ def dispatch_campaigns() -> dict:
 # acks_late + reject_on_worker_lost (settings): a worker killed mid-chunk leaves the task to be redelivered,
 # and the dispatcher re-queues a run that went quiet; either way the chunk sends only what is still pending.
 @shared_task(acks_late=True)
-def send_campaign_chunk(brand_id: int, run_id: int, chunk: int) -> dict | None:
+def send_campaign_chunk(brand_id: int, run_id: int, chunk: int, now: str | None = None) -> dict | None:
+    """`now` (ISO 8601): the clock of a dispatcher run with a chosen time; otherwise the chunk's own."""
+    import datetime
+
     from privtraffic.tenancy.actors import SystemActor
     from privtraffic.tenancy.models import Brand
 
@@ -28,6 +31,7 @@ def send_campaign_chunk(brand_id: int, run_id: int, chunk: int) -> dict | None:
     if brand is None:
         return None
     result = delivery_chunk_send(brand=brand, actor=SystemActor.for_brand(brand, "task:campaign_chunk"),
-                                 run_id=run_id, chunk=chunk)
+                                 run_id=run_id, chunk=chunk,
+                                 now=datetime.datetime.fromisoformat(now) if now else None)
     run_finish_if_done(run_id=run_id)
     return {"sent": result.sent, "skipped": result.skipped, "deferred": result.deferred}

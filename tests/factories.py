@@ -115,3 +115,18 @@ def send_campaign_now(campaign):
         campaigns_dispatch()
     campaign.refresh_from_db()
     return campaign
+
+
+def make_rep_task(brand: Brand, rep: Membership | None = None):
+    """An open rep-confirmed task (no recipients) of a draft campaign's run, due in a day."""
+    import datetime
+
+    from django.utils import timezone
+
+    from campaigns.models import CampaignRun, RepTask
+
+    campaign = make_campaign(brand, confirm_mode="rep_confirms")
+    now = timezone.now()
+    run = CampaignRun.objects.create(brand=brand, campaign=campaign, due_at=now, status="sending", started_at=now)
+    return RepTask.objects.create(brand=brand, run=run, rep=rep or make_member(brand, Role.REP),
+                                  deadline=now + datetime.timedelta(days=1))

@@ -40,6 +40,7 @@ from ..models import (
     SkipReason,
 )
 from ..scheduling.recurrence import next_occurrence
+from .fanout import CHUNK_CLAIMABLE
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +59,15 @@ def chunk_size() -> int:
 
 def campaigns_dispatch(*, now: datetime.datetime | None = None, limit: int = 20) -> DispatchResult:
     """One pass of the dispatcher over every brand; safe to run from several processes at once."""
+    # A clock the caller chose (a test, a replay) is the chunks' clock too; otherwise each chunk reads its own.
+    pinned = now
     now = now or timezone.now()
     result = DispatchResult()
     for _ in range(limit):
-        run_id = _start_one_due_campaign(now, result)
+        run_id = _start_one_due_campaign(now, result, pinned=pinned)
         if run_id is None:
             break
-    _requeue_quiet_runs(now, result)
+    _requeue_quiet_runs(now, result, pinned=pinned)
     _expire_rep_tasks(now, result)
     _finish_done_runs(now, result)
     return result
@@ -73,7 +76,8 @@ def campaigns_dispatch(*, now: datetime.datetime | None = None, limit: int = 20)
 # --- 1. due campaigns become runs ---------------------------------------------------------------------------
 
 
-def _start_one_due_campaign(now: datetime.datetime, result: DispatchResult) -> int | None:
+def _start_one_due_campaign(now: datetime.datetime, result: DispatchResult, *,
+                            pinned: datetime.datetime | None = None) -> int | None:
     with transaction.atomic():
         campaign = (Campaign.objects.select_for_update(skip_locked=True).select_related("brand")
                     .filter(status=CampaignStatus.SCHEDULED, next_run_at__lte=now).order_by("next_run_at").first())
@@ -98,7 +102,7 @@ def _start_one_due_campaign(now: datetime.datetime, result: DispatchResult) -> i
             campaign.status = CampaignStatus.SENDING
         campaign.save(update_fields=["status", "next_run_at", "updated_at"])
         chunks = list(range(run.chunks))
-        transaction.on_commit(lambda: _queue_chunks(campaign.brand_id, run.pk, chunks))
+        transaction.on_commit(lambda: _queue_chunks(campaign.brand_id, run.pk, chunks, now=pinned))
     result.runs_started.append(run.pk)
     result.chunks_queued += len(chunks)
     return run.pk
@@ -144,19 +148,21 @@ def _create_rep_tasks(campaign: Campaign, run: CampaignRun, now: datetime.dateti
         Delivery.objects.filter(run=run, customer__assigned_rep_id=task.rep_id).update(task=task, rep_id=task.rep_id)
 
 
-def _queue_chunks(brand_id: int, run_id: int, chunks: list[int]) -> None:
+def _queue_chunks(brand_id: int, run_id: int, chunks: list[int], *, now: datetime.datetime | None = None) -> None:
     from ..tasks import send_campaign_chunk
 
+    at = now.isoformat() if now else None
     for chunk in chunks:
-        send_campaign_chunk.delay(brand_id, run_id, chunk)
+        send_campaign_chunk.delay(brand_id, run_id, chunk, at)
 
 
 # --- 2. runs that went quiet ---------------------------------------------------------------------------------
 
 
-def _requeue_quiet_runs(now: datetime.datetime, result: DispatchResult) -> None:
+def _requeue_quiet_runs(now: datetime.datetime, result: DispatchResult, *,
+                        pinned: datetime.datetime | None = None) -> None:
     stale_before = now - datetime.timedelta(seconds=int(settings.CAMPAIGN_STALE_SECONDS))
-    due_pending = Delivery.objects.filter(run=OuterRef("pk"), status=DeliveryStatus.PENDING, task__isnull=True)
+    due_pending = Delivery.objects.filter(CHUNK_CLAIMABLE, run=OuterRef("pk"), status=DeliveryStatus.PENDING)
     deferred_due = due_pending.filter(not_before__lte=now)
     with transaction.atomic():
         runs = list(CampaignRun.objects.select_for_update(skip_locked=True)
@@ -168,12 +174,13 @@ def _requeue_quiet_runs(now: datetime.datetime, result: DispatchResult) -> None:
                             | Q(progress_at__lt=now - datetime.timedelta(seconds=5), has_deferred_due=True))
                     .order_by("progress_at")[:50])
         for run in runs:
-            chunks = sorted(set(Delivery.objects.filter(run=run, status=DeliveryStatus.PENDING, task__isnull=True)
+            chunks = sorted(set(Delivery.objects.filter(CHUNK_CLAIMABLE, run=run, status=DeliveryStatus.PENDING)
                                 .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
                                 .values_list("chunk", flat=True)))
             run.progress_at = now
             run.save(update_fields=["progress_at"])
-            transaction.on_commit(lambda run=run, chunks=chunks: _queue_chunks(run.brand_id, run.pk, chunks))
+            transaction.on_commit(lambda run=run, chunks=chunks: _queue_chunks(run.brand_id, run.pk, chunks,
+                                                                               now=pinned))
             result.chunks_queued += len(chunks)
 
 

@@ -36,9 +36,13 @@ from ..models import (
     CampaignRun,
     Delivery,
     DeliveryStatus,
+    RepTaskStatus,
     RunStatus,
     SkipReason,
 )
+
+# What chunks send: recipients without a rep task, and those of a task its rep sent that quiet hours deferred.
+CHUNK_CLAIMABLE = Q(task__isnull=True) | Q(task__status=RepTaskStatus.SENT)
 
 
 @dataclass
@@ -53,19 +57,29 @@ class ChunkResult:
         self.deferred += other.deferred
 
 
-def delivery_chunk_send(*, brand: Brand, actor: SystemActor, run_id: int, chunk: int) -> ChunkResult:
-    """Send what is pending and due in one chunk of a run (not the recipients waiting for their rep)."""
+def delivery_chunk_send(*, brand: Brand, actor: SystemActor, run_id: int, chunk: int,
+                        now: datetime.datetime | None = None) -> ChunkResult:
+    """Send what is pending and due in one chunk of a run (not the recipients waiting for their rep: those
+    of a task its rep already sent, deferred by quiet hours, go out with that rep's name and greeting)."""
     authorize(actor, None, brand, what="brand")
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         run = (CampaignRun.objects.select_related("campaign", "campaign__brand")
                .filter(brand=brand, pk=run_id, status=RunStatus.SENDING).first())
         if run is None:
             return ChunkResult()
-        deliveries = list(Delivery.objects.select_for_update(skip_locked=True)
-                          .filter(run=run, chunk=chunk, status=DeliveryStatus.PENDING, task__isnull=True)
-                          .filter(Q(not_before__isnull=True) | Q(not_before__lte=now)).order_by("id"))
-        result = deliveries_send(run=run, deliveries=deliveries, now=now)
+        deliveries = list(Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+                          .filter(CHUNK_CLAIMABLE, run=run, chunk=chunk, status=DeliveryStatus.PENDING)
+                          .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+                          .select_related("task__rep__user", "task__rep__store").order_by("id"))
+        by_task: dict[int | None, list[Delivery]] = defaultdict(list)
+        for delivery in deliveries:
+            by_task[delivery.task_id].append(delivery)
+        result = ChunkResult()
+        for claimed in by_task.values():
+            task = claimed[0].task
+            result.add(deliveries_send(run=run, deliveries=claimed, now=now, greeting=task.greeting if task else "",
+                                       rep=task.rep if task else None))
         CampaignRun.objects.filter(pk=run.pk).update(progress_at=now)
     return result
 

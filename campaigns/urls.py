@@ -1,0 +1,10 @@
+"""Every campaigns page under /b/<slug>/ (namespace "campaigns"), mounted once by privtraffic/urls.py; each
+feature keeps its own urls.py."""
+
+from django.urls import include, path
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("", include("campaigns.confirmations.urls")),
+]
