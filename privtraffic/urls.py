@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("crm.urls")),
     path("", include("communities.urls")),
     path("", include("chats.urls")),
+    path("", include("campaigns.urls")),
     path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
     path(
         "api/docs/",
