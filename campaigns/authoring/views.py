@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -179,7 +179,7 @@ class CampaignDetailView(BrandView):
             "can_unschedule": campaign.status == CampaignStatus.SCHEDULED and not runs,
             "can_cancel": campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING),
             "can_delete": campaign.status == CampaignStatus.DRAFT and not runs,
-            "tz_name": self.brand.time_zone,
+            "tz_name": self.brand.time_zone, "results_url": _results_url(self.brand, campaign) if runs else None,
         })
 
     def post(self, request, campaign_id):
@@ -201,6 +201,14 @@ class CampaignDetailView(BrandView):
         if outcome.ok:
             messages.success(request, done)
         return redirect("campaigns:detail", slug=self.brand.slug, campaign_id=campaign.pk)
+
+
+def _results_url(brand, campaign) -> str | None:
+    """The results page (campaigns.results) once it is routed; no link rather than a dead one."""
+    try:
+        return reverse("campaigns:results", kwargs={"slug": brand.slug, "campaign_id": campaign.pk})
+    except NoReverseMatch:
+        return None
 
 
 class CampaignProgressView(BrandView):
