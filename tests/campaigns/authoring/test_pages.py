@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Delivery
 from chats.models import Message
-from communities.groups.services import group_member_add
 from crm.models import Customer, PromotionContact
 from crm.segments.services import segment_save
 from crm.surveys import services as survey_services
@@ -68,7 +67,7 @@ def test_the_list_shows_status_kind_channel_audience_next_run_and_progress(
         brand, marketer, login, reachable, django_assert_max_num_queries):
     reachable("Mei Lin")
     reachable("Bo Chen")
-    sent = factories.send_campaign_now(factories.make_campaign(brand, name="Flash sale"))
+    factories.send_campaign_now(factories.make_campaign(brand, name="Flash sale"))
     later = factories.make_campaign(brand, name="Monday tip", kind="announcement",
                                     recurrence={"days": [0], "time": "09:00"})
     from campaigns.authoring.services import campaign_schedule
@@ -134,6 +133,24 @@ def test_unknown_variables_and_bad_cards_are_shown_beside_their_fields(brand, ma
     response = client.post(url(brand, "new/"), builder_post(when="recurring", repeat="cron", cron="99 * * * *"))
     assert "when" in response.context["form"].errors
     assert not Campaign.objects.exists()
+
+
+def test_a_survey_card_is_picked_from_the_active_surveys(brand, marketer, login):
+    system = factories.system(brand)
+    survey = survey_services.survey_create(brand=brand, actor=system, title="Skin check")
+    survey_services.question_add(survey=survey, actor=system, kind="text", text="Your skin?")
+    draft = survey_services.survey_create(brand=brand, actor=system, title="Not live yet")
+    client = login(marketer)
+    page = client.get(url(brand, "new/")).content.decode()
+    assert "No active survey" in page
+    survey_services.survey_activate(survey=survey, actor=system)
+    page = client.get(url(brand, "new/")).content.decode()
+    assert "Skin check" in page and "Not live yet" not in page
+    response = client.post(url(brand, "new/"), builder_post(card_kind="survey", survey=str(draft.pk)))
+    assert response.status_code == 400 and "survey" in response.context["form"].errors
+    client.post(url(brand, "new/"), builder_post(card_kind="survey", survey=str(survey.pk)))
+    campaign = Campaign.objects.get()
+    assert campaign.card_payload == {"survey_id": survey.pk, "title": "Skin check", "url": f"/s/{survey.pk}/"}
 
 
 @pytest.mark.parametrize("field,value", [
