@@ -390,3 +390,46 @@ def test_the_calendar_shows_one_off_and_recurring_campaigns_in_the_brand_time_zo
     assert client.get(url(brand, "calendar/"), {"month": "\u0661"}).status_code == 400
     assert client.get(url(brand, "calendar/"), {"year": "99999999999999999999999"}).status_code == 400
     assert "Nothing scheduled" not in client.get(url(brand, "calendar/")).content.decode()
+
+
+def test_progress_while_sending_counts_what_is_still_waiting(brand, marketer, login, reachable):
+    from campaigns.authoring.services import campaign_schedule
+    from campaigns.sending.dispatcher import campaigns_dispatch
+
+    reachable("Mei Lin")
+    reachable("Bo Chen")
+    campaign = campaign_schedule(campaign=factories.make_campaign(brand), actor=marketer, send_at=None)
+    campaigns_dispatch()  # the run starts; its chunk tasks (queued on commit) have not run
+    client = login(marketer)
+    page = client.get(url(brand, f"{campaign.pk}/")).content.decode()
+    assert 'data-status="sending"' in page and "Cancel campaign" in page and "Edit" not in page
+    progress = client.get(url(brand, f"{campaign.pk}/progress/")).json()
+    assert progress["status"] == "sending" and progress["status_label"] == "Sending"
+    assert (progress["total"], progress["pending"], progress["sent"]) == (2, 2, 0)
+    client.post(url(brand, f"{campaign.pk}/"), {"action": "cancel"})
+    progress = client.get(url(brand, f"{campaign.pk}/progress/")).json()
+    assert progress["status"] == "cancelled" and progress["pending"] == 0
+    assert progress["reasons"] == [{"reason": "cancelled", "label": "Campaign cancelled", "count": 2}]
+
+
+def test_channels_confirm_mode_and_group_posts(brand, marketer, login, reachable):
+    vip = factories.make_group(brand, "VIP Shanghai")
+    client = login(marketer)
+    # The brand persona must exist before it can speak: said beside the channel.
+    response = client.post(url(brand, "new/"), builder_post(channel="persona"))
+    assert response.status_code == 400 and "brand persona" in response.context["form"].errors["channel"][0]
+    # A group post has no {first_name}, and goes to groups.
+    response = client.post(url(brand, "new/"), builder_post(channel="group", audience_type="groups",
+                                                            groups=[str(vip.pk)]))
+    assert "{first_name}" in response.context["form"].errors["body"][0]
+    count = client.post(url(brand, "builder/breakdown/"), builder_post(channel="group", audience_type="groups",
+                                                                     groups=[str(vip.pk)])).json()
+    assert count == {"total": 1, "will_receive": 1, "skipped": [], "groups": True}
+    # Each rep confirms, within the hours given.
+    client.post(url(brand, "new/"), builder_post(confirm_mode="rep_confirms", confirm_hours="48"))
+    campaign = Campaign.objects.get()
+    assert (campaign.confirm_mode, campaign.confirm_hours) == ("rep_confirms", 48)
+    response = client.post(url(brand, f"{campaign.pk}/edit/"), builder_post(confirm_mode="rep_confirms",
+                                                                           confirm_hours="500"))
+    assert "confirm_hours" in response.context["form"].errors
+    assert Campaign.objects.get().confirm_hours == 48
