@@ -7,4 +7,5 @@ app_name = "campaigns"
 
 urlpatterns = [
     path("", include("campaigns.confirmations.urls")),
+    path("", include("campaigns.authoring.urls")),
 ]

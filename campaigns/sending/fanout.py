@@ -102,7 +102,7 @@ def _brand_sender(brand: Brand) -> Sender:
     return Sender.of_persona(persona) if persona else Sender.bot(brand.name, "brand")
 
 
-def card_payload_for(campaign: Campaign, delivery: Delivery, opt_out: str | None) -> dict[str, Any]:
+def card_payload_for(campaign: Campaign, delivery: Delivery | None, opt_out: str | None) -> dict[str, Any]:
     """The card a recipient gets: the campaign's card, with their own opt-out link on 1:1 promotions
     (`opt_out`, from crm's opt_out_urls), and which campaign it came from (for results)."""
     payload = dict(campaign.card_payload or {})
@@ -117,6 +117,50 @@ def _render(campaign: Campaign, values: dict[str, str], greeting: str = "") -> s
     if greeting:
         body = f"{template_render(greeting, values)}\n{body}"
     return body
+
+
+def direct_values(brand: Brand, customer: Customer, sender: Sender, sender_rep: Membership | None,
+                  home_store: Store | None) -> dict[str, str]:
+    """The variables of a 1:1 message: the rep's store, else the customer's home store, else the brand."""
+    store = (sender_rep.store if sender_rep and sender_rep.store_id else None) or home_store
+    return {"first_name": customer.first_name, "rep_name": sender.name,
+            "store_name": store.name if store else brand.name}
+
+
+def group_values(brand: Brand, group: VipGroup | None, sender: Sender) -> dict[str, str]:
+    """The variables of a group post: no first name; the group's store, else the brand."""
+    return {"first_name": "", "rep_name": sender.name,
+            "store_name": group.store.name if group is not None and group.store_id else brand.name}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    sender: Sender
+    kind: str
+    body: str
+    payload: dict[str, Any]
+
+
+def recipient_render(*, campaign: Campaign, customer: Customer | None = None, group: VipGroup | None = None,
+                     rep: Membership | None = None) -> Rendered:
+    """What one recipient gets, exactly as a chunk writes it: the builder's preview and the test send use
+    this. `rep`: send under this staff member's name (a rep confirming, or a marketer's test to themselves)."""
+    brand = campaign.brand
+    if campaign.channel == CampaignChannel.GROUP or customer is None:
+        sender = _brand_sender(brand)
+        values = group_values(brand, group, sender)
+        return Rendered(sender, campaign.card_kind or "text", _render(campaign, values),
+                        card_payload_for(campaign, None, None))
+    sender_rep = rep
+    if sender_rep is None and campaign.channel == CampaignChannel.DIRECT and customer.assigned_rep_id:
+        sender_rep = (Membership.objects.filter(brand=brand, pk=customer.assigned_rep_id, is_active=True)
+                      .select_related("user", "store").first())
+    sender = Sender.of_staff(sender_rep) if sender_rep else _brand_sender(brand)
+    home_store = Store.objects.filter(brand=brand, pk=customer.home_store_id).first() if customer.home_store_id \
+        else None
+    values = direct_values(brand, customer, sender, sender_rep, home_store)
+    return Rendered(sender, campaign.card_kind or "text", _render(campaign, values),
+                    card_payload_for(campaign, None, opt_out_urls([customer])[customer.pk]))
 
 
 def _send_direct(campaign: Campaign, run: CampaignRun, deliveries: list[Delivery], now: datetime.datetime,
@@ -166,10 +210,7 @@ def _send_direct(campaign: Campaign, run: CampaignRun, deliveries: list[Delivery
         opt_outs = opt_out_urls(customer for _d, customer, _s, _r in to_send)
         messages = []
         for delivery, customer, sender, sender_rep in to_send:
-            store = (sender_rep.store if sender_rep and sender_rep.store_id else None) or stores.get(
-                customer.home_store_id)
-            values = {"first_name": customer.first_name, "rep_name": sender.name,
-                      "store_name": store.name if store else brand.name}
+            values = direct_values(brand, customer, sender, sender_rep, stores.get(customer.home_store_id))
             messages.append(BulkMessage(
                 conversation_id=conversations[customer.pk], sender=sender, kind=campaign.card_kind or "text",
                 body=_render(campaign, values, greeting),
@@ -202,8 +243,7 @@ def _send_group_posts(campaign: Campaign, run: CampaignRun, deliveries: list[Del
         messages = []
         for delivery in open_deliveries:
             group = groups[delivery.group_id]
-            values = {"first_name": "", "rep_name": sender.name,
-                      "store_name": group.store.name if group.store_id else brand.name}
+            values = group_values(brand, group, sender)
             messages.append(BulkMessage(
                 conversation_id=conversations[group.pk], sender=sender, kind=campaign.card_kind or "text",
                 body=_render(campaign, values), payload=card_payload_for(campaign, delivery, None),

@@ -195,6 +195,11 @@
       appendLines(body, m.body || "");
       var card = renderCard(m.kind, m.payload || {});
       if (card) body.appendChild(card);
+      // A campaign's text (or survey) message carries the same opt-out link as its cards.
+      if (m.kind !== "product" && m.kind !== "coupon") {
+        var optOut = optOutLink(m.payload || {});
+        if (optOut) body.appendChild(optOut);
+      }
     }
     li.appendChild(body);
     li.appendChild(timeOf(m.created_at));
@@ -224,10 +229,19 @@
       link.target = "_blank";
     }
     // Promotions carry their one-tap opt-out link (a path on this site, signed for the recipient).
-    if (typeof payload.opt_out_url === "string" && /^\/o\/[\w.:-]+\/$/.test(payload.opt_out_url)) {
-      cardLink(card, payload.opt_out_url, "msg-opt-out", str("opt-out", "Stop promotions"));
-    }
+    var optOut = optOutLink(payload);
+    if (optOut) card.appendChild(optOut);
     return card;
+  }
+
+  // The one-tap opt-out link of a promotion: only a path of this site's opt-out page (/o/<signed token>/).
+  function optOutLink(payload) {
+    if (typeof payload.opt_out_url !== "string" || !/^\/o\/[\w.:-]+\/$/.test(payload.opt_out_url)) return null;
+    var link = document.createElement("a");
+    link.className = "msg-opt-out";
+    link.href = payload.opt_out_url;
+    link.textContent = str("opt-out", "Stop promotions");
+    return link;
   }
 
   // Callers check the href first: only http(s) or this site's own paths reach here.

@@ -20,7 +20,7 @@ NAV = [
     ("crm:customers", _("Customers"), Perm.VIEW_CUSTOMERS),
     ("crm_segments:list", _("Segments"), Perm.MANAGE_CAMPAIGNS),
     ("crm_surveys:list", _("Surveys"), Perm.MANAGE_CAMPAIGNS),
-    ("campaigns:campaigns", _("Campaigns"), Perm.MANAGE_CAMPAIGNS),
+    ("campaigns:list", _("Campaigns"), Perm.MANAGE_CAMPAIGNS),
     ("tenancy:settings", _("Settings"), Perm.MANAGE_SETTINGS),
 ]
 
