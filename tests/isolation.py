@@ -296,3 +296,6 @@ def contract_client_frames(contract_text: str) -> set[str]:
     section = contract_text.split("## WebSocket", 1)[-1].split("Client to server:", 1)[-1]
     section = section.split("Server to client:", 1)[0]
     return set(re.findall(r'\{"type":"(\w+)"', section))
+
+
+ID_FACTORIES["campaign_id"] = lambda brand: factories.make_campaign(brand).pk

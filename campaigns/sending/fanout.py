@@ -39,6 +39,7 @@ from ..models import (
     RunStatus,
     SkipReason,
 )
+from ..results.clicks import TRACKED_KINDS, click_url
 
 
 @dataclass
@@ -89,10 +90,12 @@ def _brand_sender(brand: Brand) -> Sender:
 
 
 def card_payload_for(campaign: Campaign, delivery: Delivery, customer: Customer | None) -> dict[str, Any]:
-    """The card a recipient gets: the campaign's card, with their own opt-out link on 1:1 promotions, and
-    which campaign it came from (for results)."""
+    """The card a recipient gets: the campaign's card, with their own opt-out link on 1:1 promotions, which
+    campaign it came from, and the card's link tracked for this recipient (`click_url`, for results)."""
     payload = dict(campaign.card_payload or {})
     payload["campaign"] = campaign.pk
+    if campaign.card_kind in TRACKED_KINDS and payload.get("url"):
+        payload["click_url"] = click_url(delivery)  # counted on this delivery, then on to payload["url"]
     if customer is not None:
         payload["opt_out_url"] = opt_out_url(customer)
     return payload
