@@ -211,3 +211,20 @@ def test_nul_bytes_and_deep_json_are_refused_before_anything_is_written(api, bra
 def test_huge_and_odd_ids_in_paths_are_404(api, brand):
     for path in (f"/api/v1/campaigns/{2**64}/", f"/api/v1/campaigns/{2**64}/stats/"):
         api_error(api.get(path), 404, "not_found")
+
+
+def test_preview_counts_quiet_hours_as_deferred_at_the_scheduled_time(api, brand, reachable):
+    from crm.consent.services import contact_policy_save
+
+    contact_policy_save(brand=brand, actor=factories.system(brand), quiet_hours_start=datetime.time(22, 0),
+                        quiet_hours_end=datetime.time(8, 0), weekly_promotion_budget=3)
+    reachable()
+    reachable()
+    campaign = factories.make_campaign(brand)
+    api.post(f"/api/v1/campaigns/{campaign.pk}/schedule/", {"send_at": "2031-05-09T23:30:00"}, format="json")
+    body = api.get(f"/api/v1/campaigns/{campaign.pk}/preview/").json()
+    assert (body["total"], body["will_receive"], body["deferred"]) == (2, 0, 2)
+    assert body["at"] == "2031-05-09T23:30:00+08:00"
+    api.patch(f"/api/v1/campaigns/{campaign.pk}/", {"send_at": "2031-05-09T12:00:00+08:00"}, format="json")
+    body = api.get(f"/api/v1/campaigns/{campaign.pk}/preview/").json()
+    assert (body["will_receive"], body["deferred"]) == (2, 0)

@@ -64,3 +64,17 @@ def test_recipients_show_only_this_campaigns_rows(api, brand, other_brand, reach
     factories.send_campaign_now(factories.make_campaign(brand, name="Another"))
     results = api.get(f"/api/v1/campaigns/{mine.pk}/recipients/").json()["results"]
     assert [r["id"] for r in results] == list(Delivery.objects.filter(campaign=mine).values_list("id", flat=True))
+
+
+def test_stats_show_recipients_deferred_by_quiet_hours_as_pending(api, brand, reachable):
+    reachable("Mei")
+    reachable("Bo")
+    campaign = factories.send_campaign_now(factories.make_campaign(brand))
+    later = timezone.now() + datetime.timedelta(hours=5)
+    Delivery.objects.filter(campaign=campaign).update(status="pending", reason="quiet_hours", not_before=later,
+                                                      sent_at=None, message=None)
+    body = api.get(f"/api/v1/campaigns/{campaign.pk}/stats/").json()
+    assert (body["pending"], body["deferred"], body["delivered"], body["skipped"]) == (2, 2, 0, 0)
+    assert body["skipped_by_reason"] == {}
+    recipients = api.get(f"/api/v1/campaigns/{campaign.pk}/recipients/?status=pending").json()["results"]
+    assert {r["reason"] for r in recipients} == {"quiet_hours"} and all(r["not_before"] for r in recipients)
