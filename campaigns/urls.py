@@ -1,5 +1,5 @@
-"""Every campaigns page under /b/<slug>/ (namespace "campaigns"), mounted once by privtraffic/urls.py; each
-feature keeps its own urls.py."""
+"""Every campaigns page (under /b/<slug>/, and the public card-click redirect /c/<token>/), namespace
+"campaigns", mounted once by privtraffic/urls.py; each feature keeps its own urls.py."""
 
 from django.urls import include, path
 
@@ -8,4 +8,5 @@ app_name = "campaigns"
 urlpatterns = [
     path("", include("campaigns.confirmations.urls")),
     path("", include("campaigns.authoring.urls")),
+    path("", include("campaigns.results.urls")),
 ]

@@ -260,6 +260,7 @@ def message_send(
     """
     payload = dict(payload or {})
     payload.pop("opt_out_url", None)  # only _promotion_claim sets it: a caller's value could be any link
+    payload.pop("click_url", None)  # only a campaign's fan-out sets it (a signed /c/<token>/ of this site)
     client_msg_id = (client_msg_id or "").strip()
     if len(client_msg_id) > 64:
         raise ApplicationError("invalid", _("client_msg_id is at most 64 characters."),

@@ -39,6 +39,7 @@ urlpatterns = [
     path("api/v1/", include("crm.api_urls")),
     path("api/v1/", include("communities.api_urls")),
     path("api/v1/", include("chats.api_urls")),
+    path("api/v1/", include("campaigns.api_urls")),
     path("", include("crm.urls")),
     path("", include("communities.urls")),
     path("", include("chats.urls")),

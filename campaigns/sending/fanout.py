@@ -40,6 +40,7 @@ from ..models import (
     RunStatus,
     SkipReason,
 )
+from ..results.clicks import TRACKED_KINDS, click_url
 
 # What chunks send: recipients without a rep task, and those of a task its rep sent that quiet hours deferred.
 CHUNK_CLAIMABLE = Q(task__isnull=True) | Q(task__status=RepTaskStatus.SENT)
@@ -104,9 +105,12 @@ def _brand_sender(brand: Brand) -> Sender:
 
 def card_payload_for(campaign: Campaign, delivery: Delivery | None, opt_out: str | None) -> dict[str, Any]:
     """The card a recipient gets: the campaign's card, with their own opt-out link on 1:1 promotions
-    (`opt_out`, from crm's opt_out_urls), and which campaign it came from (for results)."""
+    (`opt_out`, from crm's opt_out_urls), which campaign it came from, and the card's link tracked for this
+    recipient (`click_url`, for results; not in a preview, which has no delivery)."""
     payload = dict(campaign.card_payload or {})
     payload["campaign"] = campaign.pk
+    if delivery is not None and campaign.card_kind in TRACKED_KINDS and payload.get("url"):
+        payload["click_url"] = click_url(delivery)  # counted on this delivery, then on to payload["url"]
     if opt_out is not None:
         payload["opt_out_url"] = opt_out
     return payload

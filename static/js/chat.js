@@ -224,7 +224,7 @@
       : str("coupon-code", "Code") + ": " + String(payload.code || "");
     card.appendChild(detail);
     if (kind === "product" && typeof payload.url === "string" && /^https?:\/\//.test(payload.url)) {
-      var link = cardLink(card, payload.url, "", str("view-product", "View product"));
+      var link = cardLink(card, tracked(payload) || payload.url, "", str("view-product", "View product"));
       link.rel = "noopener noreferrer";
       link.target = "_blank";
     }
@@ -242,6 +242,12 @@
     link.href = payload.opt_out_url;
     link.textContent = str("opt-out", "Stop promotions");
     return link;
+  }
+
+  // A campaign's card goes through this site's tracked redirect (/c/<signed token>/), which counts the click.
+  function tracked(payload) {
+    return typeof payload.click_url === "string" && /^\/c\/[\w.:-]+\/$/.test(payload.click_url)
+      ? payload.click_url : null;
   }
 
   // Callers check the href first: only http(s) or this site's own paths reach here.
@@ -262,7 +268,7 @@
     title.textContent = String(payload.title || "");
     card.appendChild(title);
     if (typeof payload.url === "string" && /^\/s\/\d+\/$/.test(payload.url)) {
-      cardLink(card, payload.url, "button", str("answer-survey", "Answer the survey"));
+      cardLink(card, tracked(payload) || payload.url, "button", str("answer-survey", "Answer the survey"));
     }
     return card;
   }
