@@ -37,7 +37,7 @@ from .models import (
 )
 from .moderation.services import rule_broken, rule_enforce
 from .realtime import broadcast_on_commit, conversation_group
-from .serialization import message_to_dict
+from .serialization import message_frame_event
 
 
 @dataclass(frozen=True)
@@ -289,8 +289,7 @@ def message_send(
             # A person has read up to their own message; bots and the system read nothing.
             if sender.type not in (SenderType.BOT, SenderType.SYSTEM):
                 _advance_read(locked, sender.key, message.seq)
-            broadcast_on_commit(conversation_group(locked.pk),
-                                         {"type": "chat.message", "message": message_to_dict(message)})
+            broadcast_on_commit(conversation_group(locked.pk), message_frame_event(message, locked.brand_id))
     except IntegrityError:
         # The same client_msg_id raced in from a retry: the first one stands.
         return Message.objects.get(conversation=conversation, sender_key=sender.key, client_msg_id=client_msg_id)
@@ -373,5 +372,5 @@ def message_delete(*, message: Message, actor: Actor) -> Message:
             event_record(brand=message.conversation.brand, type="message.deleted",
                          payload={"message_id": message.pk, "conversation_id": message.conversation_id})
             broadcast_on_commit(conversation_group(message.conversation_id),
-                                {"type": "chat.message", "message": message_to_dict(message)})
+                                message_frame_event(message, message.brand_id))
     return message

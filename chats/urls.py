@@ -4,6 +4,7 @@ replies), and moderation. The names stay in the one `chats` namespace."""
 from .customer_chat.urls import customer_chat_urlpatterns
 from .inbox.urls import inbox_urlpatterns
 from .moderation.urls import moderation_urlpatterns
+from .persona.urls import persona_urlpatterns
 
 app_name = "chats"
 
@@ -11,4 +12,5 @@ urlpatterns = [
     *customer_chat_urlpatterns,
     *inbox_urlpatterns,
     *moderation_urlpatterns,
+    *persona_urlpatterns,
 ]

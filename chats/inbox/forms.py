@@ -27,6 +27,8 @@ class InboxActionForm(forms.Form):
     coupon_code = forms.CharField(required=False, max_length=40)
     coupon_title = forms.CharField(required=False, max_length=120)
     survey_id = forms.IntegerField(required=False, min_value=1)
+    # Reply as the brand persona instead of oneself (the composer's toggle).
+    reply_as = forms.ChoiceField(choices=[("", ""), ("me", "me"), ("persona", "persona")], required=False)
 
     def clean(self):
         data = super().clean()

@@ -28,6 +28,8 @@ from privtraffic.tenancy.roles import Perm
 from .. import selectors as chat_selectors
 from ..models import Conversation, ConversationKind
 from ..services import Sender, message_delete, message_send, survey_card_payload
+from ..persona.selectors import persona_get
+from ..persona.services import persona_sender
 from . import selectors
 from .forms import INBOX_FILTERS, MUTE_HOURS, InboxActionForm, QuickReplyForm
 from .services import quick_reply_delete, quick_reply_may_manage, quick_reply_render, quick_reply_save
@@ -88,6 +90,7 @@ class InboxView(BrandView):
             "mute_durations": list(MUTE_HOURS),
             "quick_replies": _quick_replies(conversation, self.membership),
             "surveys": list(survey_selectors.survey_active_list(brand=self.brand)),
+            "persona": persona_get(brand=self.brand),
         }
         if conversation.kind == ConversationKind.GROUP:
             group = conversation.group
@@ -129,7 +132,9 @@ class InboxConversationView(InboxView):
     def _act(self, conversation: Conversation, data: dict) -> str:
         action = data["action"]
         if action == "send":
-            message_send(conversation=conversation, sender=Sender.of_staff(self.actor), body=data["body"],
+            sender = (persona_sender(brand=self.brand, membership=self.actor) if data["reply_as"] == "persona"
+                      else Sender.of_staff(self.actor))
+            message_send(conversation=conversation, sender=sender, body=data["body"],
                          client_msg_id=data["client_msg_id"])
             return ""
         if action in ("product", "coupon"):
