@@ -27,9 +27,9 @@ from privtraffic.tenancy.roles import Perm
 
 from .. import selectors as chat_selectors
 from ..models import Conversation, ConversationKind
-from ..services import Sender, message_delete, message_send, survey_card_payload
 from ..persona.selectors import persona_get
 from ..persona.services import persona_sender
+from ..services import Sender, message_delete, message_send, survey_card_payload
 from . import selectors
 from .forms import INBOX_FILTERS, MUTE_HOURS, InboxActionForm, QuickReplyForm
 from .services import quick_reply_delete, quick_reply_may_manage, quick_reply_render, quick_reply_save
