@@ -15,6 +15,12 @@ class ConversationKind(models.TextChoices):
     DIRECT = "direct", _("Direct")
 
 
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
+
+
 class Conversation(BrandOwned):
     """A group's chat, or a customer's 1:1 chat with the brand (handled by their assigned rep)."""
 
@@ -25,6 +31,10 @@ class Conversation(BrandOwned):
     last_seq = models.PositiveIntegerField(default=0)
     last_message_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The team's own workflow (never shown to customers): open, resolved, or snoozed until a time, after which it
+    # counts as open again. A customer's new message reopens it.
+    status = models.CharField(max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -34,7 +44,8 @@ class Conversation(BrandOwned):
                 name="conversation_kind_matches_target",
             ),
         ]
-        indexes = [models.Index(fields=["brand", "last_message_at"], name="conv_brand_last_message")]
+        indexes = [models.Index(fields=["brand", "last_message_at"], name="conv_brand_last_message"),
+                   models.Index(fields=["brand", "status", "last_message_at"], name="conv_brand_status")]
 
     def __str__(self) -> str:
         return f"{self.kind} conversation {self.pk}"
@@ -238,3 +249,23 @@ class ChatToken(BrandOwned):
 
     def __str__(self) -> str:
         return f"chat token of customer {self.customer_id}"
+
+
+class ConversationNote(BrandOwned):
+    """A private note of the team inside a conversation. Never a Message: customers never see it, in no frame,
+    sync, page or API. `after_seq` places it after the message it was written beside."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    author_name = models.CharField(max_length=150)
+    body = models.TextField(max_length=MAX_BODY_LENGTH)
+    after_seq = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["conversation", "created_at", "id"]
+        indexes = [models.Index(fields=["brand", "conversation", "created_at"], name="convnote_brand_conv")]
+
+    def __str__(self) -> str:
+        return f"note on {self.conversation_id}"

@@ -30,6 +30,7 @@ from .models import (
     BrandPersona,
     Conversation,
     ConversationKind,
+    ConversationStatus,
     Message,
     MessageKind,
     ReadState,
@@ -273,7 +274,12 @@ def message_send(
             now = timezone.now()
             locked.last_seq += 1
             locked.last_message_at = now
-            locked.save(update_fields=["last_seq", "last_message_at"])
+            fields = ["last_seq", "last_message_at"]
+            if sender.customer is not None and locked.status != ConversationStatus.OPEN:
+                # The customer wrote again: a resolved or snoozed conversation is back in the team's open list.
+                locked.status, locked.snoozed_until = ConversationStatus.OPEN, None
+                fields += ["status", "snoozed_until"]
+            locked.save(update_fields=fields)
             message = Message.objects.create(
                 brand_id=locked.brand_id, conversation=locked, seq=locked.last_seq, sender_type=sender.type,
                 sender_user=sender.user, sender_customer=sender.customer, sender_name=sender.name[:150],

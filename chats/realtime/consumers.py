@@ -300,6 +300,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 message = event["staff_message"]  # a persona message: staff see who really sent it
             await self.send_json({"type": "message", "message": message})
 
+    async def chat_note(self, event):
+        """A private note of the team: only to staff sockets of the brand that see the conversation."""
+        if event["conversation"] in self.joined and self._sees_as_staff(event.get("brand")):
+            await self.send_json({"type": "note", "conversation": event["conversation"], "note": event["note"]})
+
     async def chat_read(self, event):
         if event["conversation"] in self.joined:
             await self.send_json({"type": "read", "conversation": event["conversation"], "seq": event["seq"],

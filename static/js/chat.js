@@ -287,7 +287,12 @@
     var items = list.querySelectorAll("li[data-seq]");
     for (var i = items.length - 1; i >= 0; i--) {
       if (parseInt(items[i].getAttribute("data-seq"), 10) < seq) {
-        items[i].parentNode.insertBefore(li, items[i].nextSibling);
+        var anchor = items[i];
+        // The team's notes written after that message stay with it.
+        while (anchor.nextElementSibling && anchor.nextElementSibling.classList.contains("msg-note")) {
+          anchor = anchor.nextElementSibling;
+        }
+        anchor.parentNode.insertBefore(li, anchor.nextSibling);
         return;
       }
     }
@@ -329,6 +334,34 @@
     if (isNew && m.sender_key !== me) hideTyping(m.sender_key);
     if (stick) scrollToBottom();
     return isNew;
+  }
+
+  // A private note of the team (staff sockets only get these): after the message it was written beside.
+  function showNote(note) {
+    if (!list || typeof note.id !== "number" || list.querySelector('li[data-note="' + note.id + '"]')) return;
+    var li = document.createElement("li");
+    li.className = "msg msg-note";
+    li.setAttribute("data-note", String(note.id));
+    li.setAttribute("data-after-seq", String(note.after_seq || 0));
+    var who = document.createElement("span");
+    who.className = "sender";
+    who.textContent = str("note-by", "Note by %(name)s").replace("%(name)s", String(note.author_name || ""));
+    li.appendChild(who);
+    var body = document.createElement("p");
+    body.className = "body";
+    appendLines(body, note.body || "");
+    li.appendChild(body);
+    li.appendChild(timeOf(note.created_at));
+    removeEmptyNote();
+    var anchor = bySeq(note.after_seq || 0);
+    if (anchor) {
+      while (anchor.nextElementSibling && anchor.nextElementSibling.classList.contains("msg-note")) {
+        anchor = anchor.nextElementSibling;
+      }
+      anchor.parentNode.insertBefore(li, anchor.nextSibling);
+    } else {
+      list.appendChild(li);
+    }
   }
 
   // --- read receipts --------------------------------------------------------------------------
@@ -618,6 +651,9 @@
         break;
       case "sync":
         onSync(frame);
+        break;
+      case "note":
+        if (frame.conversation === cid && frame.note) showNote(frame.note);
         break;
       case "read":
         if (frame.conversation !== cid || !frame.reader || typeof frame.seq !== "number") break;
