@@ -4,13 +4,14 @@ chat tokens (open sockets included) when they are erased."""
 
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
 from crm.privacy.registry import erase_step, export_section, export_time
 from crm.profile.timeline import TimelineEntry, timeline_source
 
-from .models import Message, MessageReport, ModerationLog
+from .models import Attachment, Message, MessageReport, ModerationLog
 from .realtime.tokens import chat_tokens_end
 
 SNIPPET = 140
@@ -72,3 +73,12 @@ def message_timeline(customer: Customer, limit: int) -> list[TimelineEntry]:
 def end_chat_tokens(customer: Customer, actor) -> None:
     """An erased customer's tokens stop working at once, and the sockets they opened close (4401) on commit."""
     chat_tokens_end(customer=customer)
+
+
+@erase_step("chats.attachments")
+def erase_attachments(customer: Customer, actor) -> None:
+    """The files an erased customer sent are deleted from storage (the messages stay, pointing at nothing)."""
+    rows = list(Attachment.objects.filter(brand_id=customer.brand_id, uploaded_by=f"customer:{customer.pk}"))
+    names = [(f.storage, f.name) for row in rows for f in (row.file, row.thumbnail) if f]
+    Attachment.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])

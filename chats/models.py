@@ -66,6 +66,7 @@ class SenderType(models.TextChoices):
 class MessageKind(models.TextChoices):
     TEXT = "text", _("Text")
     IMAGE = "image", _("Image")
+    FILE = "file", _("File")
     PRODUCT = "product", _("Product")
     COUPON = "coupon", _("Coupon")
     ORDER = "order", _("Order")
@@ -269,3 +270,24 @@ class ConversationNote(BrandOwned):
 
     def __str__(self) -> str:
         return f"note on {self.conversation_id}"
+
+
+class Attachment(BrandOwned):
+    """An image or file sent in a conversation, kept through Django's storage API (local files by default,
+    object storage when configured). Served by `chats:attachment` to those who may see the conversation only."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="chat-files/%Y/%m/")
+    thumbnail = models.FileField(upload_to="chat-thumbs/%Y/%m/", blank=True)
+    name = models.CharField(max_length=100)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    # Who uploaded it, in Message.sender_key form.
+    uploaded_by = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "conversation", "created_at"], name="attachment_brand_conv")]
+
+    def __str__(self) -> str:
+        return self.name

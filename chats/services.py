@@ -130,6 +130,12 @@ def _check_may_post(conversation: Conversation, sender: Sender) -> None:
         raise ApplicationError.not_found("conversation")
 
 
+def check_may_post(conversation: Conversation, sender: Sender) -> None:
+    """Refuse (404, 403, 409) a sender who may not post in this conversation now; for writers that store
+    something (an upload) before they send."""
+    _check_may_post(conversation, sender)
+
+
 def _check_customer_may_post(conversation: Conversation, customer: Customer) -> None:
     if conversation.kind == ConversationKind.DIRECT:
         if conversation.customer_id != customer.pk:
@@ -145,10 +151,20 @@ def _check_customer_may_post(conversation: Conversation, customer: Customer) -> 
 
 
 _HTTP_URL = re.compile(r"^https?://[^\s<>\"']+$")
+# An uploaded attachment, served by chats.attachments to those who see the conversation.
+_OWN_FILE = re.compile(r"^/chat/files/\d+/$")
+_OWN_THUMB = re.compile(r"^/chat/files/\d+/\?thumb=1$")
+
+
+def _image_url(value: str) -> bool:
+    return bool(_HTTP_URL.match(value) or _OWN_FILE.match(value))
 _MONEY = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 # What each card kind must carry: field -> (required, check, message).
 PAYLOAD_SHAPES: dict[str, dict[str, tuple[bool, Any, str]]] = {
-    MessageKind.IMAGE: {"url": (True, _HTTP_URL.match, "an http(s) URL")},
+    MessageKind.IMAGE: {"url": (True, _image_url, "an http(s) URL"),
+                        "thumb_url": (False, _OWN_THUMB.match, "an attachment's thumbnail")},
+    MessageKind.FILE: {"url": (True, _OWN_FILE.match, "an uploaded file"),
+                       "name": (True, lambda v: 0 < len(v) <= 100, "1-100 characters")},
     MessageKind.PRODUCT: {
         "name": (True, lambda v: 0 < len(v) <= 120, "1-120 characters"),
         "price": (True, _MONEY.match, "a price like 199.00"),

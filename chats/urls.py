@@ -1,6 +1,7 @@
 """Every chats page, gathered from the features: the customer's /chat/ pages, the rep inbox (and its quick
 replies), and moderation. The names stay in the one `chats` namespace."""
 
+from .attachments.urls import attachment_urlpatterns
 from .customer_chat.urls import customer_chat_urlpatterns
 from .inbox.urls import inbox_urlpatterns
 from .moderation.urls import moderation_urlpatterns
@@ -13,4 +14,5 @@ urlpatterns = [
     *inbox_urlpatterns,
     *moderation_urlpatterns,
     *persona_urlpatterns,
+    *attachment_urlpatterns,
 ]

@@ -21,7 +21,7 @@ class InboxActionForm(forms.Form):
     """send (the no-JS composer), delete a message, or mute / remove a message's sender in a group."""
 
     ACTIONS = ["send", "delete", "mute", "remove", "product", "coupon", "survey", "open", "resolve", "snooze",
-               "assign", "note"]
+               "assign", "note", "attach"]
 
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     body = forms.CharField(required=False, max_length=MAX_BODY_LENGTH, strip=False)
@@ -40,6 +40,7 @@ class InboxActionForm(forms.Form):
     snooze = forms.ChoiceField(choices=[(c, c) for c in SNOOZE_CHOICES], required=False)
     snooze_until = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     rep_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    attachment = forms.FileField(required=False, allow_empty_file=True)
     # Reply as the brand persona instead of oneself (the composer's toggle).
     reply_as = forms.ChoiceField(choices=[("", ""), ("me", "me"), ("persona", "persona")], required=False)
 
@@ -54,6 +55,8 @@ class InboxActionForm(forms.Form):
             self.add_error("snooze", _("Choose how long to snooze."))
         if action == "snooze" and data.get("snooze") == "until" and not data.get("snooze_until"):
             self.add_error("snooze_until", _("Choose a date and time."))
+        if action == "attach" and not data.get("attachment"):
+            self.add_error("attachment", _("Choose a file."))
         if action == "assign" and not data.get("rep_id"):
             self.add_error("rep_id", _("Choose a rep."))
         if action == "mute" and not data.get("duration"):

@@ -27,6 +27,7 @@ from privtraffic.tenancy.models import Membership
 from privtraffic.tenancy.roles import Perm
 
 from .. import selectors as chat_selectors
+from ..attachments.services import attachment_send
 from ..models import Conversation, ConversationKind, ConversationStatus
 from ..persona.selectors import persona_get
 from ..persona.services import persona_sender
@@ -148,7 +149,7 @@ class InboxConversationView(InboxView):
 
     def post(self, request, conversation_id):
         conversation = self._conversation(conversation_id)
-        form = InboxActionForm(request.POST)
+        form = InboxActionForm(request.POST, request.FILES)
         if not form.is_valid():
             return self._render(request, conversation, error=_first_error(form), status=400)
         # A refusal is shown above the pane (not on the form); 403/404 go on to BrandView.
@@ -162,9 +163,14 @@ class InboxConversationView(InboxView):
 
     def _act(self, conversation: Conversation, data: dict) -> str:
         action = data["action"]
-        if action == "send":
+        if action in ("send", "attach"):
             sender = (persona_sender(brand=self.brand, membership=self.actor) if data["reply_as"] == "persona"
                       else Sender.of_staff(self.actor))
+        if action == "attach":
+            attachment_send(conversation=conversation, sender=sender, upload=data["attachment"], body=data["body"],
+                            client_msg_id=data["client_msg_id"])
+            return ""
+        if action == "send":
             message_send(conversation=conversation, sender=sender, body=data["body"],
                          client_msg_id=data["client_msg_id"])
             return ""

@@ -232,6 +232,7 @@
   // Product and coupon cards; every value goes in as text, and links only when they are http(s).
   function renderCard(kind, payload) {
     if (kind === "survey") return surveyCard(payload);
+    if (kind === "image" || kind === "file") return attachmentCard(kind, payload);
     if (kind !== "product" && kind !== "coupon") return null;
     var card = document.createElement("span");
     card.className = "msg-card msg-card-" + kind;
@@ -253,6 +254,31 @@
     if (typeof payload.opt_out_url === "string" && /^\/o\/[\w.:-]+\/$/.test(payload.opt_out_url)) {
       cardLink(card, payload.opt_out_url, "msg-opt-out", str("opt-out", "Stop promotions"));
     }
+    return card;
+  }
+
+  // Uploaded images and files: only this site's attachment paths (/chat/files/<id>/) become links or images.
+  function attachmentCard(kind, payload) {
+    var own = /^\/chat\/files\/\d+\/$/;
+    if (typeof payload.url !== "string" || !own.test(payload.url)) return null;
+    var card = document.createElement("span");
+    card.className = "msg-attachment " + kind;
+    var link = document.createElement("a");
+    link.href = payload.url;
+    if (kind === "image") {
+      link.target = "_blank";
+      link.rel = "noopener";
+      var img = document.createElement("img");
+      img.src = typeof payload.thumb_url === "string" && /^\/chat\/files\/\d+\/\?thumb=1$/.test(payload.thumb_url)
+        ? payload.thumb_url : payload.url;
+      img.alt = String(payload.name || "");
+      img.loading = "lazy";
+      link.appendChild(img);
+    } else {
+      link.setAttribute("download", "");
+      link.textContent = "\uD83D\uDCCE " + String(payload.name || "");
+    }
+    card.appendChild(link);
     return card;
   }
 
