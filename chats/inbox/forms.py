@@ -40,6 +40,7 @@ class InboxActionForm(forms.Form):
     snooze = forms.ChoiceField(choices=[(c, c) for c in SNOOZE_CHOICES], required=False)
     snooze_until = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     rep_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    note_body = forms.CharField(required=False, max_length=MAX_BODY_LENGTH, strip=False)
     attachment = forms.FileField(required=False, allow_empty_file=True)
     # Reply as the brand persona instead of oneself (the composer's toggle).
     reply_as = forms.ChoiceField(choices=[("", ""), ("me", "me"), ("persona", "persona")], required=False)

@@ -189,7 +189,7 @@ class InboxConversationView(InboxView):
         if action in ("open", "resolve", "snooze"):
             return self._set_status(conversation, action, data)
         if action == "note":
-            conversation_note_add(conversation=conversation, actor=self.actor, body=data["body"])
+            conversation_note_add(conversation=conversation, actor=self.actor, body=data["note_body"])
             return _("Note added. Only your team sees it.")
         if action == "assign":
             rep = selectors.handover_rep_get(brand=self.brand, rep_id=data["rep_id"])

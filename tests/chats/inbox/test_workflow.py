@@ -153,7 +153,7 @@ def test_inbox_page_actions_panel_and_notes(client, brand, store, rep, other_rep
     page = client.get(url).content.decode()
     assert f"/b/{brand.slug}/customers/{alice.pk}/" in page and "Allergic to lanolin" in page and "SO-77" in page
     assert "Skincare VIP" in page
-    assert client.post(url, {"action": "note", "body": "Call her back Friday"}).status_code == 302
+    assert client.post(url, {"action": "note", "note_body": "Call her back Friday"}).status_code == 302
     assert ConversationNote.objects.filter(conversation=chat, body="Call her back Friday").exists()
     page = client.get(url).content.decode()
     assert "Call her back Friday" in page and 'class="msg msg-note"' in page
