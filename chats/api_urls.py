@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import apis
 
@@ -7,5 +7,4 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/", apis.ConversationDetailApi.as_view(), name="api-conversation-detail"),
     path("conversations/<int:conversation_id>/messages/", apis.MessageListApi.as_view(), name="api-messages"),
     path("customers/<int:customer_id>/chat-token/", apis.ChatTokenApi.as_view(), name="api-chat-token"),
-    path("", include("chats.persona.api_urls")),
 ]

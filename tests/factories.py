@@ -93,3 +93,20 @@ def make_order(brand: Brand, customer=None, *, total: str = "100.00", **fields):
     fields.setdefault("currency", brand.default_currency)
     fields.setdefault("actor", system(brand))
     return order_create(brand=brand, customer=customer or make_customer(brand), total=total, **fields)
+
+
+def make_persona(brand: Brand, name: str = "Lumi"):
+    """The brand persona, with an avatar on record (the file itself need not exist)."""
+    from chats.models import BrandPersona
+
+    persona, _ = BrandPersona.objects.get_or_create(brand=brand, defaults={
+        "name": name, "avatar": "persona-avatars/factory.png"})
+    return persona
+
+
+def make_attachment(brand: Brand, conversation=None):
+    from chats.models import Attachment
+
+    conversation = conversation or make_conversation(brand)
+    return Attachment.objects.create(brand=brand, conversation=conversation, file="chat-files/factory.png",
+                                     name="factory.png", content_type="image/png", size=1, uploaded_by="system")

@@ -1,8 +1,10 @@
 """Reads of the brand persona."""
 
-from privtraffic.tenancy.models import Brand
+from privtraffic.accounts.models import User
+from privtraffic.tenancy.models import Brand, Membership
 
 from ..models import BrandPersona
+from ..selectors import chat_identity_for_user
 
 
 def persona_get(*, brand: Brand | int) -> BrandPersona | None:
@@ -10,6 +12,10 @@ def persona_get(*, brand: Brand | int) -> BrandPersona | None:
     return BrandPersona.objects.filter(brand=brand).first()
 
 
-def persona_with_avatar(*, persona_id: int) -> BrandPersona | None:
-    """A persona by id for its public avatar (an avatar is what every customer of the brand sees anyway)."""
-    return BrandPersona.objects.filter(pk=persona_id).exclude(avatar="").first()
+def persona_with_avatar(*, user: User, persona_id: int) -> BrandPersona | None:
+    """A persona with an avatar, for a signed-in customer or staff member of its brand (anyone else: None)."""
+    identity = chat_identity_for_user(user=user)
+    brand_ids = {m.brand_id for m in identity.memberships} | {c.brand_id for c in identity.customers}
+    if not brand_ids:
+        brand_ids = set(Membership.objects.filter(user=user, is_active=True).values_list("brand_id", flat=True))
+    return BrandPersona.objects.filter(pk=persona_id, brand_id__in=brand_ids).exclude(avatar="").first()

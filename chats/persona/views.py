@@ -50,8 +50,10 @@ AVATAR_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "we
 
 @require_GET
 def persona_avatar(request, persona_id: int):
-    """The persona's avatar, public like a profile picture; served from the storage backend in any setup."""
-    persona = persona_with_avatar(persona_id=persona_id)
+    """The persona's avatar, for the brand's customers and staff; served from the storage backend in any setup."""
+    if not request.user.is_authenticated:
+        raise Http404
+    persona = persona_with_avatar(user=request.user, persona_id=persona_id)
     if persona is None:
         raise Http404
     extension = persona.avatar.name.rsplit(".", 1)[-1].lower()
@@ -60,6 +62,6 @@ def persona_avatar(request, persona_id: int):
     except OSError:
         raise Http404
     response = FileResponse(handle, content_type=AVATAR_TYPES.get(extension, "application/octet-stream"))
-    response["Cache-Control"] = "public, max-age=86400"
+    response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response

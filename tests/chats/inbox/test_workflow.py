@@ -12,6 +12,7 @@ from chats.inbox.services import conversation_assign, conversation_note_add, con
 from chats.models import Conversation, ConversationNote, ConversationStatus, Message
 from chats.services import Sender, conversation_for_customer, message_send
 from crm.models import AuditLog, CustomerNote, CustomerTag, Tag
+from crm.profile.timeline import customer_timeline
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Role
 from tests import factories
@@ -84,8 +85,10 @@ def test_rep_hands_over_own_customer_within_the_store_and_it_is_recorded(brand, 
     assert alice.assigned_rep_id == other_rep.pk
     audit = AuditLog.objects.get(customer_id=alice.pk, action="customer.reassigned")
     assert audit.detail["to_rep"] == other_rep.pk
-    # The new rep is introduced in the chat (crm's event, chats' subscriber): the customer's timeline shows it.
+    # The new rep is introduced in the chat (crm's event, chats' subscriber), and the customer's timeline shows it.
     assert Message.objects.filter(conversation=chat, payload__event="customer.reassigned").exists()
+    timeline = customer_timeline(brand=brand, customer=alice)
+    assert [e.title for e in timeline if e.kind == "handover"] == ["Handed over to Omar Rep"]
     # The former rep no longer sees the chat, so may not hand it back.
     with pytest.raises(ApplicationError) as exc:
         conversation_assign(conversation=chat, actor=rep, rep=rep)

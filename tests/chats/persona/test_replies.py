@@ -121,6 +121,13 @@ def test_inbox_post_fallback_and_pages_show_each_side_its_view(client, media):
     assert avatar.status_code == 200 and avatar["Content-Type"] == "image/png"
     assert b"".join(avatar.streaming_content) == PNG
     assert client.get("/chat/persona/999999/avatar/").status_code == 404
+    # Only the brand's own customers and staff fetch it: another brand's owner and anonymous visitors get 404.
+    client.force_login(factories.owner_of(factories.make_brand("globex")).user)
+    assert client.get(f"/chat/persona/{world['persona'].pk}/avatar/").status_code == 404
+    client.force_login(world["rep"].user)
+    assert client.get(f"/chat/persona/{world['persona'].pk}/avatar/").status_code == 200
+    client.logout()
+    assert client.get(f"/chat/persona/{world['persona'].pk}/avatar/").status_code == 404
 
 
 def test_message_lists_read_persona_and_sender_in_one_query(django_assert_num_queries, media):
