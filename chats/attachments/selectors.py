@@ -9,7 +9,7 @@ def attachment_visible_get(*, user: User, attachment_id: int) -> Attachment | No
     identity = chat_identity_for_user(user=user)
     if identity.is_empty:
         return None
-    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    attachment = Attachment.objects.filter(pk=attachment_id).select_related("brand").first()
     if attachment is None or not conversation_is_visible(identity=identity, conversation_id=attachment.conversation_id):
         return None
     return attachment

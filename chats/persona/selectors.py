@@ -18,4 +18,4 @@ def persona_with_avatar(*, user: User, persona_id: int) -> BrandPersona | None:
     brand_ids = {m.brand_id for m in identity.memberships} | {c.brand_id for c in identity.customers}
     if not brand_ids:
         brand_ids = set(Membership.objects.filter(user=user, is_active=True).values_list("brand_id", flat=True))
-    return BrandPersona.objects.filter(pk=persona_id, brand_id__in=brand_ids).exclude(avatar="").first()
+    return BrandPersona.objects.filter(pk=persona_id, brand_id__in=brand_ids).exclude(avatar="").select_related("brand").first()

@@ -4,5 +4,5 @@ from . import views
 
 persona_urlpatterns: list = [
     path("b/<slug:slug>/persona/", views.PersonaView.as_view(), name="persona"),
-    path("chat/persona/<int:persona_id>/avatar/", views.persona_avatar, name="persona_avatar"),
+    path("chat/persona/<int:persona_id>/avatar/", views.PersonaAvatarView.as_view(), name="persona_avatar"),
 ]

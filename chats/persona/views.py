@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
+from privtraffic.tenancy.customer_pages import CustomerPageView, CustomerScope
 from privtraffic.tenancy.dashboard import BrandView, form_errors
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Perm
@@ -48,20 +48,24 @@ class PersonaView(BrandView):
 AVATAR_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 
 
-@require_GET
-def persona_avatar(request, persona_id: int):
-    """The persona's avatar, for the brand's customers and staff; served from the storage backend in any setup."""
-    if not request.user.is_authenticated:
-        raise Http404
-    persona = persona_with_avatar(user=request.user, persona_id=persona_id)
-    if persona is None:
-        raise Http404
-    extension = persona.avatar.name.rsplit(".", 1)[-1].lower()
-    try:
-        handle = persona.avatar.open("rb")
-    except OSError:
-        raise Http404
-    response = FileResponse(handle, content_type=AVATAR_TYPES.get(extension, "application/octet-stream"))
-    response["Cache-Control"] = "private, max-age=86400"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+class PersonaAvatarView(CustomerPageView):
+    """The persona's avatar, for the brand's customers and staff (anyone else: 404); read from the storage backend,
+    so it works in any setup."""
+
+    def resolve(self, request, *, persona_id) -> CustomerScope:
+        persona = persona_with_avatar(user=request.user, persona_id=persona_id)
+        if persona is None:
+            raise ApplicationError.not_found("persona")
+        return CustomerScope(brand=persona.brand, extra={"persona": persona})
+
+    def get(self, request, persona_id):
+        avatar = self.scope.extra["persona"].avatar
+        extension = avatar.name.rsplit(".", 1)[-1].lower()
+        try:
+            handle = avatar.open("rb")
+        except OSError:
+            raise Http404
+        response = FileResponse(handle, content_type=AVATAR_TYPES.get(extension, "application/octet-stream"))
+        response["Cache-Control"] = "private, max-age=86400"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -53,7 +53,7 @@ def test_rep_sends_an_image_from_the_inbox_and_only_participants_can_fetch_it(cl
         client.force_login(outsider)
         assert client.get(f"/chat/files/{attachment.pk}/").status_code == 404
     client.logout()
-    assert client.get(f"/chat/files/{attachment.pk}/").status_code == 404
+    assert client.get(f"/chat/files/{attachment.pk}/").status_code == 302  # to the sign-in page
 
 
 def test_customer_sends_a_pdf_from_their_page(client, brand, rep):

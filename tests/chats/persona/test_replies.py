@@ -127,7 +127,7 @@ def test_inbox_post_fallback_and_pages_show_each_side_its_view(client, media):
     client.force_login(world["rep"].user)
     assert client.get(f"/chat/persona/{world['persona'].pk}/avatar/").status_code == 200
     client.logout()
-    assert client.get(f"/chat/persona/{world['persona'].pk}/avatar/").status_code == 404
+    assert client.get(f"/chat/persona/{world['persona'].pk}/avatar/").status_code == 302  # to the sign-in page
 
 
 def test_message_lists_read_persona_and_sender_in_one_query(django_assert_num_queries, media):
