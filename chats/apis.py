@@ -50,7 +50,7 @@ class MessageListApi(BrandAPIView):
         after_seq = query_int(request, "after_seq") or 0
         limit = min(query_int(request, "limit") or selectors.SYNC_PAGE_SIZE, selectors.SYNC_PAGE_SIZE)
         page = selectors.message_list(conversation=conversation, after_seq=after_seq, limit=limit + 1)
-        results = [message_to_dict(m) for m in page[:limit]]
+        results = [message_to_dict(m, staff=True) for m in page[:limit]]  # the brand sees who sent persona messages
         next_url = None
         if len(page) > limit:
             next_url = request.build_absolute_uri(

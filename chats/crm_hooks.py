@@ -4,13 +4,15 @@ chat tokens (open sockets included) when they are erased."""
 
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
 from crm.privacy.registry import erase_step, export_section, export_time
 from crm.profile.timeline import TimelineEntry, timeline_source
+from privtraffic.tenancy.models import Membership
 
-from .models import Message, MessageReport, ModerationLog
+from .models import Attachment, Message, MessageKind, MessageReport, ModerationLog
 from .realtime.tokens import chat_tokens_end
 
 SNIPPET = 140
@@ -72,3 +74,27 @@ def message_timeline(customer: Customer, limit: int) -> list[TimelineEntry]:
 def end_chat_tokens(customer: Customer, actor) -> None:
     """An erased customer's tokens stop working at once, and the sockets they opened close (4401) on commit."""
     chat_tokens_end(customer=customer)
+
+
+@erase_step("chats.attachments")
+def erase_attachments(customer: Customer, actor) -> None:
+    """The files an erased customer sent are deleted from storage (the messages stay, pointing at nothing)."""
+    rows = list(Attachment.objects.filter(brand_id=customer.brand_id, uploaded_by=f"customer:{customer.pk}"))
+    names = [(f.storage, f.name) for row in rows for f in (row.file, row.thumbnail) if f]
+    Attachment.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
+
+
+@timeline_source("chats.handovers")
+def handover_timeline(customer: Customer, limit: int) -> list[TimelineEntry]:
+    """Each time the customer was assigned or handed over to a rep (crm's reassignment, from the profile or the
+    inbox), as chats recorded it in their 1:1 chat."""
+    rows = list(Message.objects.filter(brand_id=customer.brand_id, conversation__customer=customer,
+                                       kind=MessageKind.SYSTEM, payload__event="customer.reassigned")
+                .order_by("-created_at")[:limit])
+    rep_ids = {m.payload.get("rep") for m in rows if isinstance(m.payload.get("rep"), int)}
+    names = {m.pk: m.user.display_name
+             for m in Membership.objects.filter(brand_id=customer.brand_id, pk__in=rep_ids).select_related("user")}
+    return [TimelineEntry(m.created_at, "handover",
+                          _("Handed over to %(rep)s") % {"rep": names.get(m.payload.get("rep"), _("a rep"))})
+            for m in rows]

@@ -15,6 +15,12 @@ class ConversationKind(models.TextChoices):
     DIRECT = "direct", _("Direct")
 
 
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
+
+
 class Conversation(BrandOwned):
     """A group's chat, or a customer's 1:1 chat with the brand (handled by their assigned rep)."""
 
@@ -25,6 +31,10 @@ class Conversation(BrandOwned):
     last_seq = models.PositiveIntegerField(default=0)
     last_message_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The team's own workflow (never shown to customers): open, resolved, or snoozed until a time, after which it
+    # counts as open again. A customer's new message reopens it.
+    status = models.CharField(max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -34,7 +44,8 @@ class Conversation(BrandOwned):
                 name="conversation_kind_matches_target",
             ),
         ]
-        indexes = [models.Index(fields=["brand", "last_message_at"], name="conv_brand_last_message")]
+        indexes = [models.Index(fields=["brand", "last_message_at"], name="conv_brand_last_message"),
+                   models.Index(fields=["brand", "status", "last_message_at"], name="conv_brand_status")]
 
     def __str__(self) -> str:
         return f"{self.kind} conversation {self.pk}"
@@ -55,6 +66,7 @@ class SenderType(models.TextChoices):
 class MessageKind(models.TextChoices):
     TEXT = "text", _("Text")
     IMAGE = "image", _("Image")
+    FILE = "file", _("File")
     PRODUCT = "product", _("Product")
     COUPON = "coupon", _("Coupon")
     ORDER = "order", _("Order")
@@ -238,3 +250,44 @@ class ChatToken(BrandOwned):
 
     def __str__(self) -> str:
         return f"chat token of customer {self.customer_id}"
+
+
+class ConversationNote(BrandOwned):
+    """A private note of the team inside a conversation. Never a Message: customers never see it, in no frame,
+    sync, page or API. `after_seq` places it after the message it was written beside."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    author_name = models.CharField(max_length=150)
+    body = models.TextField(max_length=MAX_BODY_LENGTH)
+    after_seq = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["conversation", "created_at", "id"]
+        indexes = [models.Index(fields=["brand", "conversation", "created_at"], name="convnote_brand_conv")]
+
+    def __str__(self) -> str:
+        return f"note on {self.conversation_id}"
+
+
+class Attachment(BrandOwned):
+    """An image or file sent in a conversation, kept through Django's storage API (local files by default,
+    object storage when configured). Served by `chats:attachment` to those who may see the conversation only."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="chat-files/%Y/%m/")
+    thumbnail = models.FileField(upload_to="chat-thumbs/%Y/%m/", blank=True)
+    name = models.CharField(max_length=100)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    # Who uploaded it, in Message.sender_key form.
+    uploaded_by = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "conversation", "created_at"], name="attachment_brand_conv")]
+
+    def __str__(self) -> str:
+        return self.name

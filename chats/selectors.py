@@ -19,6 +19,8 @@ from privtraffic.tenancy.selectors import brand_get_object
 from .models import Conversation, ConversationKind, Message, ReadState
 
 PAGE_SIZE = 50
+# What message_to_dict reads besides the row: the persona (name, avatar) and, for staff, the real sender.
+MESSAGE_RELATED = ("persona", "sender_user")
 SYNC_PAGE_SIZE = 100
 
 
@@ -150,11 +152,12 @@ def with_unread(qs: QuerySet[Conversation], *, participant_key: str) -> QuerySet
 
 def message_list(*, conversation: Conversation, after_seq: int = 0, limit: int = PAGE_SIZE) -> list[Message]:
     return list(Message.objects.filter(brand_id=conversation.brand_id, conversation=conversation, seq__gt=after_seq)
-                .order_by("seq")[:limit])
+                .select_related(*MESSAGE_RELATED).order_by("seq")[:limit])
 
 
 def message_tail(*, conversation: Conversation, limit: int = PAGE_SIZE) -> list[Message]:
-    latest = Message.objects.filter(brand_id=conversation.brand_id, conversation=conversation).order_by("-seq")[:limit]
+    latest = (Message.objects.filter(brand_id=conversation.brand_id, conversation=conversation)
+              .select_related(*MESSAGE_RELATED).order_by("-seq")[:limit])
     return list(reversed(latest))
 
 

@@ -24,6 +24,19 @@ class ChatTokenSerializer(serializers.Serializer):
     ws_url = serializers.CharField()
 
 
+class PersonaRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    bio = serializers.CharField(allow_blank=True)
+    avatar_url = serializers.CharField(allow_null=True)
+
+
+class RealSenderSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+
+
+
 class MessageSerializer(serializers.Serializer):
     """The MESSAGE object of CONTRACT.md as `serialization.message_to_dict` answers it (for the schema)."""
 
@@ -41,3 +54,5 @@ class MessageSerializer(serializers.Serializer):
     edited_at = serializers.DateTimeField(allow_null=True)
     deleted_at = serializers.DateTimeField(allow_null=True)
     hidden = serializers.BooleanField()
+    persona = PersonaRefSerializer(allow_null=True)
+    sent_by = RealSenderSerializer(required=False, help_text="On persona messages: who really sent it.")

@@ -30,6 +30,7 @@ from .models import (
     BrandPersona,
     Conversation,
     ConversationKind,
+    ConversationStatus,
     Message,
     MessageKind,
     ReadState,
@@ -37,7 +38,7 @@ from .models import (
 )
 from .moderation.services import rule_broken, rule_enforce
 from .realtime import broadcast_on_commit, conversation_group
-from .serialization import message_to_dict
+from .serialization import message_frame_event
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,12 @@ def _check_may_post(conversation: Conversation, sender: Sender) -> None:
         raise ApplicationError.not_found("conversation")
 
 
+def check_may_post(conversation: Conversation, sender: Sender) -> None:
+    """Refuse (404, 403, 409) a sender who may not post in this conversation now; for writers that store
+    something (an upload) before they send."""
+    _check_may_post(conversation, sender)
+
+
 def _check_customer_may_post(conversation: Conversation, customer: Customer) -> None:
     if conversation.kind == ConversationKind.DIRECT:
         if conversation.customer_id != customer.pk:
@@ -144,10 +151,20 @@ def _check_customer_may_post(conversation: Conversation, customer: Customer) -> 
 
 
 _HTTP_URL = re.compile(r"^https?://[^\s<>\"']+$")
+# An uploaded attachment, served by chats.attachments to those who see the conversation.
+_OWN_FILE = re.compile(r"^/chat/files/\d+/$")
+_OWN_THUMB = re.compile(r"^/chat/files/\d+/\?thumb=1$")
+
+
+def _image_url(value: str) -> bool:
+    return bool(_HTTP_URL.match(value) or _OWN_FILE.match(value))
 _MONEY = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 # What each card kind must carry: field -> (required, check, message).
 PAYLOAD_SHAPES: dict[str, dict[str, tuple[bool, Any, str]]] = {
-    MessageKind.IMAGE: {"url": (True, _HTTP_URL.match, "an http(s) URL")},
+    MessageKind.IMAGE: {"url": (True, _image_url, "an http(s) URL"),
+                        "thumb_url": (False, _OWN_THUMB.match, "an attachment's thumbnail")},
+    MessageKind.FILE: {"url": (True, _OWN_FILE.match, "an uploaded file"),
+                       "name": (True, lambda v: 0 < len(v) <= 100, "1-100 characters")},
     MessageKind.PRODUCT: {
         "name": (True, lambda v: 0 < len(v) <= 120, "1-120 characters"),
         "price": (True, _MONEY.match, "a price like 199.00"),
@@ -287,7 +304,12 @@ def message_send(
             now = timezone.now()
             locked.last_seq += 1
             locked.last_message_at = now
-            locked.save(update_fields=["last_seq", "last_message_at"])
+            fields = ["last_seq", "last_message_at"]
+            if sender.customer is not None and locked.status != ConversationStatus.OPEN:
+                # The customer wrote again: a resolved or snoozed conversation is back in the team's open list.
+                locked.status, locked.snoozed_until = ConversationStatus.OPEN, None
+                fields += ["status", "snoozed_until"]
+            locked.save(update_fields=fields)
             message = Message.objects.create(
                 brand_id=locked.brand_id, conversation=locked, seq=locked.last_seq, sender_type=sender.type,
                 sender_user=sender.user, sender_customer=sender.customer, sender_name=sender.name[:150],
@@ -303,8 +325,7 @@ def message_send(
             # A person has read up to their own message; bots and the system read nothing.
             if sender.type not in (SenderType.BOT, SenderType.SYSTEM):
                 _advance_read(locked, sender.key, message.seq)
-            broadcast_on_commit(conversation_group(locked.pk),
-                                         {"type": "chat.message", "message": message_to_dict(message)})
+            broadcast_on_commit(conversation_group(locked.pk), message_frame_event(message, locked.brand_id))
     except IntegrityError:
         # The same client_msg_id raced in from a retry: the first one stands.
         return Message.objects.get(conversation=conversation, sender_key=sender.key, client_msg_id=client_msg_id)
@@ -387,5 +408,5 @@ def message_delete(*, message: Message, actor: Actor) -> Message:
             event_record(brand=message.conversation.brand, type="message.deleted",
                          payload={"message_id": message.pk, "conversation_id": message.conversation_id})
             broadcast_on_commit(conversation_group(message.conversation_id),
-                                {"type": "chat.message", "message": message_to_dict(message)})
+                                message_frame_event(message, message.brand_id))
     return message

@@ -130,3 +130,18 @@ def make_rep_task(brand: Brand, rep: Membership | None = None):
     run = CampaignRun.objects.create(brand=brand, campaign=campaign, due_at=now, status="sending", started_at=now)
     return RepTask.objects.create(brand=brand, run=run, rep=rep or make_member(brand, Role.REP),
                                   deadline=now + datetime.timedelta(days=1))
+def make_persona(brand: Brand, name: str = "Lumi"):
+    """The brand persona, with an avatar on record (the file itself need not exist)."""
+    from chats.models import BrandPersona
+
+    persona, _ = BrandPersona.objects.get_or_create(brand=brand, defaults={
+        "name": name, "avatar": "persona-avatars/factory.png"})
+    return persona
+
+
+def make_attachment(brand: Brand, conversation=None):
+    from chats.models import Attachment
+
+    conversation = conversation or make_conversation(brand)
+    return Attachment.objects.create(brand=brand, conversation=conversation, file="chat-files/factory.png",
+                                     name="factory.png", content_type="image/png", size=1, uploaded_by="system")

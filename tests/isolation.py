@@ -29,6 +29,8 @@ ID_FACTORIES: dict[str, Callable[[Brand], int]] = {
     "import_id": lambda brand: ImportJob.objects.create(brand=brand, file="imports/isolation.csv",
                                                         original_name="isolation.csv").pk,
     "task_id": lambda brand: factories.make_rep_task(brand).pk,
+    "persona_id": lambda brand: factories.make_persona(brand).pk,
+    "attachment_id": lambda brand: factories.make_attachment(brand).pk,
 }
 
 _PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")

@@ -19,6 +19,7 @@ from privtraffic.tenancy.dashboard import flash_errors
 from privtraffic.tenancy.errors import ApplicationError
 
 from .. import selectors as chat_selectors
+from ..attachments.services import attachment_send
 from ..moderation.services import message_report
 from ..services import Sender, conversation_for_customer, conversation_for_group, message_send
 from . import selectors
@@ -50,9 +51,14 @@ class _CustomerConversationView(CustomerPageView):
 
     def post(self, request, **kwargs):
         conversation, sender = self.scope.extra["conversation"], self.scope.extra["sender"]
+        upload = request.FILES.get("attachment")
         try:
-            message_send(conversation=conversation, sender=sender, body=request.POST.get("body", ""),
-                         client_msg_id=request.POST.get("client_msg_id", ""))
+            if upload is not None:
+                attachment_send(conversation=conversation, sender=sender, upload=upload,
+                                body=request.POST.get("body", ""), client_msg_id=request.POST.get("client_msg_id", ""))
+            else:
+                message_send(conversation=conversation, sender=sender, body=request.POST.get("body", ""),
+                             client_msg_id=request.POST.get("client_msg_id", ""))
         except ApplicationError as exc:
             if exc.status == 404:
                 raise

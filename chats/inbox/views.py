@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from communities.groups import selectors as community_selectors
@@ -26,11 +27,30 @@ from privtraffic.tenancy.models import Membership
 from privtraffic.tenancy.roles import Perm
 
 from .. import selectors as chat_selectors
-from ..models import Conversation, ConversationKind
+from ..attachments.services import attachment_send
+from ..models import Conversation, ConversationKind, ConversationStatus
+from ..persona.selectors import persona_get
+from ..persona.services import persona_sender
 from ..services import Sender, message_delete, message_send, survey_card_payload
 from . import selectors
-from .forms import INBOX_FILTERS, MUTE_HOURS, InboxActionForm, QuickReplyForm
-from .services import quick_reply_delete, quick_reply_may_manage, quick_reply_render, quick_reply_save
+from .forms import (
+    EMOJI,
+    INBOX_FILTERS,
+    MUTE_HOURS,
+    STATUS_FILTERS,
+    InboxActionForm,
+    QuickReplyForm,
+    snooze_until_for,
+)
+from .services import (
+    conversation_assign,
+    conversation_note_add,
+    conversation_status_set,
+    quick_reply_delete,
+    quick_reply_may_manage,
+    quick_reply_render,
+    quick_reply_save,
+)
 
 LIST_LIMIT = 100
 
@@ -56,17 +76,25 @@ class InboxView(BrandView):
         current = request.GET.get("filter", "all")
         return (current if current in INBOX_FILTERS else "all"), request.GET.get("q", "").strip()[:100]
 
-    def _conversations(self, current: str, q: str) -> tuple[list[Conversation], bool]:
+    def _status_param(self, request) -> str:
+        status = request.GET.get("status", "open")
+        return status if status in STATUS_FILTERS else "open"
+
+    def _conversations(self, current: str, q: str, status: str = "open") -> tuple[list[Conversation], bool]:
         return selectors.inbox_rows(brand=self.brand, membership=self.membership, filter=current, search=q,
-                                    limit=LIST_LIMIT)
+                                    limit=LIST_LIMIT, status=status)
 
     def _render(self, request, conversation: Conversation | None, *, error: str = "", status: int = 200):
         current, q = self._list_params(request)
-        conversations, more = self._conversations(current, q)
+        status_filter = self._status_param(request)
+        conversations, more = self._conversations(current, q, status_filter)
         query = request.GET.urlencode()
         context = {
             "conversations": conversations,
             "more": more,
+            "status_filter": status_filter,
+            "now": timezone.now(),
+            "status_filters": _status_labels(),
             "filter": current,
             "filters": [(key, label) for key, label in _filter_labels() if key != "store" or self.membership.store_id],
             "q": q,
@@ -88,6 +116,11 @@ class InboxView(BrandView):
             "mute_durations": list(MUTE_HOURS),
             "quick_replies": _quick_replies(conversation, self.membership),
             "surveys": list(survey_selectors.survey_active_list(brand=self.brand)),
+            "persona": persona_get(brand=self.brand),
+            "emoji": EMOJI,
+            "notes": selectors.conversation_notes(brand=self.brand, conversation=conversation),
+            "snoozed_now": (conversation.status == ConversationStatus.SNOOZED and conversation.snoozed_until
+                            and conversation.snoozed_until > timezone.now()),
         }
         if conversation.kind == ConversationKind.GROUP:
             group = conversation.group
@@ -105,6 +138,8 @@ class InboxView(BrandView):
                 "promotion_reach": customer_reach(brand=self.brand, customer=customer, purpose=Purpose.PROMOTIONAL),
                 "customer_groups": list(community_selectors.customer_groups(customer=customer)
                                         .order_by("group__name")),
+                "handover_reps": selectors.handover_reps(brand=self.brand, membership=self.membership),
+                **selectors.customer_panel(brand=self.brand, customer=customer),
             })
         return context
 
@@ -114,7 +149,7 @@ class InboxConversationView(InboxView):
 
     def post(self, request, conversation_id):
         conversation = self._conversation(conversation_id)
-        form = InboxActionForm(request.POST)
+        form = InboxActionForm(request.POST, request.FILES)
         if not form.is_valid():
             return self._render(request, conversation, error=_first_error(form), status=400)
         # A refusal is shown above the pane (not on the form); 403/404 go on to BrandView.
@@ -128,8 +163,15 @@ class InboxConversationView(InboxView):
 
     def _act(self, conversation: Conversation, data: dict) -> str:
         action = data["action"]
+        if action in ("send", "attach"):
+            sender = (persona_sender(brand=self.brand, membership=self.actor) if data["reply_as"] == "persona"
+                      else Sender.of_staff(self.actor))
+        if action == "attach":
+            attachment_send(conversation=conversation, sender=sender, upload=data["attachment"], body=data["body"],
+                            client_msg_id=data["client_msg_id"])
+            return ""
         if action == "send":
-            message_send(conversation=conversation, sender=Sender.of_staff(self.actor), body=data["body"],
+            message_send(conversation=conversation, sender=sender, body=data["body"],
                          client_msg_id=data["client_msg_id"])
             return ""
         if action in ("product", "coupon"):
@@ -144,6 +186,16 @@ class InboxConversationView(InboxView):
                          body=data["body"], payload=survey_card_payload(survey=survey),
                          client_msg_id=data["client_msg_id"])
             return _("Survey sent.")
+        if action in ("open", "resolve", "snooze"):
+            return self._set_status(conversation, action, data)
+        if action == "note":
+            conversation_note_add(conversation=conversation, actor=self.actor, body=data["note_body"])
+            return _("Note added. Only your team sees it.")
+        if action == "assign":
+            rep = selectors.handover_rep_get(brand=self.brand, rep_id=data["rep_id"])
+            conversation_assign(conversation=conversation, actor=self.actor, rep=rep)
+            return _("%(name)s is now looked after by %(rep)s.") % {"name": conversation.customer.name,
+                                                                     "rep": rep.user.display_name}
         message = selectors.conversation_message_get(brand=self.brand, conversation=conversation,
                                                      message_id=data["message_id"])
         if action == "delete":
@@ -161,6 +213,22 @@ class InboxConversationView(InboxView):
             return _("%(name)s is muted for %(duration)s.") % {"name": name, "duration": data["duration"]}
         community_services.group_member_remove(member=member, actor=self.actor)
         return _("%(name)s was removed from the group.") % {"name": name}
+
+
+    def _set_status(self, conversation: Conversation, action: str, data: dict) -> str:
+        if action == "snooze":
+            until = snooze_until_for(data["snooze"], data.get("snooze_until"), self.brand.tzinfo)
+            conversation_status_set(conversation=conversation, actor=self.actor, status=ConversationStatus.SNOOZED,
+                                    snoozed_until=until)
+            return _("Snoozed until %(when)s.") % {"when": date_format(timezone.localtime(until, self.brand.tzinfo),
+                                                                      "M j, H:i")}
+        status = ConversationStatus.RESOLVED if action == "resolve" else ConversationStatus.OPEN
+        conversation_status_set(conversation=conversation, actor=self.actor, status=status)
+        return _("Resolved.") if action == "resolve" else _("Reopened.")
+
+
+def _status_labels():
+    return [("open", _("Open")), ("snoozed", _("Snoozed")), ("resolved", _("Resolved")), ("all", _("All"))]
 
 
 def _card_payload(kind: str, data: dict, currency: str) -> dict:

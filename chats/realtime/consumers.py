@@ -26,6 +26,7 @@ from privtraffic.tenancy.parsing import json_loads, parse_int
 
 from .. import selectors
 from ..moderation.services import rule_warning
+from ..persona.services import persona_sender
 from ..serialization import message_to_dict
 from ..services import Sender, conversation_mark_read, message_find_retry, message_send
 from . import broadcast as realtime
@@ -181,7 +182,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _conversation(self, content: dict):
         return selectors.conversation_get(identity=self.identity, conversation_id=self._conversation_id(content))
 
-    def _sender_for(self, conversation) -> Sender:
+    def _sees_as_staff(self, brand_id) -> bool:
+        """Whether this socket speaks for the brand's staff (who see who really sent a persona message)."""
+        return self.identity.customer_in(brand_id) is None and self.identity.membership_in(brand_id) is not None
+
+    def _sender_for(self, conversation, *, as_persona: bool = False) -> Sender:
         customer = self.identity.customer_in(conversation.brand_id)
         if customer is not None:
             return Sender.of_customer(customer)
@@ -190,6 +195,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise ApplicationError.not_found("conversation")
         # Re-read: a deactivation or role change since connect must take effect on the next frame.
         membership = selectors.staff_membership_reload(membership=membership)
+        if as_persona:
+            return persona_sender(brand=conversation.brand, membership=membership)
         return Sender.of_staff(membership)
 
     async def _on_send(self, content: dict) -> None:
@@ -198,16 +205,21 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise ApplicationError("invalid", _("client_msg_id is required."))
         if not isinstance(content.get("body"), str):
             raise ApplicationError("invalid", _("body must be text."))
+        speak_as = content.get("as")
+        if speak_as not in (None, "me", "persona"):
+            raise ApplicationError("invalid", _("as must be \"persona\" or left out."))
 
         def send():
             conversation = self._conversation(content)
-            sender = self._sender_for(conversation)
+            if speak_as == "persona" and not self._sees_as_staff(conversation.brand_id):
+                raise ApplicationError.forbidden(_("Only the brand's staff speak as the brand persona."))
+            sender = self._sender_for(conversation, as_persona=speak_as == "persona")
             retried = message_find_retry(conversation=conversation, sender=sender, client_msg_id=client_msg_id)
             if retried is None and not _flood_allows(sender.key):
                 raise ApplicationError("rate_limited", _("You are sending too fast. Wait a few seconds."))
             message = message_send(conversation=conversation, sender=sender, body=content["body"],
                                    client_msg_id=client_msg_id)
-            return message_to_dict(message), message.hidden_reason
+            return message_to_dict(message, staff=self._sees_as_staff(conversation.brand_id)), message.hidden_reason
 
         message, hidden_reason = await database_sync_to_async(send)()
         await self.send_json({"type": "ack", "client_msg_id": client_msg_id, "message": message})
@@ -224,7 +236,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             conversation = self._conversation(content)
             page = selectors.message_list(conversation=conversation, after_seq=after_seq,
                                           limit=selectors.SYNC_PAGE_SIZE + 1)
-            return conversation.pk, [message_to_dict(m) for m in page[: selectors.SYNC_PAGE_SIZE]], len(page) > selectors.SYNC_PAGE_SIZE
+            staff = self._sees_as_staff(conversation.brand_id)
+            return (conversation.pk, [message_to_dict(m, staff=staff) for m in page[: selectors.SYNC_PAGE_SIZE]],
+                    len(page) > selectors.SYNC_PAGE_SIZE)
 
         conversation_id, messages, has_more = await database_sync_to_async(load)()
         if conversation_id not in self.joined:
@@ -257,7 +271,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
         def who():
             conversation = self._conversation(content)
-            sender = self._sender_for(conversation)
+            # A rep typing as the persona shows as the persona: customers never learn who is behind it.
+            as_persona = content.get("as") == "persona" and self._sees_as_staff(conversation.brand_id)
+            sender = self._sender_for(conversation, as_persona=as_persona)
+            if sender.persona is not None:
+                return {"key": f"persona:{sender.persona.pk}", "name": sender.name}
             return {"key": sender.key, "name": sender.name}
 
         await self.channel_layer.group_send(realtime.conversation_group(conversation_id), {
@@ -277,7 +295,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def chat_message(self, event):
         if event["message"]["conversation"] in self.joined:
-            await self.send_json({"type": "message", "message": event["message"]})
+            message = event["message"]
+            if "staff_message" in event and self._sees_as_staff(event.get("brand")):
+                message = event["staff_message"]  # a persona message: staff see who really sent it
+            await self.send_json({"type": "message", "message": message})
+
+    async def chat_note(self, event):
+        """A private note of the team: only to staff sockets of the brand that see the conversation."""
+        if event["conversation"] in self.joined and self._sees_as_staff(event.get("brand")):
+            await self.send_json({"type": "note", "conversation": event["conversation"], "note": event["note"]})
 
     async def chat_read(self, event):
         if event["conversation"] in self.joined:

@@ -8,6 +8,7 @@
  *   data-me            our participant key ("customer:12" | "user:3")
  *   data-reads         optional JSON {participant_key: last_read_seq}
  *   data-actions-template  optional id of a <template> with per-message staff actions
+ *   data-tz            the brand's time zone (IANA name): every time is shown in it, live or reloaded
  *   data-i18n-*        user-facing strings (seen, typing, sending, failed, retry, deleted, ...)
  * Server-rendered messages (li[data-seq]) are the starting state. Every piece of data
  * goes into the DOM through textContent / value, never as markup.
@@ -29,6 +30,13 @@
   var statusEl = document.getElementById("connection-status");
   var errorEl = root.querySelector(".chat-error");
   var actionsTemplate = document.getElementById(root.getAttribute("data-actions-template") || "");
+  var replyAs = form ? form.querySelector("[data-reply-as]") : null;
+  var brandTz = root.getAttribute("data-tz") || "";
+  var clockFormat = null;
+  try {
+    clockFormat = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false,
+      timeZone: brandTz || undefined });
+  } catch (e) { clockFormat = null; /* unknown zone: the browser's own clock */ }
 
   var TYPING_SEND_INTERVAL = 2500;
   var TYPING_SHOW_MS = 3000;
@@ -130,7 +138,8 @@
     var d = new Date(iso);
     if (isNaN(d.getTime())) return t;
     t.setAttribute("datetime", iso);
-    t.textContent = ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    t.textContent = clockFormat ? clockFormat.format(d)
+      : ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
     return t;
   }
 
@@ -181,9 +190,26 @@
       li.appendChild(p);
       return li;
     }
+    var persona = m.persona && typeof m.persona === "object" ? m.persona : null;
+    if (persona && !meIsStaff && typeof persona.avatar_url === "string" && /^\/chat\/persona\/\d+\/avatar\//.test(persona.avatar_url)) {
+      var avatar = document.createElement("img");
+      avatar.className = "avatar";
+      avatar.src = persona.avatar_url;
+      avatar.alt = "";
+      avatar.width = 28;
+      avatar.height = 28;
+      li.appendChild(avatar);
+    }
     var sender = document.createElement("span");
     sender.className = "sender";
     sender.textContent = m.sender_name || "";
+    if (persona && meIsStaff) {
+      // Staff see who really spoke as the persona: "Mei (as Lumi)".
+      sender.textContent = m.sent_by && m.sent_by.name
+        ? str("as-persona", "%(real)s (as %(persona)s)").replace("%(real)s", String(m.sent_by.name))
+          .replace("%(persona)s", String(persona.name || ""))
+        : str("brand-persona", "%(persona)s (brand persona)").replace("%(persona)s", String(persona.name || ""));
+    }
     li.appendChild(sender);
     var body = document.createElement("p");
     body.className = "body";
@@ -211,6 +237,7 @@
   // Product and coupon cards; every value goes in as text, and links only when they are http(s).
   function renderCard(kind, payload) {
     if (kind === "survey") return surveyCard(payload);
+    if (kind === "image" || kind === "file") return attachmentCard(kind, payload);
     if (kind !== "product" && kind !== "coupon") return null;
     var card = document.createElement("span");
     card.className = "msg-card msg-card-" + kind;
@@ -250,6 +277,31 @@
       ? payload.click_url : null;
   }
 
+  // Uploaded images and files: only this site's attachment paths (/chat/files/<id>/) become links or images.
+  function attachmentCard(kind, payload) {
+    var own = /^\/chat\/files\/\d+\/$/;
+    if (typeof payload.url !== "string" || !own.test(payload.url)) return null;
+    var card = document.createElement("span");
+    card.className = "msg-attachment " + kind;
+    var link = document.createElement("a");
+    link.href = payload.url;
+    if (kind === "image") {
+      link.target = "_blank";
+      link.rel = "noopener";
+      var img = document.createElement("img");
+      img.src = typeof payload.thumb_url === "string" && /^\/chat\/files\/\d+\/\?thumb=1$/.test(payload.thumb_url)
+        ? payload.thumb_url : payload.url;
+      img.alt = String(payload.name || "");
+      img.loading = "lazy";
+      link.appendChild(img);
+    } else {
+      link.setAttribute("download", "");
+      link.textContent = "\uD83D\uDCCE " + String(payload.name || "");
+    }
+    card.appendChild(link);
+    return card;
+  }
+
   // Callers check the href first: only http(s) or this site's own paths reach here.
   function cardLink(card, href, className, text) {
     var link = document.createElement("a");
@@ -281,7 +333,12 @@
     var items = list.querySelectorAll("li[data-seq]");
     for (var i = items.length - 1; i >= 0; i--) {
       if (parseInt(items[i].getAttribute("data-seq"), 10) < seq) {
-        items[i].parentNode.insertBefore(li, items[i].nextSibling);
+        var anchor = items[i];
+        // The team's notes written after that message stay with it.
+        while (anchor.nextElementSibling && anchor.nextElementSibling.classList.contains("msg-note")) {
+          anchor = anchor.nextElementSibling;
+        }
+        anchor.parentNode.insertBefore(li, anchor.nextSibling);
         return;
       }
     }
@@ -323,6 +380,34 @@
     if (isNew && m.sender_key !== me) hideTyping(m.sender_key);
     if (stick) scrollToBottom();
     return isNew;
+  }
+
+  // A private note of the team (staff sockets only get these): after the message it was written beside.
+  function showNote(note) {
+    if (!list || typeof note.id !== "number" || list.querySelector('li[data-note="' + note.id + '"]')) return;
+    var li = document.createElement("li");
+    li.className = "msg msg-note";
+    li.setAttribute("data-note", String(note.id));
+    li.setAttribute("data-after-seq", String(note.after_seq || 0));
+    var who = document.createElement("span");
+    who.className = "sender";
+    who.textContent = str("note-by", "Note by %(name)s").replace("%(name)s", String(note.author_name || ""));
+    li.appendChild(who);
+    var body = document.createElement("p");
+    body.className = "body";
+    appendLines(body, note.body || "");
+    li.appendChild(body);
+    li.appendChild(timeOf(note.created_at));
+    removeEmptyNote();
+    var anchor = bySeq(note.after_seq || 0);
+    if (anchor) {
+      while (anchor.nextElementSibling && anchor.nextElementSibling.classList.contains("msg-note")) {
+        anchor = anchor.nextElementSibling;
+      }
+      anchor.parentNode.insertBefore(li, anchor.nextSibling);
+    } else {
+      list.appendChild(li);
+    }
   }
 
   // --- read receipts --------------------------------------------------------------------------
@@ -424,10 +509,29 @@
 
   // --- title badge --------------------------------------------------------------------------------
 
-  function bumpTitle() {
+  function bumpTitle(m) {
     if (!document.hidden) return;
     unseen += 1;
     document.title = "(" + unseen + ") " + baseTitle;
+    notify(m);
+  }
+
+  // Desktop notifications while the tab is hidden, once the person allowed them (the inbox's button asks).
+  function notify(m) {
+    if (!m || !("Notification" in window) || Notification.permission !== "granted") return;
+    try {
+      var n = new Notification(String(m.sender_name || baseTitle), {
+        body: String(m.deleted_at ? "" : (m.body || "")).slice(0, 140), tag: "conversation-" + m.conversation });
+      n.onclick = function () { window.focus(); n.close(); };
+    } catch (e) { /* some browsers only notify from a service worker */ }
+  }
+
+  var notifyButton = document.querySelector("[data-enable-notifications]");
+  if (notifyButton && "Notification" in window && Notification.permission === "default") {
+    notifyButton.hidden = false;
+    notifyButton.addEventListener("click", function () {
+      Notification.requestPermission().then(function () { notifyButton.hidden = true; });
+    });
   }
 
   function clearTitle() {
@@ -455,7 +559,9 @@
   function trySend(id) {
     var item = pending[id];
     if (!item || item.failed) return;
-    send({ type: "send", conversation: cid, client_msg_id: id, body: item.body });
+    var frame = { type: "send", conversation: cid, client_msg_id: id, body: item.body };
+    if (item.as) frame.as = item.as;
+    send(frame);
   }
 
   function markFailed(id, text) {
@@ -485,6 +591,11 @@
     state.appendChild(retry);
   }
 
+  function speakingAs() {
+    var chosen = replyAs ? replyAs.querySelector("input[name=reply_as]:checked") : null;
+    return chosen && chosen.value === "persona" ? "persona" : "";
+  }
+
   if (form && input && cid) {
     form.addEventListener("submit", function (event) {
       if (!everReady) return; // never connected: the plain POST form still works
@@ -493,7 +604,7 @@
       if (!body.trim()) return;
       var id = newId();
       var li = renderPending(id, body);
-      pending[id] = { body: body, li: li, failed: false };
+      pending[id] = { body: body, li: li, failed: false, as: speakingAs() };
       removeEmptyNote();
       list.appendChild(li);
       scrollToBottom();
@@ -512,7 +623,9 @@
       var now = Date.now();
       if (input.value && now - lastTypingSent > TYPING_SEND_INTERVAL && isOpen()) {
         lastTypingSent = now;
-        send({ type: "typing", conversation: cid });
+        var typing = { type: "typing", conversation: cid };
+        if (speakingAs()) typing.as = speakingAs();
+        send(typing);
       }
     });
   }
@@ -542,9 +655,9 @@
     syncInFlight = false;
     var fresh = false;
     (frame.messages || []).forEach(function (m) {
-      if (showMessage(m) && m.sender_key !== me) fresh = true;
+      if (showMessage(m) && m.sender_key !== me) fresh = m;
     });
-    if (fresh) bumpTitle();
+    if (fresh) bumpTitle(fresh);
     if (!frame.has_more && lastSeq < maxSeq) {
       // The server gave everything after lastSeq: any seq still missing does not exist.
       seenAhead = {};
@@ -575,15 +688,18 @@
         if (!frame.message) break;
         if (frame.message.conversation === cid) {
           var isNew = showMessage(frame.message);
-          if (isNew && frame.message.sender_key !== me) bumpTitle();
+          if (isNew && frame.message.sender_key !== me) bumpTitle(frame.message);
           updateReceipt();
           maybeRead();
         } else if (bumpInbox(frame.message)) {
-          bumpTitle();
+          bumpTitle(frame.message);
         }
         break;
       case "sync":
         onSync(frame);
+        break;
+      case "note":
+        if (frame.conversation === cid && frame.note) showNote(frame.note);
         break;
       case "read":
         if (frame.conversation !== cid || !frame.reader || typeof frame.seq !== "number") break;
