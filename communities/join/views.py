@@ -1,16 +1,21 @@
 """The customer join flow: /join/<token>/ from a link or a QR code, on a phone.
 
-New people give a name and email, confirm an emailed one-time code (allauth), and land in the chat.
-Returning customers skip straight in with one tap. Every page here resolves the invite (and so the brand)
-from the token once, in `resolve()`: an unknown token is a 404, a dead link a 410 page that points to the
-brand's stores.
+Two taps: a new person gives their name and the consent to chat and is in, on this device, at once (a
+device session: see services.py and middleware.py); proving an email address is optional and comes later
+(/join/secure/<customer id>/, "use your chat on another device"), with allauth's emailed one-time code.
+Returning devices go straight to the chat. Every page here resolves the invite (and so the brand) from the
+token once, in `resolve()`: an unknown token is a 404, a dead link a 410 page that points to the brand's stores.
 """
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
 from allauth.core import ratelimit
+from django.contrib import messages
+from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,20 +25,33 @@ from django.utils.translation import gettext as _
 from crm.customers.selectors import customer_for_user
 from crm.customers.services import customer_join_as_user
 from crm.surveys.selectors import onboarding_survey_pending
-from privtraffic.accounts.services import customer_user_get_or_create
+from privtraffic.accounts.models import User
+from privtraffic.tenancy.actors import CustomerActor
 from privtraffic.tenancy.customer_pages import CustomerPageView, CustomerScope
 from privtraffic.tenancy.dashboard import Outcome, form_errors
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import store_list
 
 from ..groups.selectors import group_series
 from ..invites import qr
-from ..invites.selectors import invite_by_token
+from ..invites.selectors import group_membership_in_series, invite_by_token
 from ..invites.services import JOIN_SOURCES, invite_join, invite_unusable_error
 from ..models import InviteKind, InviteLink
-from .forms import JoinAsKnownUserForm, JoinForm
+from .forms import JoinForm, SecureForm
+from .middleware import SESSION_KEY, forget_device, remember_device
+from .selectors import customer_of_user, user_by_email
+from .services import customer_email_link, customer_join_on_device, device_session_start
 
-PENDING_JOIN_KEY = "pending_join"
+# The brand an allauth page (the code page) shows while a customer is in one of its flows.
+BRAND_SESSION_KEY = "customer_brand"
+SECURE_SALT = "communities.join.secure"
+SECURE_MAX_AGE = 15 * 60
+
+
+def brand_look(brand: Brand) -> dict:
+    """What a page needs to carry the brand: name, logo and colour (kept in the session for allauth's pages)."""
+    return {"name": brand.name, "logo": brand.logo.url if brand.logo else "", "color": brand.color}
 
 
 @contextmanager
@@ -106,10 +124,13 @@ class JoinView(InvitePage):
         reason = self.invite.unusable_reason()
         if reason:
             return self.gone(request, reason)
-        form = None
-        if self.customer is None:
-            form = JoinAsKnownUserForm() if request.user.is_authenticated else JoinForm()
-        return render(request, "communities/join.html", self.context(customer=self.customer, form=form))
+        if self.customer is not None:
+            landing = self._already_in(self.customer)
+            if landing:  # a returning device that already joined: straight to the chat
+                return redirect(landing)
+            return render(request, "communities/join.html", self.context(customer=self.customer))
+        request.session[BRAND_SESSION_KEY] = brand_look(self.brand)  # for the code page, when signing in
+        return render(request, "communities/join.html", self.context(form=JoinForm(), sign_in_url=self._sign_in_url()))
 
     def post(self, request, token: str):
         reason = self.invite.unusable_reason()
@@ -118,26 +139,41 @@ class JoinView(InvitePage):
         if self.customer is not None:
             return self.join(request, self.customer)  # a returning customer: straight in
 
-        form = (JoinAsKnownUserForm if request.user.is_authenticated else JoinForm)(request.POST)
+        form = JoinForm(request.POST)
         if not form.is_valid():
-            return render(request, "communities/join.html", self.context(form=form), status=400)
+            return render(request, "communities/join.html",
+                          self.context(form=form, sign_in_url=self._sign_in_url()), status=400)
         data = form.cleaned_data
         if request.user.is_authenticated:
             return self._create_customer_and_join(request, data, form)
+        return self._join_on_this_device(request, data)
 
-        email = data["email"].strip().lower()
-        if not ratelimit.consume(request, action="request_login_code", key=email):
-            form.add_error("email", _("Too many codes were sent to this address. Wait a few minutes and try again."))
-            return render(request, "communities/join.html", self.context(form=form), status=429)
-        # Prove the email with a one-time code, then finish at join_complete (for this email only).
-        request.session[PENDING_JOIN_KEY] = {
-            "token": self.invite.token, "email": email, "name": data["name"], "consent_chat": data["consent_chat"],
-            "consent_promotions": data["consent_promotions"],
-        }
-        user = customer_user_get_or_create(email=data["email"], name=data["name"])
-        LoginCodeVerificationProcess.initiate(request=request, user=user, email=user.email)
-        complete = reverse("communities:join_complete", kwargs={"token": self.invite.token})
-        return redirect(f"{reverse('account_confirm_login_code')}?{urlencode({'next': complete})}")
+    def _already_in(self, customer) -> str:
+        invite = self.invite
+        if invite.kind == InviteKind.GROUP:
+            member = group_membership_in_series(group=invite.group, customer=customer)
+            return _landing_url(invite, member) if member is not None else ""
+        return _landing_url(invite, customer) if customer.assigned_rep_id is not None else ""
+
+    def _sign_in_url(self) -> str:
+        """For someone who joined on another device: the emailed code, then back to this link."""
+        here = reverse("communities:join", kwargs={"token": self.invite.token})
+        return f"{reverse('account_request_login_code')}?{urlencode({'next': here})}"
+
+    def _join_on_this_device(self, request, data):
+        """A new person: their record, a login for this browser and a device session, then the join."""
+        with refusals() as outcome:
+            customer = customer_join_on_device(invite=self.invite, name=data["name"],
+                                               consent_chat=data["consent_chat"],
+                                               consent_promotions=data["consent_promotions"])
+        if not outcome.ok:
+            return render(request, "communities/join.html", self.context(error=outcome.error.message),
+                          status=outcome.error.status)
+        device, secret = device_session_start(customer=customer, user=customer.user,
+                                              actor=CustomerActor(customer=customer),
+                                              user_agent=request.headers.get("User-Agent", ""))
+        remember_device(request, device, secret)
+        return self.join(request, customer)
 
     def _create_customer_and_join(self, request, data, form):
         invite = self.invite
@@ -150,37 +186,6 @@ class JoinView(InvitePage):
         if not outcome.ok:
             return render(request, "communities/join.html", self.context(form=form), status=400)
         return self.join(request, customer)
-
-
-class JoinCompleteView(InvitePage):
-    """After the code: create the customer with the consents given on the form, then join.
-
-    Only a join this browser started, for this token and this verified email, is completed here,
-    so a link from elsewhere cannot join a signed-in person to anything.
-    """
-
-    login_required = True
-
-    def get(self, request, token: str):
-        invite = self.invite
-        pending = request.session.pop(PENDING_JOIN_KEY, None)
-        if not pending or pending.get("token") != token or pending.get("email") != request.user.email:
-            return redirect("communities:join", token=token)
-        reason = invite.unusable_reason()
-        if reason:
-            return self.gone(request, reason)
-        with refusals() as outcome:
-            customer = customer_join_as_user(
-                brand=self.brand, user=request.user, name=pending["name"], source=JOIN_SOURCES[invite.kind],
-                source_ref=invite.token, consent_chat=pending["consent_chat"],
-                consent_promotions=pending["consent_promotions"], home_store=invite.store,
-            )
-        if not outcome.ok:
-            return render(request, "communities/join.html", self.context(error=outcome.error.message),
-                          status=outcome.error.status)
-        return self.join(request, customer)
-
-    post = get
 
 
 class JoinQrSvgView(InvitePage):
@@ -196,3 +201,93 @@ class JoinQrPngView(InvitePage):
         if request.GET.get("download"):
             response["Content-Disposition"] = f'attachment; filename="join-{self.brand.slug}-{self.invite.pk}.png"'
         return response
+
+
+class _OwnCustomerPage(CustomerPageView):
+    """A page about the signed-in person's own customer record (another person's id: 404)."""
+
+    def resolve(self, request, *, customer_id, **kwargs) -> CustomerScope:
+        customer = customer_of_user(user=request.user, customer_id=customer_id)
+        if customer is None:
+            raise ApplicationError.not_found("customer")
+        return CustomerScope(brand=customer.brand, customer=customer, extra={"brand": customer.brand})
+
+    def _render(self, request, form=None, status=200, **extra):
+        context = {"brand": self.brand, "customer": self.customer, "form": form,
+                   "device": request.session.get(SESSION_KEY) is not None, **extra}
+        return render(request, "communities/secure.html", context, status=status)
+
+
+class SecureView(_OwnCustomerPage):
+    """The optional later step: "secure your chat / use it on another device". An address proven with
+    allauth's emailed code makes the chat reachable from any device and recoverable; "forget this device"
+    ends this browser's device session."""
+
+    def get(self, request, customer_id):
+        return self._render(request, None if request.user.has_real_email else SecureForm())
+
+    def post(self, request, customer_id):
+        if request.POST.get("action") == "forget":
+            forget_device(request)
+            messages.success(request, _("This device is signed out of your chat."))
+            return redirect("chats:customer_home")
+        form = SecureForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        email = form.cleaned_data["email"].strip().lower()
+        if not ratelimit.consume(request, action="request_login_code", key=email):
+            form.add_error("email", _("Too many codes were sent to this address. Wait a few minutes and try again."))
+            return self._render(request, form, status=429)
+        owner = user_by_email(email=email)
+        # A new address: the code goes to it for this login. One already in use: the code signs in to it.
+        LoginCodeVerificationProcess.initiate(request=request, user=owner or request.user, email=email)
+        request.session[BRAND_SESSION_KEY] = brand_look(self.brand)
+        state = signing.dumps({"c": self.customer.pk, "u": request.user.pk, "e": email, "t": time.time()},
+                              salt=SECURE_SALT)
+        done = f"{reverse('communities:secure_done', kwargs={'customer_id': self.customer.pk})}?{urlencode({'s': state})}"
+        return redirect(f"{reverse('account_confirm_login_code')}?{urlencode({'next': done})}")
+
+
+class SecureDoneView(CustomerPageView):
+    """Back from the code page: link the proven address to the customer's chat.
+
+    Only a step this browser started (a signed state naming the customer, the device login and the address,
+    at most 15 minutes old) and whose code was confirmed (allauth records it on the session, or signed the
+    browser in to the address's own login) is completed here."""
+
+    def resolve(self, request, *, customer_id, **kwargs) -> CustomerScope:
+        try:
+            state = signing.loads(request.GET.get("s", ""), salt=SECURE_SALT, max_age=SECURE_MAX_AGE)
+        except signing.BadSignature:
+            raise ApplicationError.not_found("customer")
+        if state.get("c") != customer_id:
+            raise ApplicationError.not_found("customer")
+        device_user = User.objects.filter(pk=state["u"]).first()
+        customer = customer_of_user(user=device_user, customer_id=state["c"]) if device_user else None
+        if customer is None and device_user is not None:
+            customer = customer_of_user(user=request.user, customer_id=state["c"])  # already linked: a reload
+        if customer is None:
+            raise ApplicationError.not_found("customer")
+        return CustomerScope(brand=customer.brand, customer=customer,
+                             extra={"state": state, "device_user": device_user})
+
+    def get(self, request, **kwargs):
+        state, user = self.scope.extra["state"], request.user
+        proven = user.pk != state["u"] and user.email.lower() == state["e"]
+        proven = proven or any(
+            entry.get("method") == "code" and entry.get("email") == state["e"] and entry.get("at", 0) >= state["t"]
+            for entry in request.session.get(AUTHENTICATION_METHODS_SESSION_KEY, []))
+        if not proven:
+            return redirect("communities:secure", customer_id=self.customer.pk)
+        with refusals() as outcome:
+            customer = customer_email_link(customer=self.customer, device_user=self.scope.extra["device_user"],
+                                           signed_in=user, email=state["e"],
+                                           actor=CustomerActor(customer=self.customer))
+        if not outcome.ok:
+            return render(request, "communities/secure.html", {"brand": self.brand, "customer": self.customer,
+                                                               "form": SecureForm(), "error": outcome.error.message},
+                          status=outcome.error.status)
+        request.session.pop(BRAND_SESSION_KEY, None)
+        messages.success(request, _("Your chat is linked to %(email)s: sign in with it on any device.") % {
+            "email": state["e"]})
+        return redirect("communities:secure", customer_id=customer.pk)
