@@ -18,3 +18,7 @@ class SecureForm(forms.Form):
 
     email = forms.EmailField(label=_("Email"), max_length=254,
                              help_text=_("We send a one-time code to this address."))
+
+
+class SecureCodeForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=20)

@@ -24,7 +24,7 @@ from privtraffic.tenancy.roles import Perm
 
 from ..invites.services import JOIN_SOURCES
 from ..models import DeviceSession, InviteLink
-from .selectors import customer_of_user_in_brand, secret_hash, user_by_email
+from .selectors import customer_of_user_in_brand, secret_hash
 
 
 def customer_join_on_device(*, invite: InviteLink, name: str, consent_chat: bool,
@@ -74,37 +74,33 @@ def device_sessions_revoke_for_customer(*, customer: Customer, actor) -> int:
                                         revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def customer_email_link(*, customer: Customer, device_user: User, signed_in: User, email: str,
+def customer_email_link(*, customer: Customer, device_user: User, owner: User | None, email: str,
                         actor: CustomerActor) -> Customer:
-    """After the code sent to `email` was confirmed: the customer's chat is now reachable with that address.
+    """After the code sent to `email` was confirmed on this device: the customer's chat is now reachable
+    with that address.
 
-    `signed_in` is who the code signed in: the device login itself when the address was new (it adopts the
-    address), or the existing login of that address (the customer record and its device sessions move to it,
-    unless that login already has a record in this brand, which then stays the one in use)."""
+    A new address (`owner` None) becomes the device login's own. An address that already has a login
+    (`owner`) takes the customer record and its device sessions over, unless that login already has a
+    record in this brand, which then stays the one in use (returned)."""
     authorize(actor, Perm.CHAT, customer, what="customer")
+    if customer.user_id != device_user.pk:
+        raise ApplicationError.not_found("customer")
     email = email.strip().lower()
     with transaction.atomic():
-        if signed_in.pk == device_user.pk:
-            owner = user_by_email(email=email)
-            if owner is not None and owner.pk != device_user.pk:
-                raise ApplicationError("email_taken", _("This address is already in use. Sign in with it instead."),
-                                       status=409)
+        if owner is None or owner.pk == device_user.pk:
             try:
                 with transaction.atomic():
                     user_email_adopt(user=device_user, email=email)
-            except IntegrityError:
+            except IntegrityError:  # taken meanwhile
                 raise ApplicationError("email_taken", _("This address is already in use. Sign in with it instead."),
                                        status=409)
-        elif signed_in.email.lower() != email:
-            raise ApplicationError.not_found("customer")
         else:
-            existing = customer_of_user_in_brand(brand_id=customer.brand_id, user=signed_in)
+            existing = customer_of_user_in_brand(brand_id=customer.brand_id, user=owner)
             if existing is not None and existing.pk != customer.pk:
-                DeviceSession.objects.filter(customer=customer, user=device_user).update(
-                    customer=existing, user=signed_in)
+                DeviceSession.objects.filter(customer=customer, user=device_user).update(customer=existing, user=owner)
                 return existing
-            Customer.objects.filter(pk=customer.pk, user=device_user).update(user=signed_in)
-            DeviceSession.objects.filter(customer=customer, user=device_user).update(user=signed_in)
+            Customer.objects.filter(pk=customer.pk, user=device_user).update(user=owner)
+            DeviceSession.objects.filter(customer=customer, user=device_user).update(user=owner)
             customer.refresh_from_db()
         if not customer.email and not Customer.objects.filter(brand_id=customer.brand_id, email=email).exists():
             customer = customer_changes_apply(customer=customer, consent_source="join_form", email=email)

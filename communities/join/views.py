@@ -7,15 +7,16 @@ Returning devices go straight to the chat. Every page here resolves the invite (
 token once, in `resolve()`: an unknown token is a 404, a dead link a 410 page that points to the brand's stores.
 """
 
+import hmac
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
-from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
+from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
-from django.core import signing
+from django.contrib.auth import login
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +26,6 @@ from django.utils.translation import gettext as _
 from crm.customers.selectors import customer_for_user
 from crm.customers.services import customer_join_as_user
 from crm.surveys.selectors import onboarding_survey_pending
-from privtraffic.accounts.models import User
 from privtraffic.tenancy.actors import CustomerActor
 from privtraffic.tenancy.customer_pages import CustomerPageView, CustomerScope
 from privtraffic.tenancy.dashboard import Outcome, form_errors
@@ -38,15 +38,15 @@ from ..invites import qr
 from ..invites.selectors import group_membership_in_series, invite_by_token
 from ..invites.services import JOIN_SOURCES, invite_join, invite_unusable_error
 from ..models import InviteKind, InviteLink
-from .forms import JoinForm, SecureForm
-from .middleware import SESSION_KEY, forget_device, remember_device
-from .selectors import customer_of_user, user_by_email
+from .forms import JoinForm, SecureCodeForm, SecureForm
+from .middleware import BACKEND, SESSION_KEY, forget_device, remember_device
+from .selectors import customer_of_user, secret_hash, user_by_email
 from .services import customer_email_link, customer_join_on_device, device_session_start
 
 # The brand an allauth page (the code page) shows while a customer is in one of its flows.
 BRAND_SESSION_KEY = "customer_brand"
-SECURE_SALT = "communities.join.secure"
-SECURE_MAX_AGE = 15 * 60
+SECURE_SESSION_KEY = "secure_chat"
+MAX_CODE_TRIES = 3
 
 
 def brand_look(brand: Brand) -> dict:
@@ -219,9 +219,9 @@ class _OwnCustomerPage(CustomerPageView):
 
 
 class SecureView(_OwnCustomerPage):
-    """The optional later step: "secure your chat / use it on another device". An address proven with
-    allauth's emailed code makes the chat reachable from any device and recoverable; "forget this device"
-    ends this browser's device session."""
+    """The optional later step: "use your chat on another device". An address proven with an emailed
+    one-time code (allauth's code format and mail) makes the chat reachable from any device and recoverable;
+    "forget this device" ends this browser's device session."""
 
     def get(self, request, customer_id):
         return self._render(request, None if request.user.has_real_email else SecureForm())
@@ -231,6 +231,8 @@ class SecureView(_OwnCustomerPage):
             forget_device(request)
             messages.success(request, _("This device is signed out of your chat."))
             return redirect("chats:customer_home")
+        if request.user.has_real_email:
+            return redirect("communities:secure", customer_id=self.customer.pk)
         form = SecureForm(request.POST)
         if not form.is_valid():
             return self._render(request, form, status=400)
@@ -238,56 +240,69 @@ class SecureView(_OwnCustomerPage):
         if not ratelimit.consume(request, action="request_login_code", key=email):
             form.add_error("email", _("Too many codes were sent to this address. Wait a few minutes and try again."))
             return self._render(request, form, status=429)
-        owner = user_by_email(email=email)
-        # A new address: the code goes to it for this login. One already in use: the code signs in to it.
-        LoginCodeVerificationProcess.initiate(request=request, user=owner or request.user, email=email)
-        request.session[BRAND_SESSION_KEY] = brand_look(self.brand)
-        state = signing.dumps({"c": self.customer.pk, "u": request.user.pk, "e": email, "t": time.time()},
-                              salt=SECURE_SALT)
-        done = f"{reverse('communities:secure_done', kwargs={'customer_id': self.customer.pk})}?{urlencode({'s': state})}"
-        return redirect(f"{reverse('account_confirm_login_code')}?{urlencode({'next': done})}")
+        code = get_adapter().generate_login_code()
+        request.session[SECURE_SESSION_KEY] = {"customer": self.customer.pk, "user": request.user.pk, "email": email,
+                                               "code": secret_hash(_code_key(code)), "at": time.time(), "tries": 0}
+        get_adapter().send_mail("account/email/login_code", email,
+                                {"request": request, "code": code, "reauthentication": False})
+        return redirect("communities:secure_code", customer_id=self.customer.pk)
 
 
-class SecureDoneView(CustomerPageView):
-    """Back from the code page: link the proven address to the customer's chat.
+def _code_key(code: str) -> str:
+    return "".join(code.split()).replace("-", "").upper()
 
-    Only a step this browser started (a signed state naming the customer, the device login and the address,
-    at most 15 minutes old) and whose code was confirmed (allauth records it on the session, or signed the
-    browser in to the address's own login) is completed here."""
 
-    def resolve(self, request, *, customer_id, **kwargs) -> CustomerScope:
-        try:
-            state = signing.loads(request.GET.get("s", ""), salt=SECURE_SALT, max_age=SECURE_MAX_AGE)
-        except signing.BadSignature:
-            raise ApplicationError.not_found("customer")
-        if state.get("c") != customer_id:
-            raise ApplicationError.not_found("customer")
-        device_user = User.objects.filter(pk=state["u"]).first()
-        customer = customer_of_user(user=device_user, customer_id=state["c"]) if device_user else None
-        if customer is None and device_user is not None:
-            customer = customer_of_user(user=request.user, customer_id=state["c"])  # already linked: a reload
-        if customer is None:
-            raise ApplicationError.not_found("customer")
-        return CustomerScope(brand=customer.brand, customer=customer,
-                             extra={"state": state, "device_user": device_user})
+class SecureCodeView(_OwnCustomerPage):
+    """The code sent by SecureView, entered on a page that carries the brand. Three tries, ten minutes,
+    for the customer, login and address this browser asked for; then the address is linked (see
+    customer_email_link), and when it belonged to an existing login this browser is signed in to it."""
 
-    def get(self, request, **kwargs):
-        state, user = self.scope.extra["state"], request.user
-        proven = user.pk != state["u"] and user.email.lower() == state["e"]
-        proven = proven or any(
-            entry.get("method") == "code" and entry.get("email") == state["e"] and entry.get("at", 0) >= state["t"]
-            for entry in request.session.get(AUTHENTICATION_METHODS_SESSION_KEY, []))
-        if not proven:
+    def _pending(self, request) -> dict | None:
+        pending = request.session.get(SECURE_SESSION_KEY)
+        if (not isinstance(pending, dict) or pending.get("customer") != self.customer.pk
+                or pending.get("user") != request.user.pk
+                or time.time() - pending.get("at", 0) > settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT):
+            return None
+        return pending
+
+    def get(self, request, customer_id):
+        pending = self._pending(request)
+        if pending is None:
             return redirect("communities:secure", customer_id=self.customer.pk)
+        return self._code_page(request, SecureCodeForm(), pending)
+
+    def post(self, request, customer_id):
+        pending = self._pending(request)
+        if pending is None:
+            return redirect("communities:secure", customer_id=self.customer.pk)
+        form = SecureCodeForm(request.POST)
+        if not form.is_valid():
+            return self._code_page(request, form, pending, status=400)
+        if not hmac.compare_digest(secret_hash(_code_key(form.cleaned_data["code"])), pending["code"]):
+            pending["tries"] += 1
+            if pending["tries"] >= MAX_CODE_TRIES:
+                request.session.pop(SECURE_SESSION_KEY, None)
+                messages.error(request, _("Too many wrong codes. Ask for a new one."))
+                return redirect("communities:secure", customer_id=self.customer.pk)
+            request.session[SECURE_SESSION_KEY] = pending
+            form.add_error("code", _("This code is not right. Check the email and try again."))
+            return self._code_page(request, form, pending, status=400)
+        request.session.pop(SECURE_SESSION_KEY, None)
+        device_id = request.session.get(SESSION_KEY)
+        owner = user_by_email(email=pending["email"])
         with refusals() as outcome:
-            customer = customer_email_link(customer=self.customer, device_user=self.scope.extra["device_user"],
-                                           signed_in=user, email=state["e"],
+            customer = customer_email_link(customer=self.customer, device_user=request.user,
+                                           owner=owner, email=pending["email"],
                                            actor=CustomerActor(customer=self.customer))
         if not outcome.ok:
-            return render(request, "communities/secure.html", {"brand": self.brand, "customer": self.customer,
-                                                               "form": SecureForm(), "error": outcome.error.message},
-                          status=outcome.error.status)
-        request.session.pop(BRAND_SESSION_KEY, None)
+            return self._render(request, SecureForm(), status=outcome.error.status, error=outcome.error.message)
+        if owner is not None and owner.pk != request.user.pk:
+            login(request, owner, backend=BACKEND)  # the code proved the address: its own login from now on
+            if device_id is not None:
+                request.session[SESSION_KEY] = device_id
         messages.success(request, _("Your chat is linked to %(email)s: sign in with it on any device.") % {
-            "email": state["e"]})
+            "email": pending["email"]})
         return redirect("communities:secure", customer_id=customer.pk)
+
+    def _code_page(self, request, form, pending, status=200):
+        return self._render(request, form, status=status, code_sent_to=pending["email"])
