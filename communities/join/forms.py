@@ -21,4 +21,4 @@ class SecureForm(forms.Form):
 
 
 class SecureCodeForm(forms.Form):
-    code = forms.CharField(label=_("Code"), max_length=20)
+    code = forms.CharField(label=_("The code from the email"), max_length=20)
