@@ -58,12 +58,12 @@ def test_two_tap_join_in_chinese_on_a_360px_phone_and_the_device_comes_back(live
     page.goto(f"{live_server.url}/join/{invite.token}/")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.get_by_text("友善交流。").is_visible()
-    assert page.get_by_label("你的名字").is_visible()
+    assert page.get_by_label("你的姓名").is_visible()
     assert page.get_by_text("在其他手机上加入过？").is_visible()
     accent = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()")
     assert accent == "#c2185b"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    page.get_by_label("你的名字").fill("美琳")  # tap one: the name
+    page.get_by_label("你的姓名").fill("美琳")  # tap one: the name
     page.check("input[name=consent_chat]")  # tap two: the consent
     page.get_by_role("button", name="加入").click()
 
@@ -89,6 +89,6 @@ def test_two_tap_join_in_chinese_on_a_360px_phone_and_the_device_comes_back(live
     page.get_by_role("link", name="在其他设备上使用你的聊天").click()
     page.wait_for_url(re.compile(rf"/join/secure/{customer.pk}/$"))
     assert page.locator(".brand-bar-name").inner_text() == brand.name
-    assert page.get_by_role("button", name="给我发送验证码").is_visible()
+    assert page.get_by_role("button", name="发送验证码到我的邮箱").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert errors == []
