@@ -211,11 +211,17 @@ def test_the_sign_in_link_on_the_join_page_keeps_the_brand(client, brand):
     assert brand.name in html and brand.color in html
 
 
-def test_pages_carry_the_brand_colour(client, brand):
-    brand.color = "#aa3366"
-    brand.save()
+def test_the_owner_sets_the_colour_the_customer_pages_carry(client, brand, login):
+    owner = login(factories.owner_of(brand))
+    form = {"name": brand.name, "time_zone": brand.time_zone, "default_currency": "CNY"}
+    bad = owner.post(f"/b/{brand.slug}/settings/", {**form, "color": "#12345z"})
+    assert bad.status_code == 400 and "#0b7a5a" in bad.content.decode()
+    assert owner.post(f"/b/{brand.slug}/settings/", {**form, "color": "#aa3366"}).status_code == 302
+    assert owner.post(f"/b/{brand.slug}/settings/", form).status_code == 302  # left empty: unchanged
+    brand.refresh_from_db()
+    assert brand.color == "#aa3366"
     invite = factories.make_invite(brand)
-    page = client.get(f"/join/{invite.token}/").content.decode()
+    page = Client().get(f"/join/{invite.token}/").content.decode()
     assert "--accent: #aa3366" in page and brand.name in page
 
 
