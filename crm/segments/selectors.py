@@ -96,6 +96,10 @@ def _saved_id(picker: str, raw: str):
     return int(raw) if raw.isascii() and raw.isdigit() and picker not in ("tags", "attributes") else raw
 
 
+def segment_picker_names() -> list[str]:
+    return picker_names()
+
+
 def segment_builder_catalog() -> list[dict[str, Any]]:
     return condition_catalog()
 

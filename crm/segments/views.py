@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.dashboard import BrandView, flash_errors, form_apply_error, form_errors
 from privtraffic.tenancy.errors import ApplicationError
-from privtraffic.tenancy.parsing import json_loads
+from privtraffic.tenancy.parsing import json_loads, query_choice
 from privtraffic.tenancy.roles import Perm
 
 from . import selectors, services
@@ -137,15 +137,20 @@ class SegmentPreviewView(BrandView):
 
 
 class SegmentPickerView(BrandView):
-    """GET ?q=<text> -> {"results": [{"id", "name", "detail"?, "ops"?, ...}]}: one picker of the builder
-    (stores, reps, groups, tags, attributes, questions) searched by name, within what the actor may see."""
+    """GET ?picker=<name>&q=<text> -> {"results": [{"id", "name", "detail"?, "ops"?, ...}]}: one picker of
+    the builder (stores, reps, groups, tags, attributes, questions) searched by name, within what the actor
+    may see. An unknown or missing picker is a 400."""
 
     permission = Perm.MANAGE_CAMPAIGNS
 
-    def get(self, request, picker):
-        query = request.GET.get("q", "")
-        try:
-            results = selectors.segment_picker_search(brand=self.brand, actor=self.actor, picker=picker, query=query)
+    def get(self, request):
+        try:  # a JSON endpoint: the error object is the answer
+            picker = query_choice(request, "picker", selectors.segment_picker_names())
+            if picker is None:
+                raise ApplicationError("invalid", _("Say which picker: ?picker=%(names)s.") % {
+                    "names": "|".join(selectors.segment_picker_names())}, fields={"picker": [_("Choose a picker.")]})
+            results = selectors.segment_picker_search(brand=self.brand, actor=self.actor, picker=picker,
+                                                      query=request.GET.get("q", ""))
         except ApplicationError as exc:
             return JsonResponse(exc.as_dict(), status=exc.status)
         return JsonResponse({"results": results})

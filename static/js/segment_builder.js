@@ -185,7 +185,7 @@
       var name = pickerName();
       if (!name) { return; }
       var mine = ++sequence;
-      var url = form.dataset.pickUrl.replace("PICKER", encodeURIComponent(name)) + "?q=" + encodeURIComponent(search.value);
+      var url = form.dataset.pickUrl + "?picker=" + encodeURIComponent(name) + "&q=" + encodeURIComponent(search.value);
       fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}}).then(function (response) {
         return response.ok ? response.json() : {results: []};
       }).then(function (body) {

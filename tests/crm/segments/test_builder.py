@@ -18,7 +18,7 @@ def marketer_client(brand, login):
 
 
 def _pick(client, brand, picker, q=""):
-    response = client.get(f"/b/{brand.slug}/segments/pick/{picker}/", {"q": q})
+    response = client.get(f"/b/{brand.slug}/segments/pick/", {"picker": picker, "q": q})
     assert response.status_code == 200, response.content
     return response.json()["results"]
 
@@ -63,14 +63,17 @@ def test_pickers_answer_in_a_bounded_number_of_queries(brand, marketer_client, d
 
 
 def test_pickers_refuse_unknown_pickers_and_hostile_input(brand, marketer_client):
-    assert marketer_client.get(f"/b/{brand.slug}/segments/pick/passwords/").status_code == 404
-    assert marketer_client.get(f"/b/{brand.slug}/segments/pick/stores/", {"q": "a\x00"}).status_code == 400
+    url = f"/b/{brand.slug}/segments/pick/"
+    unknown = marketer_client.get(url, {"picker": "passwords"})
+    assert unknown.status_code == 400 and unknown.json()["error"]["fields"] == {"picker": ["Not one of the allowed values."]}
+    assert marketer_client.get(url).status_code == 400
+    assert marketer_client.get(url, {"picker": "stores", "q": "a\x00"}).status_code == 400
 
 
 def test_pickers_are_for_those_who_build_segments(brand, other_brand, login):
     client = login(factories.make_member(brand, Role.REP))
-    assert client.get(f"/b/{brand.slug}/segments/pick/stores/").status_code == 403
-    assert client.get(f"/b/{other_brand.slug}/segments/pick/stores/").status_code == 404
+    assert client.get(f"/b/{brand.slug}/segments/pick/", {"picker": "stores"}).status_code == 403
+    assert client.get(f"/b/{other_brand.slug}/segments/pick/", {"picker": "stores"}).status_code == 404
 
 
 def test_the_builder_shows_saved_ids_by_name_and_only_fitting_operators(brand, marketer_client):
