@@ -19,6 +19,7 @@ from .conditions import (
     condition_for,
     definition_normalize,
     definition_q,
+    picker_names,
     picker_search,
 )
 
