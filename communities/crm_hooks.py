@@ -3,6 +3,7 @@
 - the customer's group memberships in their data export ("group_memberships");
 - erasing a customer takes them out of every group they are in (a removal: the seat is freed and the leave
   notice posted), inside the erase transaction;
+- erasing a customer ends every device session they joined on (communities.join);
 - the "joined / left a group" entries of the customer's timeline.
 """
 
@@ -16,6 +17,7 @@ from crm.profile.timeline import TimelineEntry, timeline_source
 from privtraffic.tenancy.actors import SystemActor
 
 from .groups.services import group_member_remove
+from .join.services import device_sessions_revoke_for_customer
 from .models import GroupMember
 
 
@@ -40,6 +42,13 @@ def erase_group_memberships(customer: Customer, actor) -> None:
     system = SystemActor.for_brand(customer.brand_id, "crm:customer_erase")
     for member in GroupMember.objects.filter(brand_id=customer.brand_id, customer=customer, left_at__isnull=True):
         group_member_remove(member=member, actor=system)
+
+
+@erase_step("communities.device_sessions")
+def erase_device_sessions(customer: Customer, actor) -> None:
+    """The erased customer's browsers are signed out (the middleware sees the revoked session)."""
+    device_sessions_revoke_for_customer(customer=customer,
+                                        actor=SystemActor.for_brand(customer.brand_id, "crm:customer_erase"))
 
 
 @timeline_source("communities.groups")

@@ -15,6 +15,9 @@ class VipGroup(BrandOwned):
     """A brand's group chat of up to 500 customers. Full groups send joiners on to their overflow."""
 
     store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The rep who hosts the group: customers joining through its links get them as their rep.
+    host_rep = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                 verbose_name=_("host rep"))
     name = models.CharField(_("name"), max_length=120)
     topic = models.CharField(_("topic"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -146,3 +149,23 @@ class InviteLink(BrandOwned):
         if self.max_uses is not None and self.use_count >= self.max_uses:
             return "used_up"
         return None
+
+
+class DeviceSession(BrandOwned):
+    """One browser a customer joined on (communities.join.devices): the long-lived, revocable credential
+    behind "joined on this device, at once". The browser holds a signed cookie naming this row and a random
+    secret; only the secret's SHA-256 is stored, so a database leak signs nobody in."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    secret_hash = models.CharField(max_length=64)
+    user_agent = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "customer"], name="device_brand_customer")]
+
+    def __str__(self) -> str:
+        return f"device {self.pk} of customer {self.customer_id}"

@@ -48,9 +48,9 @@ def test_join_page_of_an_invite_is_in_chinese(client, brand):
     invite = factories.make_invite(brand, group=group)
     page = _page(client.get(f"/join/{invite.token}/", **ZH))
     for chinese in ("名成员", "群规", "你的姓名", "同意品牌在此与我聊天", "向我发送优惠和促销信息（可选）",
-                    "发送验证码到我的邮箱"):
+                    "加入", "在其他手机上加入过？"):
         assert chinese in page, chinese
-    for english in ("Group rules", "Your name", "Email me a code", "Let the brand chat with me here"):
+    for english in ("Group rules", "Your name", "Joined on another phone?", "Let the brand chat with me here"):
         assert english not in page, english
 
 

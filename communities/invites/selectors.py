@@ -1,13 +1,19 @@
 """Reads for invite links. Each takes the brand first, except the public token lookup."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
+from crm.models import AuditLog
 from privtraffic.tenancy.actors import Actor, actor_rep_id, actor_store_id
 from privtraffic.tenancy.models import Brand, Membership
+from privtraffic.tenancy.roles import Role
 from privtraffic.tenancy.selectors import brand_get_object, rep_list
 
 from ..groups.selectors import group_visibility
-from ..models import InviteKind, InviteLink
+from ..models import GroupMember, InviteKind, InviteLink, VipGroup
+
+ROUND_ROBIN = "round_robin"  # the audit `rule` of a join assignment by rotation (the host rep's is "group_host")
 
 
 def invite_visibility(actor: Actor, *, prefix: str = "") -> Q:
@@ -52,3 +58,30 @@ def invite_rep_choices(*, brand: Brand, actor: Actor) -> QuerySet[Membership]:
     reps = rep_list(brand=brand, actor=actor).filter(is_active=True)
     own = actor_rep_id(actor)
     return reps.filter(pk=own) if own is not None else reps
+
+
+def rep_for_group_join(*, brand: Brand, group: VipGroup, store=None) -> Membership | None:
+    """The rep a customer joining `group` through its link gets, by the brand's rule: the group's host rep
+    (while an active rep), else round-robin among the active reps of the group's store (or the link's
+    `store`, or the brand's when neither has one): the rep whose last join assignment is the oldest, never
+    assigned first, ties by id. None when the brand has no active rep there."""
+    host = group.host_rep
+    if host is not None and host.is_active and host.role == Role.REP and host.brand_id == brand.pk:
+        return host
+    reps = Membership.objects.filter(brand=brand, role=Role.REP, is_active=True)
+    store_id = group.store_id or (store.pk if store is not None else None)
+    if store_id is not None:
+        reps = reps.filter(store_id=store_id)
+    last = (AuditLog.objects.filter(brand=brand, action="customer.reassigned", detail__rule=ROUND_ROBIN)
+            .annotate(to_rep=Cast(KT("detail__to_rep"), BigIntegerField())).filter(to_rep=OuterRef("pk"))
+            .order_by("-created_at").values("created_at")[:1])
+    return (reps.annotate(last_assigned=Subquery(last)).select_related("user")
+            .order_by(F("last_assigned").asc(nulls_first=True), "pk").first())
+
+
+def group_membership_in_series(*, group: VipGroup, customer) -> GroupMember | None:
+    """The customer's current membership in this group or any group of its series (overflow), if any."""
+    root_id = group.series_root_id or group.pk
+    return (GroupMember.objects.filter(customer=customer, left_at__isnull=True)
+            .filter(Q(group_id=root_id) | Q(group__series_root_id=root_id) | Q(group_id=group.pk))
+            .select_related("group").first())

@@ -13,16 +13,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.customers.lifecycle import customer_mark_active
-from crm.customers.services import customer_assign_rep_if_unassigned
+from crm.customers.services import customer_assign_rep_if_unassigned, customer_reassign
 from crm.models import Customer, CustomerSource
 from privtraffic.accounts.models import User
-from privtraffic.tenancy.actors import Actor, CustomerActor, actor_rep_id, actor_store_id
+from privtraffic.tenancy.actors import Actor, CustomerActor, SystemActor, actor_rep_id, actor_store_id
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership, Store
 from privtraffic.tenancy.roles import Perm, Role
 
 from ..groups.services import authorize_staff, check_brand_refs, group_member_add, require_group_in_view
 from ..models import GroupMember, InviteKind, InviteLink, VipGroup
+from .selectors import ROUND_ROBIN, group_membership_in_series, rep_for_group_join
 
 
 def invite_link_create(
@@ -113,16 +114,28 @@ def invite_join(*, invite: InviteLink, customer: Customer) -> GroupMember | Cust
         return already
     with transaction.atomic():
         _consume_use(invite)
-        return group_member_add(group=invite.group, customer=customer, actor=CustomerActor(customer=customer),
-                                invite=invite, follow_overflow=True, allow_removed=False)
+        member = group_member_add(group=invite.group, customer=customer, actor=CustomerActor(customer=customer),
+                                  invite=invite, follow_overflow=True, allow_removed=False)
+        _assign_rep_on_group_join(customer=customer, group=member.group, store=invite.store)
+        return member
+
+
+def _assign_rep_on_group_join(*, customer: Customer, group: VipGroup, store: Store | None) -> None:
+    """A customer without a rep who joins through a group link gets one by the brand's rule (the group's
+    host rep, else round-robin among the store's active reps), recorded as crm's reassignment (audit entry
+    with the rule, `customer.reassigned` event: chats opens the 1:1 chat and introduces the rep)."""
+    if customer.assigned_rep_id is not None:
+        return
+    rep = rep_for_group_join(brand=group.brand, group=group, store=store)
+    if rep is None:
+        return
+    rule = "group_host" if rep.pk == group.host_rep_id else ROUND_ROBIN
+    customer_reassign(customer=customer, rep=rep, rule=rule,
+                      actor=SystemActor.for_brand(group.brand, "communities:join-assign"))
 
 
 def _active_in_chain(group: VipGroup, customer: Customer) -> GroupMember | None:
-    """The customer's membership in this group or any group of its series, if any."""
-    root_id = group.series_root_id or group.pk
-    return (GroupMember.objects.filter(customer=customer, left_at__isnull=True)
-            .filter(Q(group_id=root_id) | Q(group__series_root_id=root_id) | Q(group_id=group.pk))
-            .select_related("group").first())
+    return group_membership_in_series(group=group, customer=customer)
 
 
 JOIN_SOURCES = {InviteKind.GROUP: CustomerSource.INVITE_LINK, InviteKind.REP: CustomerSource.REP}

@@ -1,16 +1,22 @@
 """The customer join flow: /join/<token>/ from a link or a QR code, on a phone.
 
-New people give a name and email, confirm an emailed one-time code (allauth), and land in the chat.
-Returning customers skip straight in with one tap. Every page here resolves the invite (and so the brand)
-from the token once, in `resolve()`: an unknown token is a 404, a dead link a 410 page that points to the
-brand's stores.
+Two taps: a new person gives their name and the consent to chat and is in, on this device, at once (a
+device session: see services.py and middleware.py); proving an email address is optional and comes later
+(/join/secure/<customer id>/, "use your chat on another device"), with allauth's emailed one-time code.
+Returning devices go straight to the chat. Every page here resolves the invite (and so the brand) from the
+token once, in `resolve()`: an unknown token is a 404, a dead link a 410 page that points to the brand's stores.
 """
 
+import hmac
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
+from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,20 +26,32 @@ from django.utils.translation import gettext as _
 from crm.customers.selectors import customer_for_user
 from crm.customers.services import customer_join_as_user
 from crm.surveys.selectors import onboarding_survey_pending
-from privtraffic.accounts.services import customer_user_get_or_create
+from privtraffic.tenancy.actors import CustomerActor
 from privtraffic.tenancy.customer_pages import CustomerPageView, CustomerScope
 from privtraffic.tenancy.dashboard import Outcome, form_errors
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import store_list
 
 from ..groups.selectors import group_series
 from ..invites import qr
-from ..invites.selectors import invite_by_token
+from ..invites.selectors import group_membership_in_series, invite_by_token
 from ..invites.services import JOIN_SOURCES, invite_join, invite_unusable_error
 from ..models import InviteKind, InviteLink
-from .forms import JoinAsKnownUserForm, JoinForm
+from .forms import JoinForm, SecureCodeForm, SecureForm
+from .middleware import BACKEND, SESSION_KEY, forget_device, remember_device
+from .selectors import customer_of_user, secret_hash, user_by_email
+from .services import customer_email_link, customer_join_on_device, device_session_start
 
-PENDING_JOIN_KEY = "pending_join"
+# The brand an allauth page (the code page) shows while a customer is in one of its flows.
+BRAND_SESSION_KEY = "customer_brand"
+SECURE_SESSION_KEY = "secure_chat"
+MAX_CODE_TRIES = 3
+
+
+def brand_look(brand: Brand) -> dict:
+    """What a page needs to carry the brand: name, logo and colour (kept in the session for allauth's pages)."""
+    return {"name": brand.name, "logo": brand.logo.url if brand.logo else "", "color": brand.color}
 
 
 @contextmanager
@@ -106,10 +124,13 @@ class JoinView(InvitePage):
         reason = self.invite.unusable_reason()
         if reason:
             return self.gone(request, reason)
-        form = None
-        if self.customer is None:
-            form = JoinAsKnownUserForm() if request.user.is_authenticated else JoinForm()
-        return render(request, "communities/join.html", self.context(customer=self.customer, form=form))
+        if self.customer is not None:
+            landing = self._already_in(self.customer)
+            if landing:  # a returning device that already joined: straight to the chat
+                return redirect(landing)
+            return render(request, "communities/join.html", self.context(customer=self.customer))
+        request.session[BRAND_SESSION_KEY] = brand_look(self.brand)  # for the code page, when signing in
+        return render(request, "communities/join.html", self.context(form=JoinForm(), sign_in_url=self._sign_in_url()))
 
     def post(self, request, token: str):
         reason = self.invite.unusable_reason()
@@ -118,26 +139,41 @@ class JoinView(InvitePage):
         if self.customer is not None:
             return self.join(request, self.customer)  # a returning customer: straight in
 
-        form = (JoinAsKnownUserForm if request.user.is_authenticated else JoinForm)(request.POST)
+        form = JoinForm(request.POST)
         if not form.is_valid():
-            return render(request, "communities/join.html", self.context(form=form), status=400)
+            return render(request, "communities/join.html",
+                          self.context(form=form, sign_in_url=self._sign_in_url()), status=400)
         data = form.cleaned_data
         if request.user.is_authenticated:
             return self._create_customer_and_join(request, data, form)
+        return self._join_on_this_device(request, data)
 
-        email = data["email"].strip().lower()
-        if not ratelimit.consume(request, action="request_login_code", key=email):
-            form.add_error("email", _("Too many codes were sent to this address. Wait a few minutes and try again."))
-            return render(request, "communities/join.html", self.context(form=form), status=429)
-        # Prove the email with a one-time code, then finish at join_complete (for this email only).
-        request.session[PENDING_JOIN_KEY] = {
-            "token": self.invite.token, "email": email, "name": data["name"], "consent_chat": data["consent_chat"],
-            "consent_promotions": data["consent_promotions"],
-        }
-        user = customer_user_get_or_create(email=data["email"], name=data["name"])
-        LoginCodeVerificationProcess.initiate(request=request, user=user, email=user.email)
-        complete = reverse("communities:join_complete", kwargs={"token": self.invite.token})
-        return redirect(f"{reverse('account_confirm_login_code')}?{urlencode({'next': complete})}")
+    def _already_in(self, customer) -> str:
+        invite = self.invite
+        if invite.kind == InviteKind.GROUP:
+            member = group_membership_in_series(group=invite.group, customer=customer)
+            return _landing_url(invite, member) if member is not None else ""
+        return _landing_url(invite, customer) if customer.assigned_rep_id is not None else ""
+
+    def _sign_in_url(self) -> str:
+        """For someone who joined on another device: the emailed code, then back to this link."""
+        here = reverse("communities:join", kwargs={"token": self.invite.token})
+        return f"{reverse('account_request_login_code')}?{urlencode({'next': here})}"
+
+    def _join_on_this_device(self, request, data):
+        """A new person: their record, a login for this browser and a device session, then the join."""
+        with refusals() as outcome:
+            customer = customer_join_on_device(invite=self.invite, name=data["name"],
+                                               consent_chat=data["consent_chat"],
+                                               consent_promotions=data["consent_promotions"])
+        if not outcome.ok:
+            return render(request, "communities/join.html", self.context(error=outcome.error.message),
+                          status=outcome.error.status)
+        device, secret = device_session_start(customer=customer, user=customer.user,
+                                              actor=CustomerActor(customer=customer),
+                                              user_agent=request.headers.get("User-Agent", ""))
+        remember_device(request, device, secret)
+        return self.join(request, customer)
 
     def _create_customer_and_join(self, request, data, form):
         invite = self.invite
@@ -150,37 +186,6 @@ class JoinView(InvitePage):
         if not outcome.ok:
             return render(request, "communities/join.html", self.context(form=form), status=400)
         return self.join(request, customer)
-
-
-class JoinCompleteView(InvitePage):
-    """After the code: create the customer with the consents given on the form, then join.
-
-    Only a join this browser started, for this token and this verified email, is completed here,
-    so a link from elsewhere cannot join a signed-in person to anything.
-    """
-
-    login_required = True
-
-    def get(self, request, token: str):
-        invite = self.invite
-        pending = request.session.pop(PENDING_JOIN_KEY, None)
-        if not pending or pending.get("token") != token or pending.get("email") != request.user.email:
-            return redirect("communities:join", token=token)
-        reason = invite.unusable_reason()
-        if reason:
-            return self.gone(request, reason)
-        with refusals() as outcome:
-            customer = customer_join_as_user(
-                brand=self.brand, user=request.user, name=pending["name"], source=JOIN_SOURCES[invite.kind],
-                source_ref=invite.token, consent_chat=pending["consent_chat"],
-                consent_promotions=pending["consent_promotions"], home_store=invite.store,
-            )
-        if not outcome.ok:
-            return render(request, "communities/join.html", self.context(error=outcome.error.message),
-                          status=outcome.error.status)
-        return self.join(request, customer)
-
-    post = get
 
 
 class JoinQrSvgView(InvitePage):
@@ -196,3 +201,108 @@ class JoinQrPngView(InvitePage):
         if request.GET.get("download"):
             response["Content-Disposition"] = f'attachment; filename="join-{self.brand.slug}-{self.invite.pk}.png"'
         return response
+
+
+class _OwnCustomerPage(CustomerPageView):
+    """A page about the signed-in person's own customer record (another person's id: 404)."""
+
+    def resolve(self, request, *, customer_id, **kwargs) -> CustomerScope:
+        customer = customer_of_user(user=request.user, customer_id=customer_id)
+        if customer is None:
+            raise ApplicationError.not_found("customer")
+        return CustomerScope(brand=customer.brand, customer=customer, extra={"brand": customer.brand})
+
+    def _render(self, request, form=None, status=200, **extra):
+        context = {"brand": self.brand, "customer": self.customer, "form": form,
+                   "device": request.session.get(SESSION_KEY) is not None, **extra}
+        return render(request, "communities/secure.html", context, status=status)
+
+
+class SecureView(_OwnCustomerPage):
+    """The optional later step: "use your chat on another device". An address proven with an emailed
+    one-time code (allauth's code format and mail) makes the chat reachable from any device and recoverable;
+    "forget this device" ends this browser's device session."""
+
+    def get(self, request, customer_id):
+        return self._render(request, None if request.user.has_real_email else SecureForm())
+
+    def post(self, request, customer_id):
+        if request.POST.get("action") == "forget":
+            forget_device(request)
+            messages.success(request, _("This device is signed out of your chat."))
+            return redirect("chats:customer_home")
+        if request.user.has_real_email:
+            return redirect("communities:secure", customer_id=self.customer.pk)
+        form = SecureForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        email = form.cleaned_data["email"].strip().lower()
+        if not ratelimit.consume(request, action="request_login_code", key=email):
+            form.add_error("email", _("Too many codes were sent to this address. Wait a few minutes and try again."))
+            return self._render(request, form, status=429)
+        code = get_adapter().generate_login_code()
+        request.session[SECURE_SESSION_KEY] = {"customer": self.customer.pk, "user": request.user.pk, "email": email,
+                                               "code": secret_hash(_code_key(code)), "at": time.time(), "tries": 0}
+        get_adapter().send_mail("account/email/login_code", email,
+                                {"request": request, "code": code, "reauthentication": False})
+        return redirect("communities:secure_code", customer_id=self.customer.pk)
+
+
+def _code_key(code: str) -> str:
+    return "".join(code.split()).replace("-", "").upper()
+
+
+class SecureCodeView(_OwnCustomerPage):
+    """The code sent by SecureView, entered on a page that carries the brand. Three tries, ten minutes,
+    for the customer, login and address this browser asked for; then the address is linked (see
+    customer_email_link), and when it belonged to an existing login this browser is signed in to it."""
+
+    def _pending(self, request) -> dict | None:
+        pending = request.session.get(SECURE_SESSION_KEY)
+        if (not isinstance(pending, dict) or pending.get("customer") != self.customer.pk
+                or pending.get("user") != request.user.pk
+                or time.time() - pending.get("at", 0) > settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT):
+            return None
+        return pending
+
+    def get(self, request, customer_id):
+        pending = self._pending(request)
+        if pending is None:
+            return redirect("communities:secure", customer_id=self.customer.pk)
+        return self._code_page(request, SecureCodeForm(), pending)
+
+    def post(self, request, customer_id):
+        pending = self._pending(request)
+        if pending is None:
+            return redirect("communities:secure", customer_id=self.customer.pk)
+        form = SecureCodeForm(request.POST)
+        if not form.is_valid():
+            return self._code_page(request, form, pending, status=400)
+        if not hmac.compare_digest(secret_hash(_code_key(form.cleaned_data["code"])), pending["code"]):
+            pending["tries"] += 1
+            if pending["tries"] >= MAX_CODE_TRIES:
+                request.session.pop(SECURE_SESSION_KEY, None)
+                messages.error(request, _("Too many wrong codes. Ask for a new one."))
+                return redirect("communities:secure", customer_id=self.customer.pk)
+            request.session[SECURE_SESSION_KEY] = pending
+            form.add_error("code", _("This code is not right. Check the email and try again."))
+            return self._code_page(request, form, pending, status=400)
+        request.session.pop(SECURE_SESSION_KEY, None)
+        device_id = request.session.get(SESSION_KEY)
+        owner = user_by_email(email=pending["email"])
+        with refusals() as outcome:
+            customer = customer_email_link(customer=self.customer, device_user=request.user,
+                                           owner=owner, email=pending["email"],
+                                           actor=CustomerActor(customer=self.customer))
+        if not outcome.ok:
+            return self._render(request, SecureForm(), status=outcome.error.status, error=outcome.error.message)
+        if owner is not None and owner.pk != request.user.pk:
+            login(request, owner, backend=BACKEND)  # the code proved the address: its own login from now on
+            if device_id is not None:
+                request.session[SESSION_KEY] = device_id
+        messages.success(request, _("Your chat is linked to %(email)s: sign in with it on any device.") % {
+            "email": pending["email"]})
+        return redirect("communities:secure", customer_id=customer.pk)
+
+    def _code_page(self, request, form, pending, status=200):
+        return self._render(request, form, status=status, code_sent_to=pending["email"])

@@ -194,14 +194,15 @@ def customer_join_as_user(
     The join flow decides who may join; the record is written by the brand's own code for them."""
     system = SystemActor.for_brand(brand, "communities:join")
     customer = Customer.objects.filter(brand=brand, user=user).first()
-    if customer is None:
-        customer = Customer.objects.filter(brand=brand, email=user.email, user__isnull=True).first()
+    email = user.email if user.has_real_email else ""  # a device-only login has no address to match or keep
+    if customer is None and email:
+        customer = Customer.objects.filter(brand=brand, email=email, user__isnull=True).first()
         # Taking over an existing record (its history, its orders) needs a proven email address.
         if customer is not None and not EmailAddress.objects.filter(user=user, email__iexact=user.email,
                                                                     verified=True).exists():
             raise ApplicationError("email_unverified", _("Confirm your email address first."), status=403)
     if customer is None:
-        return customer_create(brand=brand, actor=system, name=name, email=user.email, user=user, source=source,
+        return customer_create(brand=brand, actor=system, name=name, email=email, user=user, source=source,
                                source_ref=source_ref, home_store=home_store, consent_chat=consent_chat,
                                consent_promotions=consent_promotions, consent_source="join_form")
     if customer.user_id is None:
@@ -236,8 +237,9 @@ def _check_rep(rep: Membership, brand_id: int, field: str, *, must_be_active: bo
         raise ApplicationError("invalid", _("Choose an active rep."), fields={field: [_("Choose an active rep.")]})
 
 
-def customer_reassign(*, customer: Customer, rep: Membership, actor: Actor) -> Customer:
-    """Give one customer to another rep; chats moves the 1:1 conversation and introduces the new rep."""
+def customer_reassign(*, customer: Customer, rep: Membership, actor: Actor, rule: str = "") -> Customer:
+    """Give one customer to another rep; chats moves the 1:1 conversation and introduces the new rep.
+    `rule` names an automatic assignment's rule in the audit entry (e.g. "round_robin" on a group join)."""
     authorize(actor, REASSIGN_PERM, customer, what="customer")
     _check_rep(rep, customer.brand_id, "rep")
     with transaction.atomic():
@@ -250,7 +252,8 @@ def customer_reassign(*, customer: Customer, rep: Membership, actor: Actor) -> C
             return locked
         locked = customer_changes_apply(customer=locked, consent_source="staff", assigned_rep=rep)
         audit_entry(brand_id=locked.brand_id, actor=actor, action="customer.reassigned", customer_id=locked.pk,
-                    detail={"from_rep": previous.pk if previous else None, "to_rep": rep.pk}).save()
+                    detail={"from_rep": previous.pk if previous else None, "to_rep": rep.pk,
+                            **({"rule": rule} if rule else {})}).save()
     return locked
 
 

@@ -25,6 +25,12 @@ Fields and their operators:
     survey_answer       eq | includes            question: survey question id; value typed by the question
                         (includes only for several-choices questions; eq for the others)
 
+Each class also says how the builder offers it (one source of truth for the page and the checks): `ops`
+(and `ops_for(ref)` where the operators depend on the picked attribute's type or question's kind), the
+`picker` the value is chosen from by name (stores, reps, groups, tags) and the `key_picker` of the key
+column (attributes, survey questions): `condition_catalog()`. Pickers are searched through
+`picker_search` (a registry: crm registers its own in crm/segments/pickers.py, communities "groups").
+
 Each class validates its own condition (`normalize`) and turns it into a Q on the brand's customers
 (`q`); relations are EXISTS subqueries so counting stays one indexed query. Higher apps add their
 fields with `condition_register` from their AppConfig.ready() (communities adds `group`). A class may
@@ -32,6 +38,7 @@ offer `choices(brand, actor)`: the reference list the builder shows for it.
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -131,6 +138,18 @@ class Condition:
     ops: ClassVar[tuple[str, ...]]
     position: ClassVar[int]
     choice_name: ClassVar[str | None] = None  # the builder's name for `choices()` (e.g. "groups")
+    picker: ClassVar[str | None] = None  # the value is picked by name from this picker (its ids are saved)
+    key_picker: ClassVar[str | None] = None  # the key column (attribute key, question id) is picked from this
+    value_kind: ClassVar[str] = "text"  # how the builder asks for the value: text, number, date, bool, none
+    op_values: ClassVar[dict[str, str]] = {}  # a different value kind for some operators
+
+    def ops_for(self, ref: Any) -> tuple[str, ...]:
+        """The operators that fit the key picked for this condition (an attribute, a question)."""
+        return self.ops
+
+    def value_choices(self) -> list[str]:
+        """Fixed values the builder offers (sources, stages, true/false)."""
+        return ["true", "false"] if self.value_kind == "bool" else []
 
     def prepare(self, *, brand: Brand, conditions: list[dict], check_refs: bool) -> Any:
         """Look up, once per definition, what validating this field's conditions needs."""
@@ -170,12 +189,50 @@ def condition_for(field_name: str) -> Condition | None:
     return _REGISTRY.get(field_name)
 
 
+def condition_catalog() -> list[dict[str, Any]]:
+    """What the builder needs to offer each field: its operators, pickers and value kind."""
+    return [{"field": c.field, "ops": list(c.ops), "picker": c.picker, "key_picker": c.key_picker,
+             "value": c.value_kind, "op_values": c.op_values, "choices": c.value_choices()}
+            for c in condition_fields()]
+
+
+# --- pickers: search the brand's stores, reps, groups, tags, attributes and questions by name ------------
+
+PICKER_LIMIT = 20
+PickerFn = Callable[..., list[dict[str, Any]]]
+_PICKERS: dict[str, PickerFn] = {}
+
+
+def picker_register(name: str) -> Callable[[PickerFn], PickerFn]:
+    """Add a picker: fn(brand, actor, *, query, ids) -> [{"id", "name", "detail"?, "ops"?}], at most
+    PICKER_LIMIT, through selectors (scoped to the brand and what the actor may see). With `ids`, the
+    items of those ids (to show saved ids by name)."""
+
+    def register(fn: PickerFn) -> PickerFn:
+        _PICKERS[name] = fn
+        return fn
+
+    return register
+
+
+def picker_names() -> list[str]:
+    return sorted(_PICKERS)
+
+
+def picker_search(name: str, *, brand: Brand, actor: Actor, query: str = "", ids: list | None = None) -> list[dict]:
+    picker = _PICKERS.get(name)
+    if picker is None:
+        raise ApplicationError.not_found("picker")
+    return picker(brand, actor, query=query.strip()[:100], ids=ids)
+
+
 # --- crm's own fields -----------------------------------------------------------------------------------
 
 
 @condition_register
 class TagCondition(Condition):
     field, ops, position = "tag", ("has", "not_has"), 10
+    picker, value_kind = "tags", "none"
 
     def clean_value(self, condition, op, value, ctx, out):
         if not isinstance(value, str) or not value.strip():
@@ -194,6 +251,13 @@ class TagCondition(Condition):
 @condition_register
 class AttributeCondition(Condition):
     field, ops, position = "attribute", ("eq", "neq", "gt", "lt", "exists"), 20
+    key_picker, op_values = "attributes", {"exists": "bool"}
+
+    def ops_for(self, ref):
+        """gt/lt only for number and date attributes."""
+        if ref is not None and ref.type not in (AttributeType.NUMBER, AttributeType.DATE):
+            return tuple(op for op in self.ops if op not in ("gt", "lt"))
+        return self.ops
 
     def prepare(self, *, brand, conditions, check_refs):
         keys = [c.get("key") for c in conditions if c.get("field") == self.field]
@@ -215,7 +279,7 @@ class AttributeCondition(Condition):
         if op == "exists":
             value = True if value is None or value == "" else parse_bool(value, "value")
         elif definition is not None:  # None: compiling an already validated definition, values are canonical
-            if op in ("gt", "lt") and definition.type not in (AttributeType.NUMBER, AttributeType.DATE):
+            if op not in self.ops_for(definition):
                 raise Invalid(_("'%(op)s' works only on number and date attributes; '%(key)s' is %(type)s") % {
                     "op": op, "key": key, "type": definition.type})
             value = self._value(definition, value)
@@ -255,6 +319,7 @@ class AttributeCondition(Condition):
 @condition_register
 class StoreCondition(Condition):
     field, ops, position = "store", ("eq",), 30
+    picker, value_kind = "stores", "none"
 
     def clean_value(self, condition, op, value, ctx, out):
         value = parse_int(value, _("store"))
@@ -269,6 +334,7 @@ class StoreCondition(Condition):
 @condition_register
 class RepCondition(Condition):
     field, ops, position = "rep", ("eq",), 40
+    picker, value_kind = "reps", "none"
 
     def clean_value(self, condition, op, value, ctx, out):
         value = parse_int(value, _("rep"))
@@ -284,6 +350,7 @@ class RepCondition(Condition):
 @condition_register
 class ActiveWithinDaysCondition(Condition):
     field, ops, position = "active_within_days", ("lte",), 60
+    value_kind = "number"
 
     def clean_value(self, condition, op, value, ctx, out):
         return parse_days(value)
@@ -295,6 +362,7 @@ class ActiveWithinDaysCondition(Condition):
 @condition_register
 class ConsentPromotionsCondition(Condition):
     field, ops, position = "consent_promotions", ("eq",), 70
+    value_kind = "bool"
 
     def clean_value(self, condition, op, value, ctx, out):
         return parse_bool(value, "value")
@@ -306,6 +374,10 @@ class ConsentPromotionsCondition(Condition):
 class _ChoiceFieldCondition(Condition):
     ops = ("eq",)
     values: ClassVar[list[str]]
+    value_kind = "choice"
+
+    def value_choices(self):
+        return list(self.values)
 
     def clean_value(self, condition, op, value, ctx, out):
         if value not in self.values:
@@ -330,6 +402,7 @@ class LifecycleStageCondition(_ChoiceFieldCondition):
 @condition_register
 class OrderCountCondition(Condition):
     field, ops, position = "order_count", ("eq", "gt", "lt"), 100
+    value_kind = "number"
 
     def clean_value(self, condition, op, value, ctx, out):
         return parse_int(value, _("the number of orders"))
@@ -342,6 +415,7 @@ class OrderCountCondition(Condition):
 @condition_register
 class TotalSpentCondition(Condition):
     field, ops, position = "total_spent", ("gt", "lt"), 110
+    value_kind = "number"
 
     def clean_value(self, condition, op, value, ctx, out):
         try:
@@ -359,6 +433,7 @@ class TotalSpentCondition(Condition):
 @condition_register
 class OrderedCondition(Condition):
     field, ops, position = "ordered", ("before", "after", "within_days", "never"), 120
+    value_kind, op_values = "date", {"within_days": "number", "never": "none"}
 
     def clean_value(self, condition, op, value, ctx, out):
         if op == "never":
@@ -391,6 +466,13 @@ class OrderedCondition(Condition):
 @condition_register
 class SurveyAnswerCondition(Condition):
     field, ops, position = "survey_answer", ("eq", "includes"), 130
+    key_picker = "questions"
+
+    def ops_for(self, ref):
+        """"includes" for several-choices questions, "eq" for the others."""
+        if ref is None:
+            return self.ops
+        return ("includes",) if ref.kind == "multiple" else ("eq",)
 
     def normalize(self, condition, op, ctx):
         question_id = parse_int(condition.get("question"), _("question"))
@@ -406,7 +488,7 @@ class SurveyAnswerCondition(Condition):
         """The answer value as stored, checked like a customer's answer; another brand's question is a 404."""
         question = brand_get_object(SurveyQuestion.objects.all(), brand=brand, what="survey question",
                                     pk=question_id)
-        if (op == "includes") != (question.kind == "multiple"):
+        if op not in _REGISTRY["survey_answer"].ops_for(question):
             raise Invalid(_("use 'includes' for several-choices questions and 'eq' for the others"))
         try:
             values = answer_clean(question, value)

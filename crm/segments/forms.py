@@ -69,3 +69,11 @@ def rows_for_display(definition: dict | None) -> list[dict]:
 
 def match_of(definition: dict | None) -> str:
     return "any" if isinstance(definition, dict) and "any" in definition else "all"
+
+
+def builder_catalog(catalog: list[dict]) -> dict:
+    """The conditions registry's catalog for the builder's script, with labels: {field: {label, ops:
+    [[op, label]], picker, key_picker, value, op_values, choices}}."""
+    fields, ops = dict(FIELD_CHOICES), dict(OP_CHOICES)
+    return {c["field"]: {**c, "label": str(fields.get(c["field"], c["field"])),
+                         "ops": [[op, str(ops.get(op, op))] for op in c["ops"]]} for c in catalog}

@@ -9,10 +9,21 @@ from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object, member_list, store_list
 
-from ..customers.selectors import customer_list_by_tag
+from ..customers.selectors import customer_list_by_tag, customer_visibility
 from ..models import AttributeDefinition, Customer, CustomerSource, LifecycleStage, Segment, Tag
 from ..surveys.selectors import survey_question_list
-from .conditions import condition_fields, definition_normalize, definition_q
+from . import pickers  # noqa: F401 - registers crm's pickers
+from .conditions import (
+    condition_catalog,
+    condition_fields,
+    condition_for,
+    definition_normalize,
+    definition_q,
+    picker_names,
+    picker_search,
+)
+
+PREVIEW_NAMES = 10
 
 
 def segment_definition_validate(*, brand: Brand, definition: Any) -> dict:
@@ -36,6 +47,62 @@ def segment_preview_count(*, brand: Brand, definition: Any) -> int:
     """How many customers a (not yet saved) definition matches right now; validates it first."""
     definition = segment_definition_validate(brand=brand, definition=definition)
     return segment_queryset(brand=brand, definition=definition).count()
+
+
+def segment_preview(*, brand: Brand, actor: Actor, definition: Any) -> dict[str, Any]:
+    """The builder's live preview: how many customers a definition matches now, and the first few of them
+    that the actor may see (newest first), by name. Validates the definition first."""
+    definition = segment_definition_validate(brand=brand, definition=definition)
+    matching = segment_queryset(brand=brand, definition=definition)
+    first = (Customer.objects.filter(brand=brand, pk__in=matching.values("pk")).filter(customer_visibility(actor))
+             .order_by("-created_at", "-id").values("id", "name")[:PREVIEW_NAMES])
+    return {"count": matching.count(), "customers": list(first)}
+
+
+def segment_picker_search(*, brand: Brand, actor: Actor, picker: str, query: str = "") -> list[dict[str, Any]]:
+    """One picker's matches by name (404 for an unknown picker)."""
+    return picker_search(picker, brand=brand, actor=actor, query=query)
+
+
+def segment_builder_rows(*, brand: Brand, actor: Actor, rows: list[dict]) -> list[dict]:
+    """The builder's rows with what the page shows for them: the names of the ids they hold (a picker per
+    value or key column, one query per picker) and the operators that fit their field."""
+    wanted: dict[str, set] = {}
+    for row in rows:
+        kind = condition_for(row["field"])
+        if kind is None:
+            continue
+        for picker, raw in ((kind.picker, row["value"]), (kind.key_picker, row["key"])):
+            if picker and raw:
+                wanted.setdefault(picker, set()).add(_saved_id(picker, raw))
+    found = {picker: {str(item["id"]): item for item in picker_search(picker, brand=brand, actor=actor, ids=list(ids))}
+             for picker, ids in wanted.items()}
+    out = []
+    for row in rows:
+        kind = condition_for(row["field"])
+        shown = dict(row, value_label="", key_label="", ops=list(kind.ops) if kind else [])
+        if kind is not None:
+            if kind.picker and row["value"]:
+                shown["value_label"] = found.get(kind.picker, {}).get(row["value"], {}).get("name", row["value"])
+            if kind.key_picker and row["key"]:
+                item = found.get(kind.key_picker, {}).get(row["key"], {})
+                shown["key_label"] = item.get("name", row["key"])
+                shown["ops"] = item.get("ops", shown["ops"])
+        out.append(shown)
+    return out
+
+
+def _saved_id(picker: str, raw: str):
+    """Row values are strings; numeric pickers' saved ids are ints (tags and attributes are names/keys)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and picker not in ("tags", "attributes") else raw
+
+
+def segment_picker_names() -> list[str]:
+    return picker_names()
+
+
+def segment_builder_catalog() -> list[dict[str, Any]]:
+    return condition_catalog()
 
 
 def segment_list(*, brand: Brand) -> QuerySet[Segment]:

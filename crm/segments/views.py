@@ -1,5 +1,6 @@
-"""Dashboard pages of segments: the list (with counts) + create, the builder with a live count, and the
-JSON endpoint the builder's script posts the definition to. Thin: parse, call crm.segments, render."""
+"""Dashboard pages of segments: the list (with counts) + create, the builder with a live preview (count and
+first names), and the JSON endpoints of the builder's script: the preview and one search per picker. Thin:
+parse, call crm.segments, render."""
 
 from django.contrib import messages
 from django.http import JsonResponse
@@ -8,11 +9,19 @@ from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.dashboard import BrandView, flash_errors, form_apply_error, form_errors
 from privtraffic.tenancy.errors import ApplicationError
-from privtraffic.tenancy.parsing import json_loads
+from privtraffic.tenancy.parsing import json_loads, query_choice
 from privtraffic.tenancy.roles import Perm
 
 from . import selectors, services
-from .forms import FIELD_CHOICES, OP_CHOICES, SegmentForm, definition_from_post, match_of, rows_for_display
+from .forms import (
+    FIELD_CHOICES,
+    OP_CHOICES,
+    SegmentForm,
+    builder_catalog,
+    definition_from_post,
+    match_of,
+    rows_for_display,
+)
 
 LIST_LIMIT = 50  # one COUNT per listed segment
 
@@ -32,9 +41,14 @@ def _definition_errors_into(errors: list):
 
 class _BuilderMixin:
     def _builder_context(self, form, definition, definition_errors=()):
+        rows = selectors.segment_builder_rows(brand=self.brand, actor=self.actor, rows=rows_for_display(definition))
+        labels = dict(OP_CHOICES)
+        for row in rows:  # only the operators that fit the row's field (all of them before one is chosen)
+            row["op_options"] = [(op, labels.get(op, op)) for op in row["ops"]] if row["field"] else OP_CHOICES
         return {
-            "form": form, "rows": rows_for_display(definition), "match": match_of(definition),
+            "form": form, "rows": rows, "match": match_of(definition),
             "definition_errors": list(definition_errors), "field_choices": FIELD_CHOICES, "op_choices": OP_CHOICES,
+            "catalog": builder_catalog(selectors.segment_builder_catalog()),
             "ref": selectors.segment_builder_references(brand=self.brand, actor=self.actor),
         }
 
@@ -116,7 +130,27 @@ class SegmentPreviewView(BrandView):
             exc = ApplicationError("invalid", _('Send JSON: {"definition": ...}.'))
             return JsonResponse(exc.as_dict(), status=400)
         try:  # a JSON endpoint: the error object is the answer (not a form, not a flash message)
-            count = selectors.segment_preview_count(brand=self.brand, definition=body["definition"])
+            preview = selectors.segment_preview(brand=self.brand, actor=self.actor, definition=body["definition"])
         except ApplicationError as exc:
             return JsonResponse(exc.as_dict(), status=exc.status)
-        return JsonResponse({"count": count})
+        return JsonResponse(preview)
+
+
+class SegmentPickerView(BrandView):
+    """GET ?picker=<name>&q=<text> -> {"results": [{"id", "name", "detail"?, "ops"?, ...}]}: one picker of
+    the builder (stores, reps, groups, tags, attributes, questions) searched by name, within what the actor
+    may see. An unknown or missing picker is a 400."""
+
+    permission = Perm.MANAGE_CAMPAIGNS
+
+    def get(self, request):
+        try:  # a JSON endpoint: the error object is the answer
+            picker = query_choice(request, "picker", selectors.segment_picker_names())
+            if picker is None:
+                raise ApplicationError("invalid", _("Say which picker: ?picker=%(names)s.") % {
+                    "names": "|".join(selectors.segment_picker_names())}, fields={"picker": [_("Choose a picker.")]})
+            results = selectors.segment_picker_search(brand=self.brand, actor=self.actor, picker=picker,
+                                                      query=request.GET.get("q", ""))
+        except ApplicationError as exc:
+            return JsonResponse(exc.as_dict(), status=exc.status)
+        return JsonResponse({"results": results})

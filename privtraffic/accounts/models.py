@@ -4,6 +4,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# A customer who joined on a device without giving an email gets a login under this reserved domain
+# (RFC 2606: .invalid never resolves, so nothing is ever mailed there). Their address, when they add one,
+# replaces it once proven (communities.join, the "use your chat on another device" step).
+DEVICE_EMAIL_DOMAIN = "device.invalid"
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -57,5 +62,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email
 
     @property
+    def has_real_email(self) -> bool:
+        """False for a device-only customer login (no address given yet)."""
+        return not self.email.endswith("@" + DEVICE_EMAIL_DOMAIN)
+
+    @property
     def display_name(self) -> str:
+        if not self.has_real_email:
+            return self.name or "—"
         return self.name or self.email.split("@", 1)[0]

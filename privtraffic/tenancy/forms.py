@@ -23,13 +23,18 @@ class BrandSettingsForm(forms.Form):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(tz, tz) for tz in _TIME_ZONES])
     default_currency = forms.CharField(label=_("Currency"), max_length=3)
     logo = forms.FileField(label=_("Logo (PNG, JPEG or WebP, up to 1 MB)"), required=False)
+    # The accent of the brand's customer pages (join, code, survey, chat).
+    color = forms.CharField(label=_("Brand colour"), max_length=7, required=False,
+                            widget=forms.TextInput(attrs={"type": "color"}),
+                            help_text=_("Buttons and links on the pages your customers see."))
 
     def clean_logo(self):
         return clean_image_upload(self.cleaned_data.get("logo"))
 
     @classmethod
     def for_brand(cls, brand: Brand, data=None, files=None):
-        initial = {"name": brand.name, "time_zone": brand.time_zone, "default_currency": brand.default_currency}
+        initial = {"name": brand.name, "time_zone": brand.time_zone, "default_currency": brand.default_currency,
+                   "color": brand.color}
         return cls(data=data, files=files, initial=initial)
 
 

@@ -13,6 +13,7 @@ slug_validator = RegexValidator(
     _("Use 1-50 lowercase letters, digits and hyphens, not starting or ending with a hyphen."),
 )
 currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code such as CNY."))
+brand_color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour such as #0b7a5a."))
 
 
 def validate_time_zone(value: str) -> None:
@@ -28,6 +29,8 @@ class Brand(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone])
     default_currency = models.CharField(_("currency"), max_length=3, default="CNY", validators=[currency_validator])
     logo = models.FileField(_("logo"), upload_to="brand-logos/", blank=True)
+    # The accent of every customer-facing page (buttons, links); a #rrggbb hex, so it is safe inside CSS.
+    color = models.CharField(_("brand colour"), max_length=7, default="#0b7a5a", validators=[brand_color_validator])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

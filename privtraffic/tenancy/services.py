@@ -59,7 +59,7 @@ def brand_create(
 
 def brand_update(*, brand: Brand, actor: Actor, **changes: Any) -> Brand:
     authorize(actor, Perm.MANAGE_SETTINGS, brand, what="brand")
-    allowed = {"name", "time_zone", "default_currency", "logo"}
+    allowed = {"name", "time_zone", "default_currency", "logo", "color"}
     unknown = set(changes) - allowed
     if unknown:
         raise ApplicationError("invalid", _("These fields cannot be changed."), fields={f: ["read only"] for f in unknown})

@@ -195,7 +195,7 @@ class SettingsView(SettingsPage):
         brand_form = BrandSettingsForm.for_brand(self.brand, data=request.POST, files=request.FILES)
         if brand_form.is_valid():
             with form_errors(brand_form) as outcome:
-                changes = {k: v for k, v in brand_form.cleaned_data.items() if k != "logo" or v}
+                changes = {k: v for k, v in brand_form.cleaned_data.items() if k not in ("logo", "color") or v}
                 services.brand_update(brand=self.brand, actor=self.actor, **changes)
             if outcome.ok:
                 messages.success(request, _("Settings saved."))

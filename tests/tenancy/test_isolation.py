@@ -94,14 +94,16 @@ def test_another_brands_invite_shows_and_changes_nothing_of_the_customer(client,
 
     invite = factories.make_invite(other_brand, group=factories.make_group(other_brand, "Globex Club"))
     client.force_login(customer_of_brand.user)
+    stranger = factories.make_customer(other_brand, "Bo of Globex")
     before = brand_row_counts(brand), brand_row_counts(other_brand)
     for url in (f"/join/{invite.token}/", f"/join/{invite.token}/qr.svg", f"/join/{invite.token}/qr.png"):
         response = client.get(url)
         assert response.status_code == 200, url
         assert b"Ann of Acme" not in response.content, url
-    # Completing a join needs a join this browser started for this token and email: nothing happens.
-    response = client.get(f"/join/{invite.token}/complete/")
-    assert response.status_code == 302 and response["Location"] == f"/join/{invite.token}/"
+    # The "use your chat on another device" step of another brand's customer (or anyone else's) is a 404.
+    for url in (f"/join/secure/{stranger.pk}/", f"/join/secure/{stranger.pk}/code/"):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {"email": "bo@example.test"}).status_code == 404, url
     assert (brand_row_counts(brand), brand_row_counts(other_brand)) == before
     assert list(Customer.objects.filter(user=customer_of_brand.user)) == [customer_of_brand]
 

@@ -428,7 +428,8 @@ def test_dashboard_preview_endpoint(brand, other_brand, world, login):
     client = login(factories.make_member(brand, Role.MARKETER))
     url = f"/b/{brand.slug}/segments/preview/"
     response = client.post(url, json.dumps({"definition": one("tag", "has", "vip")}), content_type="application/json")
-    assert response.status_code == 200 and response.json() == {"count": 2}
+    assert response.status_code == 200 and response.json() == {
+        "count": 2, "customers": [{"id": world.bob.pk, "name": "Bob"}, {"id": world.ann.pk, "name": "Ann"}]}
     response = client.post(url, json.dumps({"definition": one("colour", "eq", 1)}), content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["definition"][0].startswith("condition 1: unknown field")

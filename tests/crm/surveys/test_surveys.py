@@ -657,8 +657,8 @@ def test_segment_builder_saves_a_survey_answer_condition(login, brand, survey):
     ann = factories.make_customer(brand, name="Ann")
     answering.survey_answer_submit(survey=survey, actor=factories.system(survey.brand_id), customer=ann, answers=good(survey))
     client = login(factories.owner_of(brand))
-    page = client.get(f"/b/{brand.slug}/segments/").content.decode()
-    assert f"{survey.q_goals.pk} = Welcome!: Your goals?" in page
+    picked = client.get(f"/b/{brand.slug}/segments/pick/", {"picker": "questions", "q": "goals"}).json()["results"]
+    assert [(q["id"], q["name"], q["detail"]) for q in picked] == [(survey.q_goals.pk, "Your goals?", "Welcome!")]
     response = client.post(f"/b/{brand.slug}/segments/", {"name": "Anti-age fans", "match": "all",
                                                            "field": ["survey_answer"], "op": ["includes"],
                                                            "key": [str(survey.q_goals.pk)], "value": ["Anti-age"]})

@@ -1,0 +1,107 @@
+"""Writes of the join flow: a new person joining on their device, the device session that keeps them
+signed in on that browser, and linking a proven email address later.
+
+A device session is a row (DeviceSession) plus a cookie on the browser holding "<id>.<secret>", signed with
+the project's SECRET_KEY (Django's signed cookies) so a tampered value is refused before any lookup; the
+32-byte random secret is stored only as its SHA-256. It is bound to one customer and their login, and
+revoked by setting `revoked_at` (the customer's "forget this device", signing out, erasure): the middleware
+then signs the browser out on its next request.
+"""
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.customers.services import customer_changes_apply, customer_create
+from crm.models import Customer
+from privtraffic.accounts.models import User
+from privtraffic.accounts.services import device_user_create, user_email_adopt
+from privtraffic.tenancy.actors import CustomerActor, SystemActor, authorize
+from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.roles import Perm
+
+from ..invites.services import JOIN_SOURCES
+from ..models import DeviceSession, InviteLink
+from .selectors import customer_of_user_in_brand, secret_hash
+
+
+def customer_join_on_device(*, invite: InviteLink, name: str, consent_chat: bool,
+                            consent_promotions: bool) -> Customer:
+    """A new person joining through a link with just their name and consents: a login without an email
+    (device_user_create) and their customer record in the invite's brand. The token they hold is their right
+    to join; the record is written by the brand's own code for them, as customer_join_as_user does."""
+    brand = invite.brand
+    with transaction.atomic():
+        user = device_user_create(name=name)
+        return customer_create(
+            brand=brand, actor=SystemActor.for_brand(brand, "communities:join"), name=name, user=user,
+            source=JOIN_SOURCES[invite.kind], source_ref=invite.token, home_store=invite.store,
+            consent_chat=consent_chat, consent_promotions=consent_promotions, consent_source="join_form",
+        )
+
+
+def device_session_start(*, customer: Customer, user: User, actor: CustomerActor,
+                         user_agent: str = "") -> tuple[DeviceSession, str]:
+    """A new device session for the customer on this browser. Returns it and the secret for the cookie
+    (shown once; only its hash is kept)."""
+    authorize(actor, Perm.CHAT, customer, what="customer")
+    if actor.customer.pk != customer.pk or customer.user_id != user.pk:
+        raise ApplicationError.not_found("customer")
+    secret = secrets.token_urlsafe(32)
+    device = DeviceSession.objects.create(brand_id=customer.brand_id, customer=customer, user=user,
+                                          secret_hash=secret_hash(secret), user_agent=user_agent[:200],
+                                          last_seen_at=timezone.now())
+    return device, secret
+
+
+def device_session_seen(*, device: DeviceSession) -> None:
+    """A returning browser was signed in from this device session."""
+    DeviceSession.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+
+
+def device_session_revoke(*, device_id: int, user: User) -> int:
+    """End a device session of this login (signing out, "forget this device"). Returns how many ended."""
+    return DeviceSession.objects.filter(pk=device_id, user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+
+
+def device_sessions_revoke_for_customer(*, customer: Customer, actor) -> int:
+    """End every device session of a customer (their data is being erased)."""
+    authorize(actor, None, customer, what="customer")
+    return DeviceSession.objects.filter(brand_id=customer.brand_id, customer=customer,
+                                        revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def customer_email_link(*, customer: Customer, device_user: User, owner: User | None, email: str,
+                        actor: CustomerActor) -> Customer:
+    """After the code sent to `email` was confirmed on this device: the customer's chat is now reachable
+    with that address.
+
+    A new address (`owner` None) becomes the device login's own. An address that already has a login
+    (`owner`) takes the customer record and its device sessions over, unless that login already has a
+    record in this brand, which then stays the one in use (returned)."""
+    authorize(actor, Perm.CHAT, customer, what="customer")
+    if customer.user_id != device_user.pk:
+        raise ApplicationError.not_found("customer")
+    email = email.strip().lower()
+    with transaction.atomic():
+        if owner is None or owner.pk == device_user.pk:
+            try:
+                with transaction.atomic():
+                    user_email_adopt(user=device_user, email=email)
+            except IntegrityError:  # taken meanwhile
+                raise ApplicationError("email_taken", _("This address is already in use. Sign in with it instead."),
+                                       status=409)
+        else:
+            existing = customer_of_user_in_brand(brand_id=customer.brand_id, user=owner)
+            if existing is not None and existing.pk != customer.pk:
+                DeviceSession.objects.filter(customer=customer, user=device_user).update(customer=existing, user=owner)
+                return existing
+            Customer.objects.filter(pk=customer.pk, user=device_user).update(user=owner)
+            DeviceSession.objects.filter(customer=customer, user=device_user).update(user=owner)
+            customer.refresh_from_db()
+        if not customer.email and not Customer.objects.filter(brand_id=customer.brand_id, email=email).exists():
+            customer = customer_changes_apply(customer=customer, consent_source="join_form", email=email)
+    return customer
