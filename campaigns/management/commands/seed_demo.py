@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from campaigns.demo import seed_campaigns
 from chats.demo import seed_conversations
 from communities.demo import seed_communities
 from crm.demo import seed_onboarding_survey, seed_orders
@@ -22,10 +23,12 @@ class Command(BaseCommand):
             messages = seed_conversations(team, communities["groups"])
             orders = seed_orders(team.brand)
             seed_onboarding_survey(team.brand)
+            campaigns = seed_campaigns(team, communities["groups"])
         self.stdout.write(
             f"Created demo brand '{team.brand.name}' with {len(team.stores)} stores, {len(team.reps)} reps, "
             f"{communities['customers']} customers, {len(communities['groups'])} groups and "
-            f"{len(communities['invites'])} invite links, {messages} chat messages, {orders} orders and an onboarding survey."
+            f"{len(communities['invites'])} invite links, {messages} chat messages, {orders} orders, an onboarding survey "
+            f"and {campaigns} campaigns."
         )
         first_invite = communities["invites"][0]
         self.stdout.write(f"  Try the join flow: /join/{first_invite.token}/")
