@@ -66,7 +66,9 @@ def delivery_chunk_send(*, brand: Brand, actor: SystemActor, run_id: int, chunk:
                           .filter(run=run, chunk=chunk, status=DeliveryStatus.PENDING, task__isnull=True)
                           .filter(Q(not_before__isnull=True) | Q(not_before__lte=now)).order_by("id"))
         result = deliveries_send(run=run, deliveries=deliveries, now=now)
-        CampaignRun.objects.filter(pk=run.pk).update(progress_at=now)
+        # When the chunk finished, not when it started: a chunk slower than CAMPAIGN_STALE_SECONDS must not make
+        # its run look quiet (the dispatcher then queues every pending chunk again, on every pass).
+        CampaignRun.objects.filter(pk=run.pk).update(progress_at=timezone.now())
     return result
 
 

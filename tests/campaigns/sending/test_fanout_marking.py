@@ -55,3 +55,12 @@ def test_a_recipient_deferred_by_quiet_hours_is_sent_later_and_loses_the_deferra
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and delivery.reason == "" and delivery.not_before is None
     assert Message.objects.get(pk=delivery.message_id).conversation.customer_id == mei.pk
+
+
+def test_a_chunk_records_the_runs_progress_when_it_finishes_not_when_it_started(brand, reachable):
+    reachable("Mei Lin")
+    campaign = factories.send_campaign_now(factories.make_campaign(brand))
+    run = CampaignRun.objects.get(campaign=campaign)
+    delivery = Delivery.objects.get(run=run)
+    # sent_at is the chunk's start; a slow chunk stamped with it would look quiet to the dispatcher.
+    assert run.progress_at > delivery.sent_at
