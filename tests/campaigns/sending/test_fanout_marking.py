@@ -64,3 +64,16 @@ def test_a_chunk_records_the_runs_progress_when_it_finishes_not_when_it_started(
     delivery = Delivery.objects.get(run=run)
     # sent_at is the chunk's start; a slow chunk stamped with it would look quiet to the dispatcher.
     assert run.progress_at > delivery.sent_at
+
+
+def test_a_new_run_counts_its_progress_from_after_its_recipients_are_written(brand, reachable):
+    from campaigns.authoring.services import campaign_schedule
+    from campaigns.sending.dispatcher import campaigns_dispatch
+
+    reachable("Mei Lin")
+    campaign = factories.make_campaign(brand)
+    campaign_schedule(campaign=campaign, actor=factories.system(brand), send_at=None)
+    campaigns_dispatch()  # the chunk task is queued on commit and does not run here
+    run = CampaignRun.objects.get(campaign=campaign)
+    # started_at is the dispatcher's pass; the quiet-run clock starts once the deliveries exist.
+    assert run.progress_at > run.started_at
