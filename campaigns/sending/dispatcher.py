@@ -91,7 +91,10 @@ def _start_one_due_campaign(now: datetime.datetime, result: DispatchResult, *,
         if created:
             run.total = _materialise(campaign, run)
             run.chunks = -(-run.total // chunk_size())
-            run.save(update_fields=["total", "chunks"])
+            # Progress from now on: at 100,000 recipients the INSERT ... SELECT takes seconds, and a run stamped
+            # before it would look quiet at once (every chunk queued twice).
+            run.progress_at = timezone.now()
+            run.save(update_fields=["total", "chunks", "progress_at"])
             if campaign.confirm_mode == ConfirmMode.REP_CONFIRMS:
                 _create_rep_tasks(campaign, run, now)
         if campaign.recurrence:

@@ -81,7 +81,9 @@ def delivery_chunk_send(*, brand: Brand, actor: SystemActor, run_id: int, chunk:
             task = claimed[0].task
             result.add(deliveries_send(run=run, deliveries=claimed, now=now, greeting=task.greeting if task else "",
                                        rep=task.rep if task else None))
-        CampaignRun.objects.filter(pk=run.pk).update(progress_at=now)
+        # When the chunk finished, not when it started: a chunk slower than CAMPAIGN_STALE_SECONDS must not make
+        # its run look quiet (the dispatcher then queues every pending chunk again, on every pass).
+        CampaignRun.objects.filter(pk=run.pk).update(progress_at=max(now, timezone.now()))
     return result
 
 
