@@ -93,7 +93,7 @@ def _start_one_due_campaign(now: datetime.datetime, result: DispatchResult, *,
             run.chunks = -(-run.total // chunk_size())
             # Progress from now on: at 100,000 recipients the INSERT ... SELECT takes seconds, and a run stamped
             # before it would look quiet at once (every chunk queued twice).
-            run.progress_at = timezone.now()
+            run.progress_at = max(now, timezone.now())
             run.save(update_fields=["total", "chunks", "progress_at"])
             if campaign.confirm_mode == ConfirmMode.REP_CONFIRMS:
                 _create_rep_tasks(campaign, run, now)
