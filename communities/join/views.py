@@ -21,6 +21,7 @@ from crm.customers.selectors import customer_for_user
 from crm.customers.services import customer_join_as_user
 from crm.surveys.selectors import onboarding_survey_pending
 from privtraffic.accounts.services import customer_user_get_or_create
+from privtraffic.tenancy.actors import SystemActor
 from privtraffic.tenancy.customer_pages import CustomerPageView, CustomerScope
 from privtraffic.tenancy.dashboard import Outcome, form_errors
 from privtraffic.tenancy.errors import ApplicationError
@@ -29,7 +30,7 @@ from privtraffic.tenancy.selectors import store_list
 from ..groups.selectors import group_series
 from ..invites import qr
 from ..invites.selectors import invite_by_token
-from ..invites.services import JOIN_SOURCES, invite_join, invite_unusable_error
+from ..invites.services import JOIN_SOURCES, invite_join, invite_open_record, invite_unusable_error
 from ..models import InviteKind, InviteLink
 from .forms import JoinAsKnownUserForm, JoinForm
 
@@ -106,6 +107,7 @@ class JoinView(InvitePage):
         reason = self.invite.unusable_reason()
         if reason:
             return self.gone(request, reason)
+        invite_open_record(invite=self.invite, actor=SystemActor.for_brand(self.brand, "join:open"))  # the funnel's first step
         form = None
         if self.customer is None:
             form = JoinAsKnownUserForm() if request.user.is_authenticated else JoinForm()

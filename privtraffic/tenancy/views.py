@@ -28,17 +28,6 @@ def brand_home(request):
     return render(request, "tenancy/brand_home.html", {"memberships": memberships, "form": form})
 
 
-class OverviewView(BrandView):
-    permission = Perm.VIEW_DASHBOARD
-
-    def get(self, request):
-        context = {
-            "store_count": selectors.store_list(brand=self.brand).count(),
-            "team_count": selectors.member_list(brand=self.brand, actor=self.actor, include_inactive=False).count(),
-        }
-        return render(request, "tenancy/overview.html", context)
-
-
 class StoreListView(BrandView):
     permission = Perm.VIEW_DASHBOARD
 
