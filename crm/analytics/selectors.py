@@ -7,6 +7,7 @@ import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from privtraffic.tenancy.models import Brand
 
@@ -16,8 +17,17 @@ from ..models import Customer, CustomerSource, SurveyResponse
 INVITE_SOURCES = (CustomerSource.INVITE_LINK, CustomerSource.REP)
 
 
+PERIOD_DAYS = ("7", "30", "90")
+
+
+def period_start(brand: Brand, days: int) -> datetime.datetime:
+    """The start of a period of `days` days ending today, at midnight in the brand's time zone."""
+    first_day = timezone.localdate(timezone=brand.tzinfo) - datetime.timedelta(days=days - 1)
+    return datetime.datetime.combine(first_day, datetime.time.min, tzinfo=brand.tzinfo)
+
+
 def _customers(brand: Brand, store_id: int | None) -> QuerySet[Customer]:
-    qs = Customer.objects.filter(brand=brand, erased_at__isnull=True)
+    qs = Customer.objects.filter(brand=brand)
     if store_id is not None:
         qs = qs.filter(Q(home_store_id=store_id) | Q(assigned_rep__store_id=store_id))
     return qs

@@ -69,9 +69,10 @@ def bar_chart(*, title: str, labels: Sequence[str], series: Sequence[tuple[str, 
                 continue
             h = plot_h * value / top
             y -= h
-            rects.append((css, PAD_LEFT + i * slot + (slot - bar_w) / 2, y, bar_w, h, f"{label} · {name}: {value}"))
+            rects.append((css, f"{PAD_LEFT + i * slot + (slot - bar_w) / 2:.1f}", f"{y:.1f}", f"{bar_w:.1f}", f"{h:.1f}",
+                          f"{label} · {name}: {value}"))
     body = format_html_join(
-        "", '<rect class="{}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}"><title>{}</title></rect>', rects)
+        "", '<rect class="{}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>', rects)
     axis_right = ""
     if line is not None:
         css, name, values = line
@@ -79,8 +80,8 @@ def bar_chart(*, title: str, labels: Sequence[str], series: Sequence[tuple[str, 
         points = [(PAD_LEFT + (i + 0.5) * slot, HEIGHT - PAD_BOTTOM - plot_h * v / line_top) for i, v in enumerate(values)]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
         body = format_html('{}<polyline class="{}" points="{}" fill="none"></polyline>{}', body, css, path,
-                           format_html_join("", '<circle class="{}" cx="{:.1f}" cy="{:.1f}" r="2"><title>{}</title></circle>',
-                                            ((css, x, y, f"{labels[i]} · {name}: {values[i]}")
+                           format_html_join("", '<circle class="{}" cx="{}" cy="{}" r="2"><title>{}</title></circle>',
+                                            ((css, f"{x:.1f}", f"{y:.1f}", f"{labels[i]} · {name}: {values[i]}")
                                              for i, (x, y) in enumerate(points))))
         axis_right = f"{line_top:g}"
     return _frame(title, body, css="chart-bars", axis_left=f"{top:g}", axis_right=axis_right,

@@ -1,0 +1,73 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from chats.analytics.selectors import first_response_stats, message_counts_by_day
+from chats.models import Message
+from chats.services import Sender, message_send
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _send(conversation, sender, at):
+    message = message_send(conversation=conversation, sender=sender, body="hi")
+    Message.objects.filter(pk=message.pk).update(created_at=at)
+    return message
+
+
+def _customer(brand, rep, **fields):
+    return factories.make_customer(brand, assigned_rep=rep, consent_chat=True, **fields)
+
+
+def test_first_response_is_the_median_wait_from_a_customer_turn_to_the_next_staff_message(brand, rep, other_rep):
+    now = timezone.now() - datetime.timedelta(hours=5)
+    start = now - datetime.timedelta(days=1)
+    a = factories.make_conversation(brand, _customer(brand, rep))
+    # Two customer messages in a row are one wait (from the first); the bot does not answer it.
+    _send(a, Sender.of_customer(a.customer), now)
+    _send(a, Sender.of_customer(a.customer), now + datetime.timedelta(seconds=30))
+    _send(a, Sender.bot("Helper", "helper"), now + datetime.timedelta(seconds=40))
+    _send(a, Sender.of_staff(rep), now + datetime.timedelta(seconds=60))
+    _send(a, Sender.of_customer(a.customer), now + datetime.timedelta(minutes=10))
+    _send(a, Sender.of_staff(rep), now + datetime.timedelta(minutes=13))
+    b = factories.make_conversation(brand, _customer(brand, other_rep))
+    _send(b, Sender.of_customer(b.customer), now)
+    _send(b, Sender.of_staff(other_rep), now + datetime.timedelta(minutes=30))
+    _send(b, Sender.of_customer(b.customer), now + datetime.timedelta(minutes=40))  # not answered yet: no figure
+
+    stats = first_response_stats(brand, start=start)
+    assert stats["count"] == 3
+    assert stats["median"] == pytest.approx(180)
+    assert stats["by_user"][rep.user_id] == {"median": pytest.approx(120), "count": 2}
+    assert stats["by_user"][other_rep.user_id] == {"median": pytest.approx(1800), "count": 1}
+
+
+def test_first_response_leaves_out_other_brands_other_stores_and_older_messages(brand, other_brand, rep):
+    now = timezone.now() - datetime.timedelta(hours=2)
+    conversation = factories.make_conversation(brand, _customer(brand, rep))
+    _send(conversation, Sender.of_customer(conversation.customer), now - datetime.timedelta(days=3))
+    _send(conversation, Sender.of_staff(rep), now - datetime.timedelta(days=3) + datetime.timedelta(minutes=1))
+    other_rep = factories.make_member(other_brand, store=factories.make_store(other_brand))
+    theirs = factories.make_conversation(other_brand, _customer(other_brand, other_rep))
+    _send(theirs, Sender.of_customer(theirs.customer), now)
+    _send(theirs, Sender.of_staff(other_rep), now + datetime.timedelta(minutes=1))
+
+    assert first_response_stats(brand, start=now - datetime.timedelta(days=1))["count"] == 0
+    assert first_response_stats(brand, start=now - datetime.timedelta(days=7))["count"] == 1
+    elsewhere = factories.make_store(brand, "Elsewhere")
+    assert first_response_stats(brand, start=now - datetime.timedelta(days=7), store_id=elsewhere.pk)["count"] == 0
+    assert first_response_stats(brand, start=now - datetime.timedelta(days=7), store_id=rep.store_id)["count"] == 1
+
+
+def test_messages_are_counted_per_day_by_customers_and_by_staff(brand, rep):
+    conversation = factories.make_conversation(brand, _customer(brand, rep))
+    now = timezone.now()
+    _send(conversation, Sender.of_customer(conversation.customer), now)
+    _send(conversation, Sender.of_customer(conversation.customer), now)
+    _send(conversation, Sender.of_staff(rep), now)
+    _send(conversation, Sender.system(), now)
+    counts = message_counts_by_day(brand, start=now - datetime.timedelta(days=1))
+    today = timezone.localdate(now, timezone=brand.tzinfo)
+    assert counts == {today: {"customer": 2, "staff": 1}}
