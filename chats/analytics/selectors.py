@@ -46,22 +46,24 @@ _STORE_SQL = """ AND (c.customer_id IN (
     SELECT cu.id FROM crm_customer cu LEFT JOIN tenancy_membership rm ON rm.id = cu.assigned_rep_id
     WHERE cu.brand_id = %(brand)s AND (cu.home_store_id = %(store)s OR rm.store_id = %(store)s)))"""
 
-# Each customer message of the period that opens a wait, with the seq of the next staff message in the
-# same 1:1 chat (a running MIN over the rows after it, read backwards so the frame only grows).
+# The period's 1:1 messages of customers and staff in chat order. A wait starts at a customer message after
+# a staff one (or at the first); it is answered by the staff message right after the customer's turn. Kept to
+# those rows, starts and answers alternate, so an answer's LAG is its start: two window passes, one sort.
 _WAITS_SQL = """
 WITH msgs AS (
-    SELECT m.conversation_id, m.seq, m.sender_type, m.created_at,
-           LAG(m.sender_type) OVER (PARTITION BY m.conversation_id ORDER BY m.seq) AS prev_sender,
-           MIN(CASE WHEN m.sender_type IN ('rep', 'staff') THEN m.seq END) OVER (
-               PARTITION BY m.conversation_id ORDER BY m.seq DESC
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reply_seq
+    SELECT m.conversation_id, m.seq, m.sender_type, m.sender_user_id, m.created_at,
+           LAG(m.sender_type) OVER (PARTITION BY m.conversation_id ORDER BY m.seq) AS prev_sender
     FROM chats_message m JOIN chats_conversation c ON c.id = m.conversation_id
     WHERE m.brand_id = %(brand)s AND m.created_at >= %(start)s AND c.kind = 'direct'
           AND m.deleted_at IS NULL AND m.sender_type IN ('customer', 'rep', 'staff'){store}
+), turns AS (
+    SELECT sender_type, sender_user_id, created_at,
+           LAG(created_at) OVER (PARTITION BY conversation_id ORDER BY seq) AS asked_at
+    FROM msgs
+    WHERE (sender_type = 'customer' AND (prev_sender IS NULL OR prev_sender <> 'customer'))
+       OR (sender_type <> 'customer' AND prev_sender = 'customer')
 )
-SELECT r.sender_user_id, {seconds} AS waited
-FROM msgs w JOIN chats_message r ON r.conversation_id = w.conversation_id AND r.seq = w.reply_seq
-WHERE w.sender_type = 'customer' AND (w.prev_sender IS NULL OR w.prev_sender <> 'customer')
+SELECT sender_user_id, {seconds} AS waited FROM turns WHERE sender_type <> 'customer'
 """
 
 
@@ -72,9 +74,9 @@ COUNT(*) FROM ({waits}) waits GROUP BY ROLLUP (sender_user_id)"""  # noqa: S608
 
 def _waits_sql(store_id: int | None) -> str:
     if connection.vendor == "postgresql":
-        seconds = "EXTRACT(EPOCH FROM (r.created_at - w.created_at))"
+        seconds = "EXTRACT(EPOCH FROM (created_at - asked_at))"
     else:  # SQLite, the embedded default
-        seconds = "(julianday(r.created_at) - julianday(w.created_at)) * 86400.0"
+        seconds = "(julianday(created_at) - julianday(asked_at)) * 86400.0"
     return _WAITS_SQL.format(store=_STORE_SQL if store_id is not None else "", seconds=seconds)
 
 
