@@ -238,3 +238,42 @@ class ChatToken(BrandOwned):
 
     def __str__(self) -> str:
         return f"chat token of customer {self.customer_id}"
+
+
+# --- The overview's daily rollups (chats.analytics): filled once per finished day, read instead of the messages ---
+
+
+class StatDay(BrandOwned):
+    """A finished day (in the brand's time zone) whose rollups below are written."""
+
+    day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "day"], name="statday_once_per_day")]
+
+
+class MessageDayStat(BrandOwned):
+    """Messages of customers and of staff on one day, per store (0: no store)."""
+
+    day = models.DateField()
+    store_key = models.PositiveBigIntegerField(default=0)
+    customer_count = models.PositiveIntegerField(default=0)
+    staff_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "day", "store_key"], name="msgdaystat_unique")]
+
+
+class ResponseWait(BrandOwned):
+    """One answered wait in a 1:1 chat: a customer's turn, then the first staff message (see chats.analytics),
+    on the day it was answered, per store (0: no store) and responding staff user."""
+
+    day = models.DateField()
+    store_key = models.PositiveBigIntegerField(default=0)
+    responder_id = models.BigIntegerField(null=True)
+    seconds = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "day"], include=["store_key", "responder_id", "seconds"],
+                                name="responsewait_brand_day")]

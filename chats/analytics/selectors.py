@@ -1,108 +1,86 @@
 """The brand overview's figures that chats owns: messages by customers and by staff over time, and how fast
-reps answer. Brand-scoped, on the message_brand_created index (brand_id, created_at).
-
-A first response is the first message of a rep (or other staff) after a customer starts talking in a 1:1
-chat: a customer message whose previous message was not the customer's opens a wait, and the next staff
-message ends it. Bots, campaigns and system notices do not count as an answer.
-"""
+reps answer (definitions in chats.analytics.rollup). Finished days come from the daily rollups
+(MessageDayStat, ResponseWait: a few rows per day, on indexes that start with brand_id), written by
+services.analytics_days_fill; today is computed live from today's messages only."""
 
 import datetime
 import statistics
 
 from django.db import connection
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Sum
+from django.utils import timezone
 
 from privtraffic.tenancy.models import Brand
 
-from ..models import Message, SenderType
+from ..models import MessageDayStat, ResponseWait
+from . import rollup
 
-STAFF_SENDERS = (SenderType.REP, SenderType.STAFF)
 
-
-def _store_q(store_id: int | None) -> Q:
-    """A store's conversations: its groups, and 1:1 chats of its customers (home store or rep's store)."""
-    if store_id is None:
-        return Q()
-    return (Q(conversation__group__store_id=store_id) | Q(conversation__customer__home_store_id=store_id)
-            | Q(conversation__customer__assigned_rep__store_id=store_id))
+def _today_start(brand: Brand) -> tuple[datetime.date, datetime.datetime]:
+    today = timezone.localdate(timezone=brand.tzinfo)
+    return today, datetime.datetime.combine(today, datetime.time.min, tzinfo=brand.tzinfo)
 
 
 def message_counts_by_day(brand: Brand, *, start: datetime.datetime, store_id: int | None = None) -> dict:
-    """{date: {"customer": n, "staff": n}} for the days since `start` (brand's time zone), deleted
-    messages left out."""
-    rows = (Message.objects.filter(brand=brand, created_at__gte=start, deleted_at__isnull=True)
-            .filter(_store_q(store_id))
-            .filter(sender_type__in=(SenderType.CUSTOMER, *STAFF_SENDERS))
-            .annotate(day=TruncDate("created_at", tzinfo=brand.tzinfo))
-            .values("day")
-            .annotate(customer=Count("id", filter=Q(sender_type=SenderType.CUSTOMER)),
-                      staff=Count("id", filter=Q(sender_type__in=STAFF_SENDERS)))
-            .order_by("day"))
-    return {row["day"]: {"customer": row["customer"], "staff": row["staff"]} for row in rows}
+    """{date: {"customer": n, "staff": n}} for the days since `start` (brand's time zone), deleted messages
+    and bots left out."""
+    today, today_start = _today_start(brand)
+    first_day = start.astimezone(brand.tzinfo).date()
+    stats = MessageDayStat.objects.filter(brand=brand, day__gte=first_day, day__lt=today)
+    if store_id is not None:
+        stats = stats.filter(store_key=store_id)
+    result: dict = {}
+    for row in stats.values("day").annotate(customer=Sum("customer_count"), staff=Sum("staff_count")).order_by():
+        result[row["day"]] = {"customer": row["customer"], "staff": row["staff"]}
+    live = [r for r in rollup.message_counts(brand, start=max(start, today_start))
+            if store_id is None or r["store_key"] == store_id]
+    for row in live:
+        day = result.setdefault(row["day"], {"customer": 0, "staff": 0})
+        day["customer"] += row["customer"]
+        day["staff"] += row["staff"]
+    return result
 
 
-_STORE_SQL = """ AND (c.customer_id IN (
-    SELECT cu.id FROM crm_customer cu LEFT JOIN tenancy_membership rm ON rm.id = cu.assigned_rep_id
-    WHERE cu.brand_id = %(brand)s AND (cu.home_store_id = %(store)s OR rm.store_id = %(store)s)))"""
-
-# The period's 1:1 messages of customers and staff in chat order. A wait starts at a customer message after
-# a staff one (or at the first); it is answered by the staff message right after the customer's turn. Kept to
-# those rows, starts and answers alternate, so an answer's LAG is its start: two window passes, one sort.
-_WAITS_SQL = """
-WITH msgs AS (
-    SELECT m.conversation_id, m.seq, m.sender_type, m.sender_user_id, m.created_at,
-           LAG(m.sender_type) OVER (PARTITION BY m.conversation_id ORDER BY m.seq) AS prev_sender
-    FROM chats_message m JOIN chats_conversation c ON c.id = m.conversation_id
-    WHERE m.brand_id = %(brand)s AND m.created_at >= %(start)s AND c.kind = 'direct'
-          AND m.deleted_at IS NULL AND m.sender_type IN ('customer', 'rep', 'staff'){store}
-), turns AS (
-    SELECT sender_type, sender_user_id, created_at,
-           LAG(created_at) OVER (PARTITION BY conversation_id ORDER BY seq) AS asked_at
-    FROM msgs
-    WHERE (sender_type = 'customer' AND (prev_sender IS NULL OR prev_sender <> 'customer'))
-       OR (sender_type <> 'customer' AND prev_sender = 'customer')
-)
-SELECT sender_user_id, {seconds} AS waited FROM turns WHERE sender_type <> 'customer'
-"""
-
-
-# Only our own constant fragments are formatted in; every value travels as a parameter.
-_MEDIANS_SQL = """SELECT sender_user_id, GROUPING(sender_user_id), percentile_cont(0.5) WITHIN GROUP (ORDER BY waited),
-COUNT(*) FROM ({waits}) waits GROUP BY ROLLUP (sender_user_id)"""  # noqa: S608
-
-
-def _waits_sql(store_id: int | None) -> str:
-    if connection.vendor == "postgresql":
-        seconds = "EXTRACT(EPOCH FROM (created_at - asked_at))"
-    else:  # SQLite, the embedded default
-        seconds = "(julianday(created_at) - julianday(asked_at)) * 86400.0"
-    return _WAITS_SQL.format(store=_STORE_SQL if store_id is not None else "", seconds=seconds)
+_STORE_SQL = " AND store_key = %(store)s"
+_MEDIANS_SQL = """
+SELECT responder_id, GROUPING(responder_id), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), COUNT(*)
+FROM (SELECT responder_id, seconds FROM chats_responsewait
+      WHERE brand_id = %(brand)s AND day >= %(first_day)s AND day < %(today)s{store}
+      UNION ALL SELECT * FROM unnest(%(responders)s::bigint[], %(seconds)s::float8[])) waits
+GROUP BY ROLLUP (responder_id)
+"""  # noqa: S608  (only the constant fragment above is formatted in)
 
 
 def first_response_stats(brand: Brand, *, start: datetime.datetime, store_id: int | None = None) -> dict:
-    """Median first-response time in seconds over the period's waits that were answered, overall and per
-    responding staff user: {"median": s | None, "count": n, "by_user": {user_id: {"median": s, "count": n}}}.
-    PostgreSQL computes the medians (percentile_cont per user, ROLLUP for the whole brand); SQLite, the
-    embedded default, gets the waits and takes the medians here."""
-    params = {"brand": brand.pk, "start": start, "store": store_id}
+    """Median first-response time in seconds over the period's answered waits, overall and per responding
+    staff user: {"median": s | None, "count": n, "by_user": {user_id: {"median": s, "count": n}}}.
+    PostgreSQL takes the medians (percentile_cont per user, ROLLUP for the brand) over the rollup rows and
+    today's waits; SQLite, the embedded default, gets the rows and takes them here."""
+    today, today_start = _today_start(brand)
+    first_day = start.astimezone(brand.tzinfo).date()
+    live = [w for w in rollup.waits(brand, start=max(start, today_start), end=timezone.now() + datetime.timedelta(seconds=1))
+            if store_id is None or w["store_key"] == store_id]
     stats = {"median": None, "count": 0, "by_user": {}}
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_MEDIANS_SQL.format(waits=_waits_sql(store_id)), params)
+    if connection.vendor == "postgresql":
+        params = {"brand": brand.pk, "first_day": first_day, "today": today, "store": store_id,
+                  "responders": [w["responder_id"] for w in live], "seconds": [w["seconds"] for w in live]}
+        with connection.cursor() as cursor:
+            cursor.execute(_MEDIANS_SQL.format(store=_STORE_SQL if store_id is not None else ""), params)
             for user_id, total_row, median, count in cursor.fetchall():
                 if total_row:
-                    stats["median"], stats["count"] = float(median) if median is not None else None, count
+                    stats["median"], stats["count"] = (float(median) if median is not None else None), count
                 elif user_id is not None:
                     stats["by_user"][user_id] = {"median": float(median), "count": count}
-            return stats
-        cursor.execute(_waits_sql(store_id), params)
-        waits = cursor.fetchall()
+        return stats
+    stored = ResponseWait.objects.filter(brand=brand, day__gte=first_day, day__lt=today)
+    if store_id is not None:
+        stored = stored.filter(store_key=store_id)
+    rows = [*stored.values_list("responder_id", "seconds"), *((w["responder_id"], w["seconds"]) for w in live)]
     by_user: dict[int, list[float]] = {}
-    for user_id, waited in waits:
+    for user_id, waited in rows:
         if user_id is not None:
             by_user.setdefault(user_id, []).append(waited)
-    if waits:
-        stats["median"], stats["count"] = statistics.median(w for _u, w in waits), len(waits)
+    if rows:
+        stats["median"], stats["count"] = statistics.median(w for _u, w in rows), len(rows)
     stats["by_user"] = {u: {"median": statistics.median(ws), "count": len(ws)} for u, ws in by_user.items()}
     return stats

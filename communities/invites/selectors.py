@@ -52,3 +52,14 @@ def invite_rep_choices(*, brand: Brand, actor: Actor) -> QuerySet[Membership]:
     reps = rep_list(brand=brand, actor=actor).filter(is_active=True)
     own = actor_rep_id(actor)
     return reps.filter(pk=own) if own is not None else reps
+
+
+def invite_by_brand_token(*, brand: Brand, token: str) -> InviteLink | None:
+    """The brand's invite link with this token (for naming a customer's source), or None."""
+    return (InviteLink.objects.filter(brand=brand, token=token).select_related("group", "rep__user").first()
+            if token else None)
+
+
+def invite_active_count(*, brand: Brand, actor: Actor) -> int:
+    """How many of the links the actor sees are not revoked (the groups page's stat card)."""
+    return InviteLink.objects.filter(brand=brand, revoked_at__isnull=True).filter(invite_visibility(actor)).count()

@@ -26,6 +26,7 @@ from ..profile.timeline import customer_timeline
 from ..segments import selectors as segments
 from . import selectors, services
 from .forms import CustomerReassignForm, CustomersTransferForm
+from .sources import customer_source_detail
 
 CUSTOMERS_PER_PAGE = 50
 REASSIGN_PERM = services.REASSIGN_PERM
@@ -126,6 +127,7 @@ class _CustomerView(BrandView):
             "customer": customer,
             "promotion_reach": customer_reach(brand=self.brand, customer=customer, purpose=Purpose.PROMOTIONAL),
             "timeline": customer_timeline(brand=self.brand, customer=customer),
+            "source_detail": customer_source_detail(brand=self.brand, customer=customer),
             "groups": selectors.customer_group_memberships(brand=self.brand, customer=customer),
             "history": selectors.customer_audit_history(brand=self.brand, customer=customer),
             "reassign_form": reassign_form if can_reassign else None,

@@ -16,9 +16,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from chats.analytics import selectors as chat_stats
+from chats.analytics.services import analytics_days_fill
 from communities.analytics import selectors as community_stats
 from crm.analytics import selectors as crm_stats
-from privtraffic.tenancy.actors import actor_store_id
+from privtraffic.tenancy.actors import SystemActor, actor_store_id
 from privtraffic.tenancy.dashboard import BrandView
 from privtraffic.tenancy.parsing import query_choice, query_int
 from privtraffic.tenancy.roles import Perm, Role
@@ -66,6 +67,8 @@ class OverviewView(BrandView):
             "checklist": self._checklist(),
         }
         context.update(self._growth(days, scope))
+        # Finished days of chat figures come from daily rollups: write any the period still lacks (once).
+        analytics_days_fill(brand=brand, actor=SystemActor.for_brand(brand, "overview"), since=days[0])
         responses = chat_stats.first_response_stats(brand, **scope)
         context.update(self._messages(days, scope, responses))
         context["links"] = links = self._links(period, store_id)

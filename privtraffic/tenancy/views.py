@@ -10,7 +10,7 @@ from . import selectors, services
 from .dashboard import BrandView, flash_errors, form_errors
 from .forms import ApiKeyForm, BrandCreateForm, BrandSettingsForm, MemberInviteForm, MemberRoleForm, StoreForm
 from .parsing import query_int
-from .roles import ASSIGNABLE_ROLES, Perm
+from .roles import ASSIGNABLE_ROLES, Perm, Role
 
 
 @login_required
@@ -95,10 +95,10 @@ class TeamView(_TeamPage):
     def _render(self, request, form, status=200):
         role = request.GET.get("role") or None
         store = query_int(request, "store")
-        members = selectors.member_list(
+        members = list(selectors.member_list(
             brand=self.brand, actor=self.actor, role=role, store_id=store
-        )
-        context = {"members": members, "form": form, "can_manage": self.can(Perm.MANAGE_TEAM), "role_filter": role}
+        ))
+        context = {"members": members, "no_reps": not any(m.role == Role.REP for m in members), "form": form, "can_manage": self.can(Perm.MANAGE_TEAM), "role_filter": role}
         return render(request, "tenancy/team.html", context, status=status)
 
 

@@ -3,8 +3,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from chats.analytics.selectors import first_response_stats, message_counts_by_day
-from chats.models import Message
+from chats.analytics import selectors
+from chats.analytics.services import analytics_days_fill
+from chats.models import Message, MessageDayStat, ResponseWait
 from chats.services import Sender, message_send
 from tests import factories
 
@@ -15,6 +16,17 @@ def _send(conversation, sender, at):
     message = message_send(conversation=conversation, sender=sender, body="hi")
     Message.objects.filter(pk=message.pk).update(created_at=at)
     return message
+
+
+def first_response_stats(brand, *, start, store_id=None):
+    """The overview's order: fill the finished days' rollups, then read."""
+    analytics_days_fill(brand=brand, actor=factories.system(brand), since=start.astimezone(brand.tzinfo).date())
+    return selectors.first_response_stats(brand, start=start, store_id=store_id)
+
+
+def message_counts_by_day(brand, *, start, store_id=None):
+    analytics_days_fill(brand=brand, actor=factories.system(brand), since=start.astimezone(brand.tzinfo).date())
+    return selectors.message_counts_by_day(brand, start=start, store_id=store_id)
 
 
 def _customer(brand, rep, **fields):
@@ -71,3 +83,33 @@ def test_messages_are_counted_per_day_by_customers_and_by_staff(brand, rep):
     counts = message_counts_by_day(brand, start=now - datetime.timedelta(days=1))
     today = timezone.localdate(now, timezone=brand.tzinfo)
     assert counts == {today: {"customer": 2, "staff": 1}}
+
+
+def test_finished_days_are_rolled_up_once_and_today_stays_live(brand, rep):
+    conversation = factories.make_conversation(brand, _customer(brand, rep))
+    now = timezone.now()
+    two_days_ago = now - datetime.timedelta(days=2)
+    _send(conversation, Sender.of_customer(conversation.customer), two_days_ago)
+    _send(conversation, Sender.of_staff(rep), two_days_ago + datetime.timedelta(minutes=4))
+    start = now - datetime.timedelta(days=7)
+    system = factories.system(brand)
+    since = start.astimezone(brand.tzinfo).date()
+    assert analytics_days_fill(brand=brand, actor=system, since=since) == 7
+    assert analytics_days_fill(brand=brand, actor=system, since=since) == 0  # each finished day once
+    assert ResponseWait.objects.filter(brand=brand).count() == 1
+    assert MessageDayStat.objects.filter(brand=brand).count() == 1
+    # Today is read live: a message sent now counts at once, with the rolled-up days.
+    _send(conversation, Sender.of_customer(conversation.customer), now - datetime.timedelta(seconds=90))
+    _send(conversation, Sender.of_staff(rep), now - datetime.timedelta(seconds=30))
+    stats = selectors.first_response_stats(brand, start=start)
+    assert stats["count"] == 2 and stats["median"] == pytest.approx((240 + 60) / 2)
+    counts = selectors.message_counts_by_day(brand, start=start)
+    assert sum(day["customer"] for day in counts.values()) == 2 and sum(day["staff"] for day in counts.values()) == 2
+
+
+def test_rolling_up_another_brands_days_is_refused(brand, other_brand):
+    from privtraffic.tenancy.errors import ApplicationError
+
+    with pytest.raises(ApplicationError) as exc:
+        analytics_days_fill(brand=other_brand, actor=factories.system(brand), since=timezone.localdate())
+    assert exc.value.status == 404
