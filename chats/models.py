@@ -265,15 +265,16 @@ class MessageDayStat(BrandOwned):
         constraints = [models.UniqueConstraint(fields=["brand", "day", "store_key"], name="msgdaystat_unique")]
 
 
-class ResponseWait(BrandOwned):
-    """One answered wait in a 1:1 chat: a customer's turn, then the first staff message (see chats.analytics),
-    on the day it was answered, per store (0: no store) and responding staff user."""
+class ResponseDayStat(BrandOwned):
+    """Answered waits in 1:1 chats (see chats.analytics) on one day, per store (0: no store) and responding staff
+    user: how many, and how long they took as a histogram {bucket index: count} (chats.analytics.rollup.BUCKETS),
+    so a period's median is read from a few rows per day, whatever the number of messages."""
 
     day = models.DateField()
     store_key = models.PositiveBigIntegerField(default=0)
     responder_id = models.BigIntegerField(null=True)
-    seconds = models.FloatField()
+    count = models.PositiveIntegerField(default=0)
+    histogram = models.JSONField(default=dict)
 
     class Meta:
-        indexes = [models.Index(fields=["brand", "day"], include=["store_key", "responder_id", "seconds"],
-                                name="responsewait_brand_day")]
+        indexes = [models.Index(fields=["brand", "day"], name="responsedaystat_brand_day")]

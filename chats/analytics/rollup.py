@@ -1,6 +1,6 @@
 """Reading the period's messages straight from chats_message costs a scan of every message in it (400,000
 messages at 100,000 customers: seconds, not milliseconds). So the overview reads two small daily rollups
-(MessageDayStat, ResponseWait) for finished days, and only today live. This module computes both for any
+(MessageDayStat, ResponseDayStat) for finished days, and only today live. This module computes both for any
 span of time; services.analytics_days_fill writes them for finished days, selectors compute today's.
 
 A first response is the first message of a rep (or other staff) after a customer starts talking in a 1:1
@@ -9,7 +9,9 @@ message ends it. Bots, campaigns and system notices neither open nor end a wait.
 its group's, or its customer's home store, or their rep's (0 when none).
 """
 
+import bisect
 import datetime
+import math
 
 from django.db import connection
 from django.db.models import Count, IntegerField, Q, Value
@@ -20,6 +22,44 @@ from privtraffic.tenancy.models import Brand
 from ..models import Message, SenderType
 
 STAFF_SENDERS = (SenderType.REP, SenderType.STAFF)
+
+# Lower edges (seconds) of the first-response histogram: 5 s steps to 2 min, 15 s to 10 min, 1 min to an hour,
+# 15 min to a day, 6 h to a week, then one last open bucket. A median read from it is within half a step.
+BUCKETS: list[float] = [
+    *range(0, 120, 5), *range(120, 600, 15), *range(600, 3600, 60), *range(3600, 86400, 900),
+    *range(86400, 7 * 86400 + 1, 6 * 3600),
+]
+
+
+def bucket_of(seconds: float) -> int:
+    return max(bisect.bisect_right(BUCKETS, max(seconds, 0.0)) - 1, 0)
+
+
+def histogram_add(histogram: dict, other: dict) -> dict:
+    for key, count in other.items():
+        histogram[str(key)] = histogram.get(str(key), 0) + count
+    return histogram
+
+
+def histogram_median(histogram: dict) -> float | None:
+    """The median of the waits counted in `histogram`, each placed evenly within its bucket (as
+    statistics.median does, the mean of the two middle ones when the count is even)."""
+    counts = sorted((int(k), c) for k, c in histogram.items() if c)
+    total = sum(c for _k, c in counts)
+    if not total:
+        return None
+
+    def value_at(rank: int) -> float:  # 1-based
+        seen = 0
+        for index, count in counts:
+            if seen + count >= rank:
+                low = BUCKETS[index]
+                high = BUCKETS[index + 1] if index + 1 < len(BUCKETS) else low * 2
+                return low + (high - low) * (rank - seen - 0.5) / count
+            seen += count
+        return math.nan
+
+    return (value_at((total + 1) // 2) + value_at(total // 2 + 1)) / 2
 
 
 def message_counts(brand: Brand, *, start: datetime.datetime, end: datetime.datetime | None = None) -> list[dict]:
@@ -59,6 +99,17 @@ FROM turns t JOIN chats_conversation c ON c.id = t.conversation_id
 JOIN crm_customer cu ON cu.id = c.customer_id LEFT JOIN tenancy_membership rm ON rm.id = cu.assigned_rep_id
 WHERE t.sender_type <> 'customer' AND t.created_at >= %(answered_from)s
 """  # noqa: S608
+
+
+def wait_histograms(rows: list[dict]) -> dict[tuple, dict]:
+    """{(day, store_key, responder_id): {"count": n, "histogram": {...}}} of waits() rows."""
+    grouped: dict[tuple, dict] = {}
+    for row in rows:
+        entry = grouped.setdefault((row["day"], row["store_key"], row["responder_id"]), {"count": 0, "histogram": {}})
+        entry["count"] += 1
+        key = str(bucket_of(row["seconds"]))
+        entry["histogram"][key] = entry["histogram"].get(key, 0) + 1
+    return grouped
 
 
 def waits(brand: Brand, *, start: datetime.datetime, end: datetime.datetime) -> list[dict]:

@@ -1,18 +1,16 @@
 """The brand overview's figures that chats owns: messages by customers and by staff over time, and how fast
 reps answer (definitions in chats.analytics.rollup). Finished days come from the daily rollups
-(MessageDayStat, ResponseWait: a few rows per day, on indexes that start with brand_id), written by
+(MessageDayStat, ResponseDayStat: a few rows per day, on indexes that start with brand_id), written by
 services.analytics_days_fill; today is computed live from today's messages only."""
 
 import datetime
-import statistics
 
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
 from privtraffic.tenancy.models import Brand
 
-from ..models import MessageDayStat, ResponseWait
+from ..models import MessageDayStat, ResponseDayStat
 from . import rollup
 
 
@@ -41,46 +39,29 @@ def message_counts_by_day(brand: Brand, *, start: datetime.datetime, store_id: i
     return result
 
 
-_STORE_SQL = " AND store_key = %(store)s"
-_MEDIANS_SQL = """
-SELECT responder_id, GROUPING(responder_id), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), COUNT(*)
-FROM (SELECT responder_id, seconds FROM chats_responsewait
-      WHERE brand_id = %(brand)s AND day >= %(first_day)s AND day < %(today)s{store}
-      UNION ALL SELECT * FROM unnest(%(responders)s::bigint[], %(seconds)s::float8[])) waits
-GROUP BY ROLLUP (responder_id)
-"""  # noqa: S608  (only the constant fragment above is formatted in)
-
-
 def first_response_stats(brand: Brand, *, start: datetime.datetime, store_id: int | None = None) -> dict:
     """Median first-response time in seconds over the period's answered waits, overall and per responding
-    staff user: {"median": s | None, "count": n, "by_user": {user_id: {"median": s, "count": n}}}.
-    PostgreSQL takes the medians (percentile_cont per user, ROLLUP for the brand) over the rollup rows and
-    today's waits; SQLite, the embedded default, gets the rows and takes them here."""
+    staff user: {"median": s | None, "count": n, "by_user": {user_id: {"median": s, "count": n}}}. Finished
+    days' histograms (a few rows per day) merged with today's waits; medians within half a histogram step."""
     today, today_start = _today_start(brand)
     first_day = start.astimezone(brand.tzinfo).date()
-    live = [w for w in rollup.waits(brand, start=max(start, today_start), end=timezone.now() + datetime.timedelta(seconds=1))
-            if store_id is None or w["store_key"] == store_id]
-    stats = {"median": None, "count": 0, "by_user": {}}
-    if connection.vendor == "postgresql":
-        params = {"brand": brand.pk, "first_day": first_day, "today": today, "store": store_id,
-                  "responders": [w["responder_id"] for w in live], "seconds": [w["seconds"] for w in live]}
-        with connection.cursor() as cursor:
-            cursor.execute(_MEDIANS_SQL.format(store=_STORE_SQL if store_id is not None else ""), params)
-            for user_id, total_row, median, count in cursor.fetchall():
-                if total_row:
-                    stats["median"], stats["count"] = (float(median) if median is not None else None), count
-                elif user_id is not None:
-                    stats["by_user"][user_id] = {"median": float(median), "count": count}
-        return stats
-    stored = ResponseWait.objects.filter(brand=brand, day__gte=first_day, day__lt=today)
+    stored = ResponseDayStat.objects.filter(brand=brand, day__gte=first_day, day__lt=today)
     if store_id is not None:
         stored = stored.filter(store_key=store_id)
-    rows = [*stored.values_list("responder_id", "seconds"), *((w["responder_id"], w["seconds"]) for w in live)]
-    by_user: dict[int, list[float]] = {}
-    for user_id, waited in rows:
-        if user_id is not None:
-            by_user.setdefault(user_id, []).append(waited)
-    if rows:
-        stats["median"], stats["count"] = statistics.median(w for _u, w in rows), len(rows)
-    stats["by_user"] = {u: {"median": statistics.median(ws), "count": len(ws)} for u, ws in by_user.items()}
-    return stats
+    rows = [{"responder_id": r, "count": c, "histogram": h}
+            for r, c, h in stored.values_list("responder_id", "count", "histogram")]
+    live = [w for w in rollup.waits(brand, start=max(start, today_start), end=timezone.now() + datetime.timedelta(seconds=1))
+            if store_id is None or w["store_key"] == store_id]
+    rows += [{"responder_id": key[2], **entry} for key, entry in rollup.wait_histograms(live).items()]
+    total: dict = {}
+    by_user: dict[int, dict] = {}
+    for row in rows:
+        rollup.histogram_add(total, row["histogram"])
+        if row["responder_id"] is not None:
+            mine = by_user.setdefault(row["responder_id"], {})
+            rollup.histogram_add(mine, row["histogram"])
+    return {
+        "median": rollup.histogram_median(total),
+        "count": sum(total.values()),
+        "by_user": {u: {"median": rollup.histogram_median(h), "count": sum(h.values())} for u, h in by_user.items()},
+    }

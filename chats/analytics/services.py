@@ -8,7 +8,7 @@ from django.utils import timezone
 from privtraffic.tenancy.actors import Actor, authorize
 from privtraffic.tenancy.models import Brand
 
-from ..models import MessageDayStat, ResponseWait, StatDay
+from ..models import MessageDayStat, ResponseDayStat, StatDay
 from . import rollup
 
 
@@ -29,16 +29,17 @@ def analytics_days_fill(*, brand: Brand, actor: Actor, since: datetime.date) -> 
     end = datetime.datetime.combine(today, datetime.time.min, tzinfo=tz)
     wanted = set(missing)
     counts = [row for row in rollup.message_counts(brand, start=start, end=end) if row["day"] in wanted]
-    answered = [row for row in rollup.waits(brand, start=start, end=end) if row["day"] in wanted]
+    answered = rollup.wait_histograms([row for row in rollup.waits(brand, start=start, end=end) if row["day"] in wanted])
     with transaction.atomic():
         created = StatDay.objects.bulk_create([StatDay(brand=brand, day=day) for day in missing],
                                               ignore_conflicts=True)
         MessageDayStat.objects.filter(brand=brand, day__in=missing).delete()
-        ResponseWait.objects.filter(brand=brand, day__in=missing).delete()
+        ResponseDayStat.objects.filter(brand=brand, day__in=missing).delete()
         MessageDayStat.objects.bulk_create(
             [MessageDayStat(brand=brand, day=r["day"], store_key=r["store_key"], customer_count=r["customer"],
                             staff_count=r["staff"]) for r in counts], batch_size=1000)
-        ResponseWait.objects.bulk_create(
-            [ResponseWait(brand=brand, day=r["day"], store_key=r["store_key"], responder_id=r["responder_id"],
-                          seconds=r["seconds"]) for r in answered], batch_size=5000)
+        ResponseDayStat.objects.bulk_create(
+            [ResponseDayStat(brand=brand, day=day, store_key=store_key, responder_id=responder, count=h["count"],
+                             histogram=h["histogram"]) for (day, store_key, responder), h in answered.items()],
+            batch_size=1000)
     return len(missing) if created is not None else 0

@@ -170,6 +170,7 @@ PERIODIC_TASKS = {
     "idempotency-prune": {"task": "privtraffic.tenancy.tasks.prune_idempotency_records", "seconds": 3600},
     "crm-lifecycle-stages": {"task": "crm.tasks.refresh_lifecycle_stages", "seconds": 86400},
     "chats-prune-chat-tokens": {"task": "chats.tasks.prune_chat_tokens", "seconds": 3600},
+    "chats-overview-rollups": {"task": "chats.tasks.fill_overview_rollups", "seconds": 3600},
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": entry["task"], "schedule": float(entry["seconds"])} for name, entry in PERIODIC_TASKS.items()

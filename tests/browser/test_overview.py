@@ -51,7 +51,7 @@ def _seed_now(brand, store, rep, system):
         conversation = factories.make_conversation(brand, customer)
         asked = message_send(conversation=conversation, sender=Sender.of_customer(customer), body="Is it in stock?")
         answer = message_send(conversation=conversation, sender=Sender.of_staff(rep), body="Yes!")
-        Message.objects.filter(pk=answer.pk).update(created_at=asked.created_at + datetime.timedelta(minutes=n + 1))
+        Message.objects.filter(pk=asked.pk).update(created_at=answer.created_at - datetime.timedelta(minutes=n + 1))
     return groups
 
 

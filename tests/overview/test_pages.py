@@ -30,7 +30,7 @@ def _busy_brand(brand, store, rep, system):
     conversation = factories.make_conversation(brand, customers[0])
     asked = message_send(conversation=conversation, sender=Sender.of_customer(customers[0]), body="Hello?")
     answer = message_send(conversation=conversation, sender=Sender.of_staff(rep), body="Hi!")
-    Message.objects.filter(pk=answer.pk).update(created_at=asked.created_at + datetime.timedelta(minutes=2))
+    Message.objects.filter(pk=asked.pk).update(created_at=answer.created_at - datetime.timedelta(minutes=2))
     return group, customers
 
 
