@@ -92,6 +92,10 @@ def test_overview_fits_shows_charts_and_drills_down(live_server, browser_context
         assert box["width"] > 200 and box["height"] > 40
     assert page.locator("svg.chart rect.chart-joins").count() >= 1
     _no_sideways_scroll(page, width)
+    # No panel hides part of its table or chart (the funnel and top reps tables were clipped on a phone).
+    clipped = page.evaluate("[...document.querySelectorAll('.overview-grid .card')]"
+                            ".filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.querySelector('h2').textContent)")
+    assert clipped == [], clipped
     if width == 1366:
         _save(page, "overview")
     else:
