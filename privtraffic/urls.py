@@ -5,7 +5,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.templatetags.static import static as static_url
 from django.urls import include, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
@@ -35,8 +34,6 @@ admin.site.login = _admin_login
 urlpatterns = [
     path("", lambda request: redirect("tenancy:brand_home"), name="home"),
     path("healthz", healthz, name="healthz"),
-    # Browsers and link previews ask for /favicon.ico whatever a page links: the one icon, not a 404.
-    path("favicon.ico", lambda request: redirect(static_url("favicon.svg"), permanent=True), name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     # The brand home (privtraffic.overview) joins tenancy's pages in the `tenancy` namespace: tenancy:overview.
