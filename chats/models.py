@@ -291,3 +291,41 @@ class Attachment(BrandOwned):
 
     def __str__(self) -> str:
         return self.name
+# --- The overview's daily rollups (chats.analytics): filled once per finished day, read instead of the messages ---
+
+
+class StatDay(BrandOwned):
+    """A finished day (in the brand's time zone) whose rollups below are written."""
+
+    day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "day"], name="statday_once_per_day")]
+
+
+class MessageDayStat(BrandOwned):
+    """Messages of customers and of staff on one day, per store (0: no store)."""
+
+    day = models.DateField()
+    store_key = models.PositiveBigIntegerField(default=0)
+    customer_count = models.PositiveIntegerField(default=0)
+    staff_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "day", "store_key"], name="msgdaystat_unique")]
+
+
+class ResponseDayStat(BrandOwned):
+    """Answered waits in 1:1 chats (see chats.analytics) on one day, per store (0: no store) and responding staff
+    user: how many, and how long they took as a histogram {bucket index: count} (chats.analytics.rollup.BUCKETS),
+    so a period's median is read from a few rows per day, whatever the number of messages."""
+
+    day = models.DateField()
+    store_key = models.PositiveBigIntegerField(default=0)
+    responder_id = models.BigIntegerField(null=True)
+    count = models.PositiveIntegerField(default=0)
+    histogram = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "day"], name="responsedaystat_brand_day")]

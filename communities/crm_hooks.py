@@ -4,19 +4,23 @@
 - erasing a customer takes them out of every group they are in (a removal: the seat is freed and the leave
   notice posted), inside the erase transaction;
 - erasing a customer ends every device session they joined on (communities.join);
-- the "joined / left a group" entries of the customer's timeline.
+- the "joined / left a group" entries of the customer's timeline;
+- the profile's source line names the group or rep of the invite link a customer joined through, never its
+  token.
 """
 
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from crm.models import Customer
+from crm.customers.sources import source_describer
+from crm.models import Customer, CustomerSource
 from crm.privacy.registry import erase_step, export_section, export_time
 from crm.profile.timeline import TimelineEntry, timeline_source
 from privtraffic.tenancy.actors import SystemActor
 
 from .groups.services import group_member_remove
+from .invites.selectors import invite_by_brand_token
 from .join.services import device_sessions_revoke_for_customer
 from .models import GroupMember
 
@@ -62,3 +66,17 @@ def group_timeline(customer: Customer, limit: int) -> list[TimelineEntry]:
             entries.append(TimelineEntry(m.left_at, "group_left", _("Left %(group)s") % {"group": m.group.name},
                                          m.get_leave_reason_display() if m.leave_reason else ""))
     return entries
+
+
+@source_describer(CustomerSource.INVITE_LINK, CustomerSource.REP)
+def describe_invite_source(brand, token: str) -> str:
+    invite = invite_by_brand_token(brand=brand, token=token)
+    if invite is None:
+        return _("an invite link that no longer exists")
+    if invite.group_id:
+        text = _("invite link to the group “%(group)s”") % {"group": invite.group.name}
+    else:
+        text = _("%(rep)s’s invite link") % {"rep": invite.rep.user.display_name}
+    if invite.label:
+        text = f"{text} · {invite.label}"
+    return text

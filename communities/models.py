@@ -90,6 +90,8 @@ class GroupMember(BrandOwned):
         indexes = [
             models.Index(fields=["brand", "customer"], name="member_brand_customer"),
             models.Index(fields=["brand", "group", "left_at"], name="member_brand_group_active"),
+            # The overview's joins over time and top groups read a period of joins.
+            models.Index(fields=["brand", "joined_at"], name="member_brand_joined"),
         ]
 
     def __str__(self) -> str:
@@ -169,3 +171,18 @@ class DeviceSession(BrandOwned):
 
     def __str__(self) -> str:
         return f"device {self.pk} of customer {self.customer_id}"
+class InviteOpen(BrandOwned):
+    """How often an invite link's join page was opened on one day (UTC): the first step of the overview's
+    invite funnel. One row per (invite, day), counted up by one conditional UPDATE; nothing about the visitor
+    is kept."""
+
+    invite = models.ForeignKey(InviteLink, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["invite", "day"], name="invite_open_once_per_day")]
+        indexes = [models.Index(fields=["brand", "day"], name="invite_open_brand_day")]
+
+    def __str__(self) -> str:
+        return f"{self.invite_id} opened {self.count}x on {self.day}"

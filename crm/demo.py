@@ -12,8 +12,9 @@ from privtraffic.tenancy.models import Brand
 from .customers.lifecycle import lifecycle_stage_of
 from .models import Customer, Order, OrderStatus
 
-PRODUCTS = [("BBQ-PRO", "Barbecue set Pro", Decimal("899.00")), ("CHAR-5", "Charcoal 5 kg", Decimal("59.00")),
-            ("TONGS", "Steel tongs", Decimal("79.00")), ("APRON", "Chef apron", Decimal("129.00"))]
+# Demo Beauty sells skincare: its orders, survey and chats all speak of skin, never of anything else.
+PRODUCTS = [("SERUM-30", "Hydrating serum 30 ml", Decimal("399.00")), ("CLEANSE-150", "Gentle cleanser 150 ml", Decimal("159.00")),
+            ("SPF50", "Daily sunscreen SPF 50", Decimal("229.00")), ("MASK-5", "Sheet masks, 5 pack", Decimal("129.00"))]
 STATUSES = [OrderStatus.DELIVERED] * 6 + [OrderStatus.SHIPPED, OrderStatus.PAID, OrderStatus.CANCELLED]
 
 
@@ -54,11 +55,13 @@ def seed_onboarding_survey(brand: Brand) -> None:
     from .surveys import services as surveys
 
     actor = SystemActor.for_brand(brand, "demo:onboarding-survey")
-    survey = surveys.survey_create(brand=brand, actor=actor, title="Tell us how you grill",
-                                   intro="Two quick questions, so our offers fit you.", is_onboarding=True)
-    fuel = surveys.question_add(survey=survey, actor=actor, kind="single", text="What do you grill with?",
-                                choices=["Charcoal", "Gas", "Electric"])
-    surveys.question_add(survey=survey, actor=actor, kind="scale", text="How often do you grill? (1 rarely, 5 weekly)")
-    surveys.rule_add(question=fuel, actor=actor, action="add_tag", value="Charcoal", tag_name="charcoal-fan")
-    surveys.rule_add(question=fuel, actor=actor, action="add_tag", value="Gas", tag_name="gas-griller")
+    survey = surveys.survey_create(brand=brand, actor=actor, title="Tell us about your skin",
+                                   intro="Two quick questions, so our advice and offers fit you.", is_onboarding=True)
+    skin = surveys.question_add(survey=survey, actor=actor, kind="single", text="How would you describe your skin?",
+                                choices=["Dry", "Oily", "Combination", "Sensitive"])
+    surveys.question_add(survey=survey, actor=actor, kind="scale",
+                         text="How many steps is your daily skincare routine? (1 one step, 5 five or more)")
+    surveys.rule_add(question=skin, actor=actor, action="add_tag", value="Dry", tag_name="dry-skin")
+    surveys.rule_add(question=skin, actor=actor, action="add_tag", value="Oily", tag_name="oily-skin")
+    surveys.rule_add(question=skin, actor=actor, action="add_tag", value="Sensitive", tag_name="sensitive-skin")
     surveys.survey_activate(survey=survey, actor=actor)

@@ -11,6 +11,8 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from privtraffic.health import healthz
+from privtraffic.overview import urls as overview_urls
+from privtraffic.tenancy import urls as tenancy_urls
 from privtraffic.tenancy.errors import ApplicationError
 
 
@@ -34,7 +36,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    path("b/", include("privtraffic.tenancy.urls")),
+    # The brand home (privtraffic.overview) joins tenancy's pages in the `tenancy` namespace: tenancy:overview.
+    path("b/", include(([*tenancy_urls.urlpatterns, *overview_urls.urlpatterns], tenancy_urls.app_name))),
     path("api/v1/", include("privtraffic.tenancy.api_urls")),
     path("api/v1/", include("crm.api_urls")),
     path("api/v1/", include("communities.api_urls")),

@@ -129,3 +129,25 @@ def test_seed_demo_writes_chat_history_in_order():
         seqs = list(Message.objects.filter(conversation=conversation).order_by("seq").values_list("seq", flat=True))
         assert seqs == list(range(1, conversation.last_seq + 1))
     assert Message.objects.filter(brand=brand, sender_type="rep").exists()
+
+
+def test_seed_demo_copy_fits_a_beauty_brand():
+    """Demo Beauty's onboarding survey asked how you grill and its orders sold barbecue sets: every piece of
+    demo copy a person reads (survey, questions, choices, order items, groups, quick replies, chats) is about
+    skincare."""
+    from chats.models import Message, QuickReply
+    from communities.models import VipGroup
+    from crm.models import Order, Survey, SurveyQuestion
+
+    call_command("seed_demo", stdout=io.StringIO())
+    brand = Brand.objects.get(slug="demo")
+    survey = Survey.objects.get(brand=brand, is_onboarding=True)
+    questions = list(SurveyQuestion.objects.filter(survey=survey))
+    texts = [survey.title, survey.intro, *(q.text for q in questions), *(str(q.choices) for q in questions),
+             *(str(o.items) for o in Order.objects.filter(brand=brand)[:200]),
+             *VipGroup.objects.filter(brand=brand).values_list("name", flat=True),
+             *QuickReply.objects.filter(brand=brand).values_list("body", flat=True),
+             *Message.objects.filter(brand=brand).values_list("body", flat=True)]
+    off_brand = ("grill", "bbq", "barbecue", "charcoal", "tongs", "apron")
+    assert not [t for t in texts if any(word in t.lower() for word in off_brand)]
+    assert "skin" in survey.title.lower()

@@ -57,7 +57,7 @@ def test_join_page_of_an_invite_is_in_chinese(client, brand):
 def test_dashboard_of_an_owner_is_in_chinese(login, brand, owner):
     client = login(owner)
     page = _page(client.get(f"/b/{brand.slug}/", **ZH))
-    for chinese in ("概览", "门店", "在职团队成员", "客户", "设置", "所有者", "退出登录"):
+    for chinese in ("概览", "门店", "活跃客户", "邀请转化漏斗", "客户", "设置", "所有者", "退出登录"):
         assert chinese in page, chinese
     for english in ("Active team members", "Overview", "Sign out"):
         assert english not in page, english

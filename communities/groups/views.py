@@ -22,7 +22,7 @@ from privtraffic.tenancy.roles import Perm
 from privtraffic.tenancy.selectors import store_choices
 
 from ..invites.forms import GroupInviteForm
-from ..invites.selectors import invite_list
+from ..invites.selectors import invite_active_count, invite_list
 from ..models import MemberRole
 from . import selectors, services
 from .forms import MUTE_DURATIONS, GroupForm, MemberActionForm, MemberMuteForm
@@ -110,6 +110,7 @@ class GroupListView(CommunitiesView):
             "stores": self._stores(),
             "total_members": sum(g.member_count for g in groups),
             "full_count": sum(1 for g in groups if g.is_full),
+            "invite_count": invite_active_count(brand=self.brand, actor=self.actor),
             "activity": selectors.member_activity(brand=self.brand, actor=self.actor),
         }
         return render(request, "communities/dashboard/groups.html", context, status=status)

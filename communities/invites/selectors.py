@@ -85,3 +85,12 @@ def group_membership_in_series(*, group: VipGroup, customer) -> GroupMember | No
     return (GroupMember.objects.filter(customer=customer, left_at__isnull=True)
             .filter(Q(group_id=root_id) | Q(group__series_root_id=root_id) | Q(group_id=group.pk))
             .select_related("group").first())
+def invite_by_brand_token(*, brand: Brand, token: str) -> InviteLink | None:
+    """The brand's invite link with this token (for naming a customer's source), or None."""
+    return (InviteLink.objects.filter(brand=brand, token=token).select_related("group", "rep__user").first()
+            if token else None)
+
+
+def invite_active_count(*, brand: Brand, actor: Actor) -> int:
+    """How many of the links the actor sees are not revoked (the groups page's stat card)."""
+    return InviteLink.objects.filter(brand=brand, revoked_at__isnull=True).filter(invite_visibility(actor)).count()

@@ -7,7 +7,7 @@ it allows, however many people scan it at once.
 import secrets
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,13 +16,20 @@ from crm.customers.lifecycle import customer_mark_active
 from crm.customers.services import customer_assign_rep_if_unassigned, customer_reassign
 from crm.models import Customer, CustomerSource
 from privtraffic.accounts.models import User
-from privtraffic.tenancy.actors import Actor, CustomerActor, SystemActor, actor_rep_id, actor_store_id
+from privtraffic.tenancy.actors import (
+    Actor,
+    CustomerActor,
+    SystemActor,
+    actor_rep_id,
+    actor_store_id,
+    authorize,
+)
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership, Store
 from privtraffic.tenancy.roles import Perm, Role
 
 from ..groups.services import authorize_staff, check_brand_refs, group_member_add, require_group_in_view
-from ..models import GroupMember, InviteKind, InviteLink, VipGroup
+from ..models import GroupMember, InviteKind, InviteLink, InviteOpen, VipGroup
 from .selectors import ROUND_ROBIN, group_membership_in_series, rep_for_group_join
 
 
@@ -139,3 +146,18 @@ def _active_in_chain(group: VipGroup, customer: Customer) -> GroupMember | None:
 
 
 JOIN_SOURCES = {InviteKind.GROUP: CustomerSource.INVITE_LINK, InviteKind.REP: CustomerSource.REP}
+
+
+def invite_open_record(*, invite: InviteLink, actor: Actor) -> None:
+    """Count one opening of the link's join page today (UTC), for the overview's funnel. The count rises by a
+    conditional UPDATE; the day's row is created once (a concurrent creator loses the race and updates)."""
+    authorize(actor, None, invite, what="invite")
+    day = timezone.now().date()
+    rows = InviteOpen.objects.filter(brand_id=invite.brand_id, invite=invite, day=day)
+    if rows.update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            InviteOpen.objects.create(brand_id=invite.brand_id, invite=invite, day=day, count=1)
+    except IntegrityError:
+        rows.update(count=F("count") + 1)

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from crm.customers.selectors import customer_for_user
 from crm.customers.services import customer_join_as_user
 from crm.surveys.selectors import onboarding_survey_pending
-from privtraffic.tenancy.actors import CustomerActor
+from privtraffic.tenancy.actors import CustomerActor, SystemActor
 from privtraffic.tenancy.customer_pages import CustomerPageView, CustomerScope
 from privtraffic.tenancy.dashboard import Outcome, form_errors
 from privtraffic.tenancy.errors import ApplicationError
@@ -36,7 +36,7 @@ from privtraffic.tenancy.selectors import store_list
 from ..groups.selectors import group_series
 from ..invites import qr
 from ..invites.selectors import group_membership_in_series, invite_by_token
-from ..invites.services import JOIN_SOURCES, invite_join, invite_unusable_error
+from ..invites.services import JOIN_SOURCES, invite_join, invite_open_record, invite_unusable_error
 from ..models import InviteKind, InviteLink
 from .forms import JoinForm, SecureCodeForm, SecureForm
 from .middleware import BACKEND, SESSION_KEY, forget_device, remember_device
@@ -124,6 +124,7 @@ class JoinView(InvitePage):
         reason = self.invite.unusable_reason()
         if reason:
             return self.gone(request, reason)
+        invite_open_record(invite=self.invite, actor=SystemActor.for_brand(self.brand, "join:open"))  # the funnel's first step
         if self.customer is not None:
             landing = self._already_in(self.customer)
             if landing:  # a returning device that already joined: straight to the chat

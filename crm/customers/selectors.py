@@ -1,11 +1,13 @@
-from django.db.models import Prefetch, Q, QuerySet
+import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from privtraffic.accounts.models import User
 from privtraffic.tenancy.actors import Actor, CustomerActor, actor_rep_id, actor_store_id, check_actor
 from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object
 
-from ..models import AuditLog, Customer, CustomerTag, Tag
+from ..models import AuditLog, Customer, CustomerSource, CustomerTag, SurveyResponse, Tag
 
 HISTORY_LIMIT = 10
 
@@ -79,3 +81,28 @@ def customer_group_memberships(*, brand: Brand, customer: Customer):
 
 def customer_audit_history(*, brand: Brand, customer: Customer, limit: int = HISTORY_LIMIT) -> QuerySet[AuditLog]:
     return AuditLog.objects.filter(brand=brand, customer=customer).select_related("actor")[:limit]
+
+
+def customer_list_narrow(qs: QuerySet[Customer], *, brand: Brand, joined_since: datetime.datetime | None = None,
+                         active_since: datetime.datetime | None = None, via_invite: bool = False,
+                         surveyed: bool = False, ordered: bool = False, rep_id: int | None = None,
+                         store_id: int | None = None) -> QuerySet[Customer]:
+    """A customer list narrowed to the people behind one of the overview's figures (crm.analytics counts
+    them by the same rules): joined or active since a time, came in through a link, completed a survey,
+    have ordered, looked after by a rep, of a store (home store or the rep's store)."""
+    if joined_since is not None:
+        qs = qs.filter(created_at__gte=joined_since)
+    if active_since is not None:
+        qs = qs.filter(last_active_at__gte=active_since)
+    if via_invite:
+        qs = qs.filter(source__in=(CustomerSource.INVITE_LINK, CustomerSource.REP))
+    if surveyed:
+        qs = qs.filter(Exists(SurveyResponse.objects.filter(brand=brand, customer_id=OuterRef("pk"),
+                                                             completed_at__isnull=False)))
+    if ordered:
+        qs = qs.filter(order_count__gt=0)
+    if rep_id is not None:
+        qs = qs.filter(assigned_rep_id=rep_id)
+    if store_id is not None:
+        qs = qs.filter(Q(home_store_id=store_id) | Q(assigned_rep__store_id=store_id))
+    return qs

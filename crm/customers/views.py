@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from privtraffic.tenancy.dashboard import BrandView, form_errors
-from privtraffic.tenancy.parsing import is_int, query_int
+from privtraffic.tenancy.parsing import is_int, query_choice, query_int
 from privtraffic.tenancy.roles import Perm, Role, is_store_scoped
-from privtraffic.tenancy.selectors import member_list, rep_list
+from privtraffic.tenancy.selectors import member_list, rep_list, store_choices
 
+from ..analytics.selectors import PERIOD_DAYS, period_start
 from ..consent.selectors import Purpose, customer_reach
 from ..models import LifecycleStage
 from ..privacy.services import PRIVACY_PERM
@@ -25,6 +26,7 @@ from ..profile.timeline import customer_timeline
 from ..segments import selectors as segments
 from . import selectors, services
 from .forms import CustomerReassignForm, CustomersTransferForm
+from .sources import customer_source_detail
 
 CUSTOMERS_PER_PAGE = 50
 REASSIGN_PERM = services.REASSIGN_PERM
@@ -44,6 +46,10 @@ class CustomerListView(BrandView):
         customers = segments.customer_list_filtered(
             brand=self.brand, actor=self.actor, search=filters["q"], tag=filters["tag"], stage=filters["stage"],
             segment_id=segment_id)
+        drill = self._drill_filters(request)
+        if drill:
+            customers = selectors.customer_list_narrow(customers, brand=self.brand, **self._drill_lookups(drill))
+            filters.update({k: str(v) for k, v in drill.items()})
         context = {
             "page": Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page")),
             "q": filters["q"],
@@ -52,12 +58,56 @@ class CustomerListView(BrandView):
             "tags": tag_list(brand=self.brand),
             "segments": segments.segment_list(brand=self.brand),
             "stages": LifecycleStage.choices,
+            "drill": self._drill_labels(drill),
+            "drill_hidden": drill,
             "can_transfer": self.can(REASSIGN_PERM),
             "can_policy": self.can(Perm.MANAGE_SETTINGS),
             # Same rule as crm.imports.services.customers_bulk_authorize: brand-wide roles only.
             "can_import": not is_store_scoped(self.membership.role),
         }
         return render(request, "crm/customers.html", context)
+
+
+    def _drill_filters(self, request) -> dict:
+        """The overview's drill-down filters (?joined_days=30&via=invite&surveyed=1&ordered=1&rep=&store=...)."""
+        drill = {
+            "joined_days": query_choice(request, "joined_days", PERIOD_DAYS),
+            "active_days": query_choice(request, "active_days", PERIOD_DAYS),
+            "via": query_choice(request, "via", ("invite",)),
+            "surveyed": query_choice(request, "surveyed", ("1",)),
+            "ordered": query_choice(request, "ordered", ("1",)),
+            "rep": query_int(request, "rep"),
+            "store": query_int(request, "store"),
+        }
+        return {k: v for k, v in drill.items() if v is not None}
+
+    def _drill_lookups(self, drill: dict) -> dict:
+        days = {k: period_start(self.brand, int(drill[k])) for k in ("joined_days", "active_days") if k in drill}
+        return {"joined_since": days.get("joined_days"), "active_since": days.get("active_days"),
+                "via_invite": "via" in drill, "surveyed": "surveyed" in drill, "ordered": "ordered" in drill,
+                "rep_id": drill.get("rep"), "store_id": drill.get("store")}
+
+    def _drill_labels(self, drill: dict) -> list[str]:
+        labels = []
+        for key in ("joined_days", "active_days"):
+            if key in drill:
+                n = int(drill[key])
+                text = (ngettext("joined in the last %(n)d day", "joined in the last %(n)d days", n) if key == "joined_days"
+                        else ngettext("active in the last %(n)d day", "active in the last %(n)d days", n))
+                labels.append(text % {"n": n})
+        if "via" in drill:
+            labels.append(_("came through an invite link"))
+        if "surveyed" in drill:
+            labels.append(_("answered a survey"))
+        if "ordered" in drill:
+            labels.append(_("ordered"))
+        if "rep" in drill:
+            rep = member_list(brand=self.brand, actor=self.actor).filter(pk=drill["rep"]).first()
+            labels.append(_("looked after by %(rep)s") % {"rep": rep.user.display_name if rep else "?"})
+        if "store" in drill:
+            store = store_choices(brand=self.brand, actor=self.actor).filter(pk=drill["store"]).first()
+            labels.append(_("of %(store)s") % {"store": store.name if store else "?"})
+        return labels
 
 
 class _CustomerView(BrandView):
@@ -77,6 +127,7 @@ class _CustomerView(BrandView):
             "customer": customer,
             "promotion_reach": customer_reach(brand=self.brand, customer=customer, purpose=Purpose.PROMOTIONAL),
             "timeline": customer_timeline(brand=self.brand, customer=customer),
+            "source_detail": customer_source_detail(brand=self.brand, customer=customer),
             "groups": selectors.customer_group_memberships(brand=self.brand, customer=customer),
             "history": selectors.customer_audit_history(brand=self.brand, customer=customer),
             "reassign_form": reassign_form if can_reassign else None,

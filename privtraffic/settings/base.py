@@ -178,6 +178,7 @@ PERIODIC_TASKS = {
     "crm-lifecycle-stages": {"task": "crm.tasks.refresh_lifecycle_stages", "seconds": 86400},
     "chats-prune-chat-tokens": {"task": "chats.tasks.prune_chat_tokens", "seconds": 3600},
     "campaigns-dispatch": {"task": "campaigns.tasks.dispatch_campaigns", "seconds": CAMPAIGN_DISPATCH_SECONDS},
+    "chats-overview-rollups": {"task": "chats.tasks.fill_overview_rollups", "seconds": 3600},
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": entry["task"], "schedule": float(entry["seconds"])} for name, entry in PERIODIC_TASKS.items()

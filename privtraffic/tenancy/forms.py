@@ -66,6 +66,9 @@ class MemberInviteForm(_StoreChoiceMixin, forms.Form):
     def __init__(self, *args, stores, roles, **kwargs):
         super().__init__(*args, **kwargs)
         self._set_store_choices(stores, roles)
+        # Most people invited are reps: the form starts there, never on the most powerful role.
+        if Role.REP in roles:
+            self.fields["role"].initial = Role.REP
 
 
 class MemberRoleForm(_StoreChoiceMixin, forms.Form):
@@ -79,3 +82,8 @@ class MemberRoleForm(_StoreChoiceMixin, forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Key name"), max_length=80, help_text=_("Where the key is used, e.g. \"ERP sync\"."))
+
+    def __init__(self, *args, **kwargs):
+        # The settings page shows this form beside the brand's (which has a `name` too): ids of its own.
+        kwargs.setdefault("auto_id", "id_key_%s")
+        super().__init__(*args, **kwargs)

@@ -4,9 +4,10 @@ from . import views
 
 app_name = "tenancy"
 
+# The brand home /b/<slug>/ (tenancy:overview) is privtraffic.overview's: it reads every app's figures, so it
+# lives above them; privtraffic/urls.py adds it to this namespace.
 urlpatterns = [
     path("", views.brand_home, name="brand_home"),
-    path("<slug:slug>/", views.OverviewView.as_view(), name="overview"),
     path("<slug:slug>/stores/", views.StoreListView.as_view(), name="stores"),
     path("<slug:slug>/stores/<int:store_id>/", views.StoreEditView.as_view(), name="store_edit"),
     path("<slug:slug>/team/", views.TeamView.as_view(), name="team"),

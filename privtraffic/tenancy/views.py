@@ -10,7 +10,7 @@ from . import selectors, services
 from .dashboard import BrandView, flash_errors, form_errors
 from .forms import ApiKeyForm, BrandCreateForm, BrandSettingsForm, MemberInviteForm, MemberRoleForm, StoreForm
 from .parsing import query_int
-from .roles import ASSIGNABLE_ROLES, Perm
+from .roles import ASSIGNABLE_ROLES, Perm, Role
 
 
 @login_required
@@ -26,17 +26,6 @@ def brand_home(request):
     elif request.method == "GET" and len(memberships) == 1:
         return redirect("tenancy:overview", slug=memberships[0].brand.slug)
     return render(request, "tenancy/brand_home.html", {"memberships": memberships, "form": form})
-
-
-class OverviewView(BrandView):
-    permission = Perm.VIEW_DASHBOARD
-
-    def get(self, request):
-        context = {
-            "store_count": selectors.store_list(brand=self.brand).count(),
-            "team_count": selectors.member_list(brand=self.brand, actor=self.actor, include_inactive=False).count(),
-        }
-        return render(request, "tenancy/overview.html", context)
 
 
 class StoreListView(BrandView):
@@ -106,10 +95,10 @@ class TeamView(_TeamPage):
     def _render(self, request, form, status=200):
         role = request.GET.get("role") or None
         store = query_int(request, "store")
-        members = selectors.member_list(
+        members = list(selectors.member_list(
             brand=self.brand, actor=self.actor, role=role, store_id=store
-        )
-        context = {"members": members, "form": form, "can_manage": self.can(Perm.MANAGE_TEAM), "role_filter": role}
+        ))
+        context = {"members": members, "no_reps": not any(m.role == Role.REP for m in members), "form": form, "can_manage": self.can(Perm.MANAGE_TEAM), "role_filter": role}
         return render(request, "tenancy/team.html", context, status=status)
 
 

@@ -169,3 +169,49 @@ def test_brand_settings_validate_logo_and_time_zone(login, brand):
     assert response.status_code == 302
     brand.refresh_from_db()
     assert (brand.name, brand.time_zone, brand.default_currency) == ("Acme 2", "Europe/Paris", "EUR")
+
+
+def test_settings_page_ids_are_unique_so_each_label_focuses_its_own_input(login, brand):
+    """"Key name" used to be <label for="id_name">, the brand name's input: two inputs had id="id_name"."""
+    import re
+    from collections import Counter
+
+    page = login(factories.owner_of(brand)).get(f"/b/{brand.slug}/settings/").content.decode()
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page))
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert '<label for="id_key_name">Key name</label>' in page and 'id="id_key_name"' in page
+    for target in re.findall(r'<label for="([^"]+)"', page):
+        assert ids[target] == 1, f"label for={target} points nowhere"
+
+
+def test_api_key_form_still_posts_its_name(login, brand):
+    response = login(factories.owner_of(brand)).post(f"/b/{brand.slug}/settings/keys/", {"name": "ERP sync"})
+    assert response.status_code == 200 and ApiKey.objects.get(brand=brand).name == "ERP sync"
+
+
+def test_team_invite_form_starts_on_the_rep_role(login, brand, store):
+    """It used to default to Owner, the most powerful role."""
+    page = login(factories.owner_of(brand)).get(f"/b/{brand.slug}/team/").content.decode()
+    assert '<option value="rep" selected>' in page
+    assert '<option value="owner" selected>' not in page
+
+
+def test_empty_stores_and_team_pages_give_the_next_step(login, brand):
+    client = login(factories.owner_of(brand))
+    stores = client.get(f"/b/{brand.slug}/stores/").content.decode()
+    assert 'id="stores-empty"' in stores and 'href="#add-store"' in stores and 'id="add-store"' in stores
+    team = client.get(f"/b/{brand.slug}/team/").content.decode()
+    assert 'id="team-empty"' in team and 'href="#invite-member"' in team and 'id="invite-member"' in team
+    factories.make_member(brand, Role.REP, store=factories.make_store(brand))
+    assert 'id="team-empty"' not in client.get(f"/b/{brand.slug}/team/").content.decode()
+    assert 'id="stores-empty"' not in client.get(f"/b/{brand.slug}/stores/").content.decode()
+
+
+def test_favicon_is_linked_and_served(login, brand):
+    """Every page made the browser ask for /favicon.ico, a 404; pages now link the one icon (the Chromium test
+    checks the browser loads it)."""
+    from django.contrib.staticfiles import finders
+
+    page = login(factories.owner_of(brand)).get(f"/b/{brand.slug}/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    assert finders.find("favicon.svg")

@@ -306,3 +306,22 @@ def test_group_cover_image_upload_is_checked(client, brand, settings, tmp_path):
     invite = factories.make_invite(brand, group=group)
     client.logout()
     assert group.cover_image.url in client.get(f"/join/{invite.token}/").content.decode()
+
+
+def test_invite_links_stat_card_shows_a_number_not_qr(login, brand):
+    """The fourth stat card read "QR"; it counts the invite links that still work."""
+    import re
+
+    group = factories.make_group(brand)
+    factories.make_invite(brand, group=group)
+    factories.make_invite(brand, group=group)
+    revoked = factories.make_invite(brand, group=group)
+    InviteLink.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    page = login(factories.owner_of(brand)).get(page_url(brand, "groups/")).content.decode()
+    values = re.findall(r'<span class="stat-value">([^<]*)</span>', page)
+    assert values[3] == "2" and "QR" not in values
+
+
+def test_empty_groups_page_gives_the_next_step(login, brand):
+    page = login(factories.owner_of(brand)).get(page_url(brand, "groups/")).content.decode()
+    assert 'id="groups-empty"' in page and 'href="#new-group"' in page and 'id="new-group"' in page

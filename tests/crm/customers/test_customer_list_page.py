@@ -74,3 +74,8 @@ def test_a_rep_filters_only_within_their_own_customers(client, brand, people):
 
     assert _names(client.get(f"/b/{brand.slug}/customers/", {"segment": people["big"].pk})) == ["Bob"]
     assert _names(client.get(f"/b/{brand.slug}/customers/", {"tag": "vip"})) == []
+
+
+def test_empty_customer_list_gives_the_next_step(owner_client, brand):
+    page = owner_client.get(f"/b/{brand.slug}/customers/").content.decode()
+    assert 'id="customers-empty"' in page and f'href="/b/{brand.slug}/invites/"' in page

@@ -1,0 +1,67 @@
+"""The brand overview's figures that chats owns: messages by customers and by staff over time, and how fast
+reps answer (definitions in chats.analytics.rollup). Finished days come from the daily rollups
+(MessageDayStat, ResponseDayStat: a few rows per day, on indexes that start with brand_id), written by
+services.analytics_days_fill; today is computed live from today's messages only."""
+
+import datetime
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from privtraffic.tenancy.models import Brand
+
+from ..models import MessageDayStat, ResponseDayStat
+from . import rollup
+
+
+def _today_start(brand: Brand) -> tuple[datetime.date, datetime.datetime]:
+    today = timezone.localdate(timezone=brand.tzinfo)
+    return today, datetime.datetime.combine(today, datetime.time.min, tzinfo=brand.tzinfo)
+
+
+def message_counts_by_day(brand: Brand, *, start: datetime.datetime, store_id: int | None = None) -> dict:
+    """{date: {"customer": n, "staff": n}} for the days since `start` (brand's time zone), deleted messages
+    and bots left out."""
+    today, today_start = _today_start(brand)
+    first_day = start.astimezone(brand.tzinfo).date()
+    stats = MessageDayStat.objects.filter(brand=brand, day__gte=first_day, day__lt=today)
+    if store_id is not None:
+        stats = stats.filter(store_key=store_id)
+    result: dict = {}
+    for row in stats.values("day").annotate(customer=Sum("customer_count"), staff=Sum("staff_count")).order_by():
+        result[row["day"]] = {"customer": row["customer"], "staff": row["staff"]}
+    live = [r for r in rollup.message_counts(brand, start=max(start, today_start))
+            if store_id is None or r["store_key"] == store_id]
+    for row in live:
+        day = result.setdefault(row["day"], {"customer": 0, "staff": 0})
+        day["customer"] += row["customer"]
+        day["staff"] += row["staff"]
+    return result
+
+
+def first_response_stats(brand: Brand, *, start: datetime.datetime, store_id: int | None = None) -> dict:
+    """Median first-response time in seconds over the period's answered waits, overall and per responding
+    staff user: {"median": s | None, "count": n, "by_user": {user_id: {"median": s, "count": n}}}. Finished
+    days' histograms (a few rows per day) merged with today's waits; medians within half a histogram step."""
+    today, today_start = _today_start(brand)
+    first_day = start.astimezone(brand.tzinfo).date()
+    stored = ResponseDayStat.objects.filter(brand=brand, day__gte=first_day, day__lt=today)
+    if store_id is not None:
+        stored = stored.filter(store_key=store_id)
+    rows = [{"responder_id": r, "count": c, "histogram": h}
+            for r, c, h in stored.values_list("responder_id", "count", "histogram")]
+    live = [w for w in rollup.waits(brand, start=max(start, today_start), end=timezone.now() + datetime.timedelta(seconds=1))
+            if store_id is None or w["store_key"] == store_id]
+    rows += [{"responder_id": key[2], **entry} for key, entry in rollup.wait_histograms(live).items()]
+    total: dict = {}
+    by_user: dict[int, dict] = {}
+    for row in rows:
+        rollup.histogram_add(total, row["histogram"])
+        if row["responder_id"] is not None:
+            mine = by_user.setdefault(row["responder_id"], {})
+            rollup.histogram_add(mine, row["histogram"])
+    return {
+        "median": rollup.histogram_median(total),
+        "count": sum(total.values()),
+        "by_user": {u: {"median": rollup.histogram_median(h), "count": sum(h.values())} for u, h in by_user.items()},
+    }
