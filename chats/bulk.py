@@ -123,5 +123,5 @@ def messages_send_bulk(*, brand: Brand, actor: SystemActor, messages: list[BulkM
             "sender_types": sorted({m.sender_type for m in created if m.sender_type != SenderType.CUSTOMER}),
         })
         broadcast_many_on_commit([(m.conversation_id, {"type": "chat.message", "message": message_to_dict(m)})
-                                  for m in created])
+                                  for m in created], brand_id=brand.pk)
     return created
