@@ -369,17 +369,17 @@ class RedisSubscriber:
                     continue
                 idle = 0.0
                 kind = message["type"]
+                if kind not in ("message", "subscribe"):
+                    continue  # pong, unsubscribe
                 channel = message["channel"]
                 key = (channel.decode() if isinstance(channel, bytes) else channel)[prefix_length:]
-                if kind == b"message" or kind == "message":
+                if kind == "message":
                     self.registry.deliver(key, message["data"])
-                elif kind in (b"subscribe", "subscribe"):
+                else:
                     self.confirmed.add(key)
                     for future in self.waiters.pop(key, ()):
                         if not future.done():
                             future.set_result(None)
-                elif kind == b"pong" or kind == "pong":
-                    continue
         except asyncio.CancelledError:
             raise
         except Exception:
