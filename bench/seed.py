@@ -89,7 +89,14 @@ def seed_direct(customers: int = 200) -> dict:
     return {"api_key": key, "conversations": [c.pk for c in rows], "brand": brand.pk}
 
 
-KINDS = {"group": seed_group, "joins": seed_joins, "direct": seed_direct}
+def count_messages(brand: int) -> dict:
+    from chats.models import Message
+
+    rows = Message.objects.filter(brand_id=brand, sender_type__in=["staff", "bot"])
+    return {"messages": rows.count(), "distinct": rows.values("conversation_id", "client_msg_id").distinct().count()}
+
+
+KINDS = {"group": seed_group, "joins": seed_joins, "direct": seed_direct, "count": count_messages}
 
 if __name__ == "__main__":
     result = KINDS[sys.argv[1]](**json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}"))

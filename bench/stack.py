@@ -66,7 +66,7 @@ class Stack:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
             "CHAT_FLOOD_LIMIT": "100000", "PYTHONPATH": str(ROOT),
             # Persistent database connections, as a deployment sets them (the default 0 opens one per call).
-            "DB_CONN_MAX_AGE": "60",
+            "DB_CONN_MAX_AGE": "60", "API_THROTTLE_RATE": "1000000/min",
             **self.extra_env,
         }
         self._create_database(database_url)

@@ -19,7 +19,7 @@ from communities.models import GroupMember
 from crm.models import Customer
 from privtraffic.tenancy.roles import Role
 from tests import factories
-from tests.chats.conftest import receive_until
+from tests.chats.conftest import communicator, receive_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -61,13 +61,22 @@ async def _collect(socket, *, conversation_id: int, wanted: set[int], late: bool
 
 async def test_three_hundred_sockets_each_get_every_seq_including_late_joiners(connect, settings):
     assert "Redis" in settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    opened = []
+
+    async def open_socket(**kwargs):  # the handshake waits its turn behind the sends on a busy machine
+        comm = await communicator(**kwargs)
+        connected, _ = await comm.connect(timeout=30)
+        assert connected
+        opened.append(comm)
+        return comm
+
     world = await database_sync_to_async(_world)()
     conversation = world["conversation"]
     first_seq = conversation.last_seq + 1
     wanted = set(range(first_seq, first_seq + MESSAGES))
 
-    early = [await connect(token=token) for token in world["tokens"][:EARLY]]
-    owner = await connect(user=world["owner"].user)
+    early = [await open_socket(token=token) for token in world["tokens"][:EARLY]]
+    owner = await open_socket(user=world["owner"].user)
     early_jobs = [asyncio.ensure_future(_collect(s, conversation_id=conversation.pk, wanted=wanted, late=False))
                   for s in [*early, owner]]
     await asyncio.sleep(0)
@@ -89,7 +98,7 @@ async def test_three_hundred_sockets_each_get_every_seq_including_late_joiners(c
     async def late_joiners():
         jobs = []
         for token in world["tokens"][EARLY:]:  # connecting while the messages flow
-            socket = await connect(token=token)
+            socket = await open_socket(token=token)
             jobs.append(asyncio.ensure_future(_collect(socket, conversation_id=conversation.pk, wanted=wanted,
                                                        late=True)))
         return await asyncio.gather(*jobs)
@@ -108,3 +117,32 @@ async def test_three_hundred_sockets_each_get_every_seq_including_late_joiners(c
         assert wanted <= set(live) | synced, "a late socket has a gap between its sync and the live frames"
     # Some late sockets did join mid-stream: they got part of the conversation live, part by sync.
     assert any(live and synced & wanted for live, synced in late_results)
+    for comm in opened:
+        await comm.disconnect()
+
+
+async def test_a_lost_subscription_closes_sockets_1012_and_they_resync_by_seq(connect, settings):
+    """Redis drops the process's pub/sub connection (here: CLIENT KILL TYPE pubsub on the real server): frames
+    may have been missed, so every local socket is closed with 1012; a reconnect gets the missed messages by sync."""
+    import redis
+
+    from tests.chats.realtime.test_consumers import _setup
+
+    world = await database_sync_to_async(_setup)()
+    socket = await connect(user=world["customer"].user)
+    await receive_until(socket, "ready")
+    killed = redis.Redis.from_url(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"]).client_kill_filter(
+        _type="pubsub")
+    assert killed >= 1
+    assert (await socket.receive_output(timeout=10)) == {"type": "websocket.close", "code": 1012}
+    message = await database_sync_to_async(message_send)(
+        conversation=world["direct"], sender=Sender.of_staff(world["rep"]), body="while you were away",
+        client_msg_id="away")  # committed while the socket is gone: publish reaches no one, nothing fails
+    again = await connect(user=world["customer"].user)
+    await receive_until(again, "ready")
+    await again.send_json_to({"type": "sync", "conversation": world["direct"].pk, "after_seq": message.seq - 1})
+    assert [m["body"] for m in (await receive_until(again, "sync"))["messages"]] == ["while you were away"]
+    # And the new subscription is live.
+    await database_sync_to_async(message_send)(conversation=world["direct"], sender=Sender.of_staff(world["rep"]),
+                                               body="back", client_msg_id="back")
+    assert (await receive_until(again, "message"))["message"]["body"] == "back"
