@@ -92,7 +92,7 @@ def s1(stack: Stack, quick: bool) -> list[dict]:
          "target": "<= 3x baseline"},
         {**base, "figure": "deliveries/s", "value": app["deliveries_per_s"], "unit": "/s",
          "baseline": "raw websockets server", "baseline_value": floor["deliveries_per_s"], "target": "-"},
-        {**base, "figure": "deliveries lost", "value": lost, "unit": f"of {app['expected']}",
+        {**base, "figure": "deliveries not received 30 s after the last send", "value": lost, "unit": f"of {app['expected']}",
          "baseline": "raw websockets server", "baseline_value": floor["expected"] - floor["deliveries"],
          "target": "0"},
         {**base, "figure": "connect 499 authenticated sockets", "value": app["connect_s"], "unit": "s",

@@ -51,6 +51,8 @@ class Stack:
         self.worker = worker
         self.extra_env = extra_env or {}
         self.procs: list[subprocess.Popen] = []
+        # BENCH_APP_ROOT: serve another checkout of the app (e.g. the previous commit) on the same stack.
+        self.app_root = Path(os.environ.get("BENCH_APP_ROOT") or ROOT)
         self.postgres = self.redis = None
         self.port = free_port()
 
@@ -64,7 +66,7 @@ class Stack:
             "DATABASE_URL": database_url, "REDIS_URL": redis_url,
             "DJANGO_SETTINGS_MODULE": "bench.settings", "DJANGO_DEBUG": "false",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
-            "CHAT_FLOOD_LIMIT": "100000", "PYTHONPATH": str(ROOT),
+            "CHAT_FLOOD_LIMIT": "100000", "PYTHONPATH": str(self.app_root),
             # Persistent database connections, as a deployment sets them (the default 0 opens one per call).
             "DB_CONN_MAX_AGE": "60", "API_THROTTLE_RATE": "1000000/min",
             **self.extra_env,
@@ -75,7 +77,7 @@ class Stack:
         if self.worker:
             self.procs.append(subprocess.Popen(
                 [PYTHON, "-m", "celery", "-A", "privtraffic", "worker", "--loglevel=warning", "--concurrency=2"],
-                cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                cwd=self.app_root, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         return self
 
     def _create_database(self, url: str) -> None:
@@ -89,7 +91,7 @@ class Stack:
         self.web = subprocess.Popen(
             [PYTHON, "-m", "uvicorn", "privtraffic.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "warning", "--no-access-log", "--ws-per-message-deflate", "false"],
-            cwd=ROOT, env=self.env, preexec_fn=raise_fd_limit)
+            cwd=self.app_root, env=self.env, preexec_fn=raise_fd_limit)
         self.procs.append(self.web)
         wait_for_port(self.port, timeout=60)
 

@@ -48,9 +48,12 @@ async def _collect(socket, *, conversation_id: int, wanted: set[int], late: bool
     if late:
         await socket.send_json_to({"type": "sync", "conversation": conversation_id, "after_seq": 0})
     live: list[int] = []
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a loaded 2-core CI machine connects 300 sockets slowly
     while not wanted <= set(live) | synced:
-        frame = await socket.receive_json_from(timeout=max(0.1, deadline - time.monotonic()))
+        try:
+            frame = await socket.receive_json_from(timeout=max(0.1, deadline - time.monotonic()))
+        except TimeoutError:
+            return live, synced  # the assertions below say what is missing
         if frame["type"] == "message" and frame["message"]["conversation"] == conversation_id:
             live.append(frame["message"]["seq"])
         elif frame["type"] == "sync":
@@ -110,8 +113,8 @@ async def test_three_hundred_sockets_each_get_every_seq_including_late_joiners(c
 
     last_seq = await database_sync_to_async(lambda: Conversation.objects.get(pk=conversation.pk).last_seq)()
     assert last_seq == first_seq + MESSAGES - 1
-    for live, _ in early_results:  # the owner's brand key included: every seq live, each once
-        assert sorted(live) == sorted(wanted), "an early socket missed or doubled a message"
+    for i, (live, _) in enumerate(early_results):  # the owner's brand key (last) included: every seq live, once
+        assert sorted(live) == sorted(wanted), f"early socket {i} of {len(early_results)}: {sorted(live)}"
     for live, synced in late_results:
         assert len(live) == len(set(live)), "a late socket got a message twice"
         assert wanted <= set(live) | synced, "a late socket has a gap between its sync and the live frames"
