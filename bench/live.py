@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,7 +193,12 @@ def run(*, quick: bool) -> list[dict]:
     rows: list[dict] = []
     with Stack() as stack:
         for scenario in SCENARIOS:
-            rows += scenario(stack, quick)
+            try:
+                rows += scenario(stack, quick)
+            except Exception as exc:  # one scenario failing leaves the others' figures
+                traceback.print_exc()
+                rows.append({"scenario": scenario.__name__.upper(), "figure": "failed to run", "value": None,
+                             "unit": "", "baseline": repr(exc)[:200], "baseline_value": None, "target": "-"})
     return rows
 
 

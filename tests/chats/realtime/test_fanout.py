@@ -149,3 +149,40 @@ async def test_a_lost_subscription_closes_sockets_1012_and_they_resync_by_seq(co
     await database_sync_to_async(message_send)(conversation=world["direct"], sender=Sender.of_staff(world["rep"]),
                                                body="back", client_msg_id="back")
     assert (await receive_until(again, "message"))["message"]["body"] == "back"
+
+
+async def test_a_bulk_write_reaches_each_conversation_and_the_brand_wide_staff_after_commit(connect):
+    """The campaign path (messages_send_bulk -> broadcast_many_on_commit): one publish per conversation, after
+    the commit, to the customer's socket and to a brand-wide owner socket."""
+    from django.db import transaction
+
+    from chats.bulk import BulkMessage, messages_send_bulk
+    from chats.services import conversation_for_customer
+    from tests.chats.realtime.test_consumers import _setup
+
+    world = await database_sync_to_async(_setup)()
+
+    def people():
+        other = factories.make_customer(world["brand"], "Ana", user=factories.make_user(password=None))
+        return other, conversation_for_customer(customer=other), factories.make_member(world["brand"], Role.OWNER)
+
+    other, other_direct, owner = await database_sync_to_async(people)()
+    sockets = [await connect(user=world["customer"].user), await connect(user=other.user),
+               await connect(user=owner.user)]
+    for socket in sockets:
+        await receive_until(socket, "ready")
+
+    def send():
+        system = factories.system(world["brand"])
+        with transaction.atomic():
+            messages_send_bulk(brand=world["brand"], actor=system, messages=[
+                BulkMessage(conversation_id=cid, sender=Sender.bot("Acme", key="campaign"), body="Spring sale", client_msg_id=f"c-{cid}")
+                for cid in (world["direct"].pk, other_direct.pk)])
+
+    await database_sync_to_async(send)()
+    assert (await receive_until(sockets[0], "message"))["message"]["conversation"] == world["direct"].pk
+    assert (await receive_until(sockets[1], "message"))["message"]["conversation"] == other_direct.pk
+    got = {(await receive_until(sockets[2], "message"))["message"]["conversation"] for _ in range(2)}
+    assert got == {world["direct"].pk, other_direct.pk}
+    for socket in sockets[:2]:  # each customer only their own
+        assert await socket.receive_nothing(timeout=0.3)
