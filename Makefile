@@ -57,8 +57,9 @@ check: install
 	$(BIN)/lint-imports
 	$(BIN)/python .ci/check_get_model.py
 
+# Every bench/*.py with run(quick=...) on its own throwaway stack; writes docs/benchmarks.md. QUICK=1: under 3 minutes.
 bench: install
-	$(BIN)/python tests/testenv.py --bench
+	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
 
 # The Simplified Chinese catalogue: extract every gettext string into locale/zh_Hans/LC_MESSAGES/django.po
 # (needs xgettext: apt-get install gettext), then compile django.mo. Translate the new msgids and run it again;

@@ -30,7 +30,7 @@ from privtraffic.tenancy.models import Brand
 
 from .models import Conversation, ConversationKind, Message, SenderType
 from .realtime import broadcast_many_on_commit
-from .serialization import message_to_dict
+from .serialization import message_frame_event
 from .services import Sender, _validate
 
 
@@ -122,6 +122,6 @@ def messages_send_bulk(*, brand: Brand, actor: SystemActor, messages: list[BulkM
             **(event_payload or {}), "count": len(created), "message_ids": [m.pk for m in created],
             "sender_types": sorted({m.sender_type for m in created if m.sender_type != SenderType.CUSTOMER}),
         })
-        broadcast_many_on_commit([(m.conversation_id, {"type": "chat.message", "message": message_to_dict(m)})
-                                  for m in created])
+        broadcast_many_on_commit([(m.conversation_id, message_frame_event(m, brand.pk)) for m in created],
+                                 brand_id=brand.pk)
     return created

@@ -10,7 +10,7 @@ from communities.models import GroupMember
 from crm.customers.selectors import customer_visibility as crm_customer_visibility
 from crm.models import Customer
 from privtraffic.accounts.models import User
-from privtraffic.tenancy.actors import Actor, check_actor
+from privtraffic.tenancy.actors import Actor, actor_rep_id, actor_store_id, check_actor
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership
 from privtraffic.tenancy.roles import Perm, role_has
@@ -49,6 +49,12 @@ class ChatIdentity:
 
     def membership_in(self, brand_id: int) -> Membership | None:
         return next((m for m in self.memberships if m.brand_id == brand_id), None)
+
+    @property
+    def brand_wide_ids(self) -> set[int]:
+        """Brands where this person sees every conversation (owners, admins, marketers: no store, no rep bound):
+        their sockets take the brand's fan-out instead of joining each conversation."""
+        return {m.brand_id for m in self.memberships if actor_rep_id(m) is None and actor_store_id(m) is None}
 
 
 def chat_identity_for_user(*, user: User) -> ChatIdentity:
@@ -128,6 +134,21 @@ def conversation_ids_visible(*, identity: ChatIdentity) -> list[int]:
     if identity.is_empty:
         return []
     return list(Conversation.objects.filter(_visibility(identity)).values_list("pk", flat=True))
+
+
+def conversation_brands_visible(*, identity: ChatIdentity) -> list[tuple[int, int]]:
+    """(conversation id, brand id) of every conversation the identity sees, in one query."""
+    if identity.is_empty:
+        return []
+    return list(Conversation.objects.filter(_visibility(identity)).values_list("pk", "brand_id"))
+
+
+def conversation_brand_if_visible(*, identity: ChatIdentity, conversation_id: int) -> int | None:
+    """The conversation's brand id when the identity sees it, else None (one query)."""
+    if identity.is_empty:
+        return None
+    return Conversation.objects.filter(_visibility(identity), pk=conversation_id).values_list(
+        "brand_id", flat=True).first()
 
 
 def conversation_get(*, identity: ChatIdentity, conversation_id) -> Conversation:

@@ -37,7 +37,7 @@ from .models import (
     SenderType,
 )
 from .moderation.services import rule_broken, rule_enforce
-from .realtime import broadcast_on_commit, conversation_group
+from .realtime import conversation_broadcast_on_commit
 from .serialization import message_frame_event
 
 
@@ -325,7 +325,8 @@ def message_send(
             # A person has read up to their own message; bots and the system read nothing.
             if sender.type not in (SenderType.BOT, SenderType.SYSTEM):
                 _advance_read(locked, sender.key, message.seq)
-            broadcast_on_commit(conversation_group(locked.pk), message_frame_event(message, locked.brand_id))
+            conversation_broadcast_on_commit(brand_id=locked.brand_id, conversation_id=locked.pk,
+                                             event=message_frame_event(message, locked.brand_id))
     except IntegrityError:
         # The same client_msg_id raced in from a retry: the first one stands.
         return Message.objects.get(conversation=conversation, sender_key=sender.key, client_msg_id=client_msg_id)
@@ -386,7 +387,7 @@ def conversation_mark_read(*, conversation: Conversation, participant_key: str, 
     with transaction.atomic():
         moved = _advance_read(conversation, participant_key, seq)
         if moved:
-            broadcast_on_commit(conversation_group(conversation.pk), {
+            conversation_broadcast_on_commit(brand_id=conversation.brand_id, conversation_id=conversation.pk, event={
                 "type": "chat.read", "conversation": conversation.pk, "seq": seq,
                 "reader": {"key": participant_key, "name": reader_name},
             })
@@ -407,6 +408,6 @@ def message_delete(*, message: Message, actor: Actor) -> Message:
             message.save(update_fields=["deleted_at", "deleted_by"])
             event_record(brand=message.conversation.brand, type="message.deleted",
                          payload={"message_id": message.pk, "conversation_id": message.conversation_id})
-            broadcast_on_commit(conversation_group(message.conversation_id),
-                                message_frame_event(message, message.brand_id))
+            conversation_broadcast_on_commit(brand_id=message.brand_id, conversation_id=message.conversation_id,
+                                             event=message_frame_event(message, message.brand_id))
     return message

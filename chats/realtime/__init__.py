@@ -6,9 +6,11 @@ from .broadcast import (
     brand_staff_group,
     broadcast_many_on_commit,
     broadcast_on_commit,
+    conversation_broadcast_on_commit,
     conversation_group,
     customer_group,
 )
 
-__all__ = ["announce_visibility_change", "brand_staff_group", "broadcast_many_on_commit", "broadcast_on_commit", "conversation_group",
+__all__ = ["announce_visibility_change", "brand_staff_group", "broadcast_many_on_commit", "broadcast_on_commit", "conversation_broadcast_on_commit",
+           "conversation_group",
            "customer_group"]

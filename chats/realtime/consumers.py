@@ -13,6 +13,7 @@ Every frame is validated; a bad one gets an error frame and the socket stays ope
 import asyncio
 import logging
 import time
+import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -30,6 +31,7 @@ from ..persona.services import persona_sender
 from ..serialization import message_to_dict
 from ..services import Sender, conversation_mark_read, message_find_retry, message_send
 from . import broadcast as realtime
+from . import fanout
 from .tokens import chat_token_find, chat_token_group, chat_token_is_live
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.identity = selectors.ChatIdentity()
         self.authenticated = False
         self.token_id: int | None = None
-        self.joined: set[int] = set()
+        # Conversations the socket knows (id -> brand id); messages arrive through the fan-out registry, on
+        # each conversation's key, or on the brand's key for brand-wide staff.
+        self.joined: dict[int, int] = {}
+        self.brand_wide: set[int] = set()
+        self.fanout = fanout.registry()
+        self.fan = fanout.Member(send=self.base_send, close=lambda code: self.close(code=code),
+                                 origin=uuid.uuid4().hex, sees_as_staff=self._sees_as_staff)
         self.personal_groups: list[str] = []
         self._last_typing: dict[int, float] = {}
         self._auth_timer: asyncio.Task | None = None
@@ -113,8 +121,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         for group in groups:
             self.personal_groups.append(group)
             await self.channel_layer.group_add(group, self.channel_name)
-        for conversation_id in await database_sync_to_async(selectors.conversation_ids_visible)(identity=identity):
-            await self._join(conversation_id)
+        visible = await database_sync_to_async(selectors.conversation_brands_visible)(identity=identity)
+        await self._follow(identity, dict(visible))
+        # Told only now: every subscription is live, so a message committed from here on reaches this socket.
         await self.send_json({"type": "ready", "conversations": sorted(self.joined)})
 
     async def disconnect(self, code):
@@ -122,16 +131,30 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self._stop_auth_timer()
         for group in getattr(self, "personal_groups", []):
             await self.channel_layer.group_discard(group, self.channel_name)
-        for conversation_id in list(getattr(self, "joined", ())):
-            await self._leave(conversation_id)
+        if getattr(self, "fan", None) is not None:
+            await self.fanout.leave(self.fan)
 
-    async def _join(self, conversation_id: int) -> None:
-        await self.channel_layer.group_add(realtime.conversation_group(conversation_id), self.channel_name)
-        self.joined.add(conversation_id)
+    def _keys_for(self, conversations: dict[int, int]) -> set[str]:
+        keys = {fanout.brand_key(brand_id) for brand_id in self.brand_wide}
+        keys |= {fanout.conversation_key(cid) for cid, brand_id in conversations.items() if brand_id not in self.brand_wide}
+        return keys
+
+    async def _follow(self, identity: selectors.ChatIdentity, visible: dict[int, int]) -> None:
+        """Make the fan-out keys match what the identity sees now (a brand key replaces that brand's conversations)."""
+        self.brand_wide = identity.brand_wide_ids
+        wanted = self._keys_for(visible)
+        await self.fanout.leave(self.fan, self.fan.keys - wanted)
+        await self.fanout.join(self.fan, wanted - self.fan.keys)
+        self.joined = dict(visible)
+
+    async def _join(self, conversation_id: int, brand_id: int) -> None:
+        if brand_id not in self.brand_wide:
+            await self.fanout.join(self.fan, [fanout.conversation_key(conversation_id)])
+        self.joined[conversation_id] = brand_id
 
     async def _leave(self, conversation_id: int) -> None:
-        await self.channel_layer.group_discard(realtime.conversation_group(conversation_id), self.channel_name)
-        self.joined.discard(conversation_id)
+        await self.fanout.leave(self.fan, [fanout.conversation_key(conversation_id)])
+        self.joined.pop(conversation_id, None)
 
     # --- client frames --------------------------------------------------------------------
 
@@ -237,12 +260,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             page = selectors.message_list(conversation=conversation, after_seq=after_seq,
                                           limit=selectors.SYNC_PAGE_SIZE + 1)
             staff = self._sees_as_staff(conversation.brand_id)
-            return (conversation.pk, [message_to_dict(m, staff=staff) for m in page[: selectors.SYNC_PAGE_SIZE]],
+            return (conversation.pk, conversation.brand_id,
+                    [message_to_dict(m, staff=staff) for m in page[: selectors.SYNC_PAGE_SIZE]],
                     len(page) > selectors.SYNC_PAGE_SIZE)
 
-        conversation_id, messages, has_more = await database_sync_to_async(load)()
+        conversation_id, brand_id, messages, has_more = await database_sync_to_async(load)()
         if conversation_id not in self.joined:
-            await self._join(conversation_id)
+            await self._join(conversation_id, brand_id)
         await self.send_json({"type": "sync", "conversation": conversation_id, "messages": messages, "has_more": has_more})
 
     async def _on_read(self, content: dict) -> None:
@@ -269,19 +293,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
         self._last_typing[conversation_id] = now
 
-        def who():
+        def tell():
             conversation = self._conversation(content)
             # A rep typing as the persona shows as the persona: customers never learn who is behind it.
             as_persona = content.get("as") == "persona" and self._sees_as_staff(conversation.brand_id)
             sender = self._sender_for(conversation, as_persona=as_persona)
-            if sender.persona is not None:
-                return {"key": f"persona:{sender.persona.pk}", "name": sender.name}
-            return {"key": sender.key, "name": sender.name}
+            who = ({"key": f"persona:{sender.persona.pk}", "name": sender.name} if sender.persona is not None
+                   else {"key": sender.key, "name": sender.name})
+            event = {"type": "chat.typing", "conversation": conversation_id, "who": who}
+            fanout.publish(realtime.conversation_payloads(conversation.brand_id, conversation_id, event,
+                                                          origin=self.fan.origin))
 
-        await self.channel_layer.group_send(realtime.conversation_group(conversation_id), {
-            "type": "chat.typing", "conversation": conversation_id, "who": await database_sync_to_async(who)(),
-            "origin": self.channel_name,
-        })
+        await database_sync_to_async(tell)()
 
     async def _error(self, code: str, message: str, ref: str | None = None) -> None:
         await self.send_json({"type": "error", "code": code, "message": str(message), "ref": ref})
@@ -293,34 +316,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.token_id is not None and not await database_sync_to_async(chat_token_is_live)(self.token_id):
             await self.close(code=UNAUTHENTICATED)
 
-    async def chat_message(self, event):
-        if event["message"]["conversation"] in self.joined:
-            message = event["message"]
-            if "staff_message" in event and self._sees_as_staff(event.get("brand")):
-                message = event["staff_message"]  # a persona message: staff see who really sent it
-            await self.send_json({"type": "message", "message": message})
-
     async def chat_note(self, event):
         """A private note of the team: only to staff sockets of the brand that see the conversation."""
         if event["conversation"] in self.joined and self._sees_as_staff(event.get("brand")):
             await self.send_json({"type": "note", "conversation": event["conversation"], "note": event["note"]})
 
-    async def chat_read(self, event):
-        if event["conversation"] in self.joined:
-            await self.send_json({"type": "read", "conversation": event["conversation"], "seq": event["seq"],
-                                  "reader": event["reader"]})
-
-    async def chat_typing(self, event):
-        if event["conversation"] in self.joined and event.get("origin") != self.channel_name:
-            await self.send_json({"type": "typing", "conversation": event["conversation"], "who": event["who"]})
-
     async def conversation_check(self, event):
         conversation_id = event["conversation"]
         identity = await database_sync_to_async(self._refresh_identity)()
-        visible = await database_sync_to_async(selectors.conversation_is_visible)(
+        brand_id = await database_sync_to_async(selectors.conversation_brand_if_visible)(
             identity=identity, conversation_id=conversation_id)
+        visible = brand_id is not None
         if visible and conversation_id not in self.joined:
-            await self._join(conversation_id)
+            await self._join(conversation_id, brand_id)
             await self.send_json({"type": "conversation.added", "conversation": conversation_id})
         elif not visible and conversation_id in self.joined:
             await self._leave(conversation_id)
@@ -332,12 +340,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if identity.is_empty:
             await self.close(code=UNAUTHENTICATED)
             return
-        visible = set(await database_sync_to_async(selectors.conversation_ids_visible)(identity=identity))
-        for conversation_id in sorted(visible - self.joined):
-            await self._join(conversation_id)
+        visible = dict(await database_sync_to_async(selectors.conversation_brands_visible)(identity=identity))
+        before = set(self.joined)
+        await self._follow(identity, visible)
+        for conversation_id in sorted(visible.keys() - before):
             await self.send_json({"type": "conversation.added", "conversation": conversation_id})
-        for conversation_id in sorted(self.joined - visible):
-            await self._leave(conversation_id)
+        for conversation_id in sorted(before - visible.keys()):
             await self.send_json({"type": "conversation.removed", "conversation": conversation_id})
 
     def _refresh_identity(self) -> selectors.ChatIdentity:

@@ -126,7 +126,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, **REDIS_CLIENT_OPTIONS}],
+            # redis-py >= 6 refuses a command past max_connections (default 100) instead of waiting: a burst of
+            # socket connects or closes needs more than that at once.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, **REDIS_CLIENT_OPTIONS,
+                                  "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000)}],
                        "prefix": env_str("CHANNEL_LAYER_PREFIX", "asgi")},
         }
     }
@@ -145,6 +148,9 @@ else:
 # --- Celery: one app (privtraffic/celery.py); in-process when embedded ---
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
+# No result is ever read: without this every .delay() re-resolved the (disabled) result backend through
+# importlib.metadata entry points, about half the CPU of a chat send (py-spy, docs/benchmarks.md).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", EMBEDDED)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

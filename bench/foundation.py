@@ -1,0 +1,193 @@
+#!/usr/bin/env python
+"""Benchmarks of the foundation: code paths measured with Django's in-process test client (no network).
+
+`run(quick=...)` starts a throwaway PostgreSQL + Redis (tests/testenv.py), measures in a child process and
+returns rows for docs/benchmarks.md (bench/run.py). Each figure is held against its budget; the same-run
+baselines of issue 12 are in bench/live.py.
+
+    python bench/foundation.py            # the rows, as JSON lines
+"""
+
+import json
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+if __name__ == "__main__" and "--child" in sys.argv:  # never in the runner's process: its stacks inherit os.environ
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privtraffic.settings.base")
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+# Budgets: what we promise. A figure over budget fails `make bench`.
+BUDGETS = {
+    "api_stores_list_p95_ms": 60.0,
+    "api_stores_list_queries": 4,
+    "api_reps_list_p95_ms": 80.0,
+    "api_reps_list_queries": 4,
+    "outbox_record_and_relay_per_s": 150.0,
+    "healthz_p95_ms": 30.0,
+    "api_list_peak_kib": 4096.0,
+    "message_send_per_s": 50.0,
+    "sync_page_p95_ms": 25.0,
+    "group_join_per_s": 20.0,
+}
+HIGHER_IS_BETTER = {"outbox_record_and_relay_per_s", "message_send_per_s", "group_join_per_s"}
+
+
+RUNS = 50 if os.environ.get("BENCH_QUICK") else 200
+
+
+def ensure_database() -> None:
+    import psycopg2
+    from dj_database_url import parse
+
+    cfg = parse(os.environ["DATABASE_URL"])
+    conn = psycopg2.connect(dbname="postgres", user=cfg["USER"], host=cfg["HOST"], port=cfg["PORT"])
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+    conn.close()
+
+
+def timed(fn, runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18]
+
+
+def main(argv: list[str]) -> int:
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit("Run through `make bench` (it starts PostgreSQL and Redis).")
+    ensure_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from privtraffic.events.services import event_record
+    from privtraffic.tenancy.models import Membership, Store
+    from privtraffic.tenancy.roles import Role
+    from tests import factories
+
+    call_command("migrate", verbosity=0)
+    brand = factories.make_brand(f"bench-{int(time.time())}")
+    Store.objects.bulk_create([Store(brand=brand, name=f"Store {i}", city="Shanghai") for i in range(1000)])
+    stores = list(Store.objects.filter(brand=brand)[:50])
+    users = [factories.make_user(password=None) for _ in range(300)]
+    Membership.objects.bulk_create(
+        [Membership(brand=brand, user=u, role=Role.REP, store=stores[i % 50]) for i, u in enumerate(users)]
+    )
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {factories.make_api_key(brand)}")
+
+    figures: dict[str, float] = {}
+    for name, path in (("api_stores_list", "/api/v1/stores/"), ("api_reps_list", "/api/v1/reps/")):
+        api.get(path)  # warm up
+        figures[f"{name}_p95_ms"] = round(p95(timed(lambda p=path: api.get(p), RUNS)), 2)
+        with CaptureQueriesContext(connection) as queries:
+            api.get(path)
+        figures[f"{name}_queries"] = len(queries)
+
+    tracemalloc.start()
+    api.get("/api/v1/stores/?limit=200")
+    figures["api_list_peak_kib"] = round(tracemalloc.get_traced_memory()[1] / 1024, 1)
+    tracemalloc.stop()
+
+    count = RUNS * 2
+    start = time.perf_counter()
+    for i in range(count):
+        event_record(brand=brand, type="bench.tick", payload={"i": i})  # autocommit: relays at once
+    figures["outbox_record_and_relay_per_s"] = round(count / (time.perf_counter() - start), 1)
+
+    # Chat: the one write path (seq under a row lock, outbox event, broadcast on commit) and a sync page.
+    from chats.selectors import message_list
+    from chats.services import Sender, conversation_for_group, message_send
+    from communities.groups.services import group_create
+    from communities.invites.services import invite_join, invite_link_create
+    from crm.models import Customer
+    from privtraffic.tenancy.actors import SystemActor
+
+    group = group_create(brand=brand, actor=SystemActor.for_brand(brand, "bench"), name="Bench VIP", capacity=500)
+    conversation = conversation_for_group(group=group)
+    sender = Sender.bot("bench", key="bench")
+    start = time.perf_counter()
+    for i in range(count):
+        message_send(conversation=conversation, sender=sender, body=f"offer {i}", client_msg_id=f"b{i}")
+    figures["message_send_per_s"] = round(count / (time.perf_counter() - start), 1)
+    figures["sync_page_p95_ms"] = round(p95(timed(
+        lambda: message_list(conversation=conversation, after_seq=count // 2, limit=100), RUNS)), 2)
+
+    joiners = Customer.objects.bulk_create(
+        [Customer(brand=brand, name=f"Joiner {i}", email=f"joiner{i}@bench.test") for i in range(RUNS)])
+    system = SystemActor.for_brand(brand, "bench")
+    invite = invite_link_create(brand=brand, actor=system, group=group_create(brand=brand, actor=system, name="Join bench"))
+    start = time.perf_counter()
+    for customer in joiners:
+        invite_join(invite=invite, customer=customer)
+    figures["group_join_per_s"] = round(len(joiners) / (time.perf_counter() - start), 1)
+
+    from django.test import Client
+
+    web = Client()
+    figures["healthz_p95_ms"] = round(p95(timed(lambda: web.get("/healthz"), RUNS)), 2)
+
+    print(json.dumps(figures))
+    return 0
+
+
+UNITS = {"_ms": "ms", "_queries": "queries", "_per_s": "/s", "_kib": "KiB"}
+NOTES = {
+    "message_send_per_s": "sequential sends into one conversation (the seq row lock is the ceiling)",
+    "group_join_per_s": "invite joins with the join notice, sequential",
+}
+
+
+def run(*, quick: bool) -> list[dict]:
+    import subprocess
+
+    from tests.testenv import Postgres, Redis
+
+    postgres, redis = Postgres(), Redis()
+    try:
+        env = {**os.environ, "DATABASE_URL": postgres.start(), "REDIS_URL": redis.start(),
+               **({"BENCH_QUICK": "1"} if quick else {})}
+        out = subprocess.run([sys.executable, __file__, "--child"], cwd=ROOT, env=env, check=True,
+                             stdout=subprocess.PIPE, text=True)
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        redis.stop()
+        postgres.stop()
+    rows = []
+    for name, value in figures.items():
+        unit = next((u for suffix, u in UNITS.items() if name.endswith(suffix)), "")
+        sign = ">=" if name in HIGHER_IS_BETTER else "<="
+        rows.append({"scenario": "foundation (in-process test client)", "figure": name.replace("_", " "),
+                     "value": value, "unit": unit, "baseline": NOTES.get(name, "budget only"), "baseline_value": None,
+                     "target": f"{sign} {BUDGETS[name]}"})
+    return rows
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        sys.exit(main(sys.argv[1:]))
+    for row in run(quick=True):
+        print(json.dumps(row))

@@ -1,0 +1,207 @@
+#!/usr/bin/env python
+"""Live chat at brand scale on the full stack (issue 12): S1 group fan-out, S3 idle sockets, S6 API senders,
+S8 concurrent joins. One throwaway stack (PostgreSQL, Redis, uvicorn, a Celery worker) for all of them; the
+load generator (bench/loadgen.py) is a separate process; S1 and S3 are measured side by side with a raw
+`websockets` broadcast server (bench/rawserver.py) in the same run.
+
+    python bench/live.py [--quick]       (or through `make bench`, which writes docs/benchmarks.md)
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.stack import Loadgen, Stack, cpu_seconds, rss_bytes, start_raw_server  # noqa: E402
+
+
+def _file(data) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(data, handle)
+    return handle.name
+
+
+def _broadcast(url: str, pid: int, tokens_file: str, *, rate: float, duration: float) -> dict:
+    gen = Loadgen("broadcast", url, tokens_file, "--rate", str(rate), "--duration", str(duration))
+    connected = gen.read()
+    cpu_before = cpu_seconds(pid)
+    profiler = profile(pid, duration)
+    gen.tell()
+    result = gen.finish()
+    if profiler is not None:
+        profiler.wait()
+    result["cpu_s"] = cpu_seconds(pid) - cpu_before
+    result["cpu_ms_per_delivery"] = round(result["cpu_s"] * 1000 / max(result["deliveries"], 1), 4)
+    result["connect_s"] = connected["connect_s"]
+    return result
+
+
+def profile(pid: int, seconds: float):
+    """BENCH_PROFILE=1: py-spy samples the server while messages flow (collapsed stacks under var/)."""
+    if not os.environ.get("BENCH_PROFILE") or not shutil.which("py-spy", path=str(Path(sys.executable).parent)):
+        return None
+    out = ROOT / "var" / f"profile-{pid}.txt"
+    out.parent.mkdir(exist_ok=True)
+    return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--format",
+                             "raw", "--duration", str(int(seconds)), "--rate", "100", "--threads", "--idle",
+                             "--output", str(out), "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _idle(url: str, pid: int, tokens_file: str) -> dict:
+    rss_before = rss_bytes(pid)
+    gen = Loadgen("idle", url, tokens_file, "--concurrency", "100")
+    ready = gen.read()
+    time.sleep(1)
+    rss_after = rss_bytes(pid)
+    gen.tell("done")
+    result = gen.finish()
+    result["rss_kib_per_socket"] = round((rss_after - rss_before) / 1024 / max(ready["ready"], 1), 1)
+    return result
+
+
+def s1(stack: Stack, quick: bool) -> list[dict]:
+    data = stack.seed("group", members=500, slug="s1")
+    tokens = _file(data["tokens"])
+    rate, duration = 10, (5 if quick else 30)
+    raw, raw_url = start_raw_server()
+    try:
+        floor = _broadcast(raw_url, raw.pid, tokens, rate=rate, duration=duration)
+    finally:
+        raw.terminate()
+        raw.wait()
+    app = _broadcast(stack.ws_url, stack.web.pid, tokens, rate=rate, duration=duration)
+    print("S1 app", app, "raw", floor, flush=True)
+    base = {"scenario": "S1 499 sockets in one group, 10 msg/s of ~300 B"}
+    lost = app["expected"] - app["deliveries"]
+    return [
+        {**base, "figure": "p99 send-to-receipt", "value": app["p99_ms"], "unit": "ms",
+         "baseline": "raw websockets server", "baseline_value": floor["p99_ms"], "target": "<= 200 ms"},
+        {**base, "figure": "p50 send-to-receipt", "value": app["p50_ms"], "unit": "ms",
+         "baseline": "raw websockets server", "baseline_value": floor["p50_ms"], "target": "-"},
+        {**base, "figure": "server CPU per delivery (uvicorn process)", "value": app["cpu_ms_per_delivery"],
+         "unit": "ms", "baseline": "raw websockets server", "baseline_value": floor["cpu_ms_per_delivery"],
+         "target": "<= 3x baseline"},
+        {**base, "figure": "deliveries/s", "value": app["deliveries_per_s"], "unit": "/s",
+         "baseline": "raw websockets server", "baseline_value": floor["deliveries_per_s"], "target": "-"},
+        {**base, "figure": "deliveries not received 30 s after the last send", "value": lost, "unit": f"of {app['expected']}",
+         "baseline": "raw websockets server", "baseline_value": floor["expected"] - floor["deliveries"],
+         "target": "0"},
+        {**base, "figure": "connect 499 authenticated sockets", "value": app["connect_s"], "unit": "s",
+         "baseline": "raw websockets server", "baseline_value": floor["connect_s"], "target": "-"},
+    ]
+
+
+def s3(stack: Stack, quick: bool) -> list[dict]:
+    count = 500 if quick else 5000
+    data = stack.seed("group", members=count, groups=max(1, count // 500), direct=True, slug="s3")
+    tokens = _file(data["tokens"])
+    raw, raw_url = start_raw_server()
+    try:
+        floor = _idle(raw_url, raw.pid, tokens)
+    finally:
+        raw.terminate()
+        raw.wait()
+    app = _idle(stack.ws_url, stack.web.pid, tokens)
+    print("S3 app", app, "raw", floor, flush=True)
+    base = {"scenario": f"S3 {count:,} idle authenticated sockets, each in 2 conversations"}
+    return [
+        {**base, "figure": "RSS per socket (uvicorn process)", "value": app["rss_kib_per_socket"], "unit": "KiB",
+         "baseline": "raw websockets server", "baseline_value": floor["rss_kib_per_socket"], "target": "<= 60 KiB"},
+        {**base, "figure": "connects/s with auth (100 at a time)", "value": app["connects_per_s"], "unit": "/s",
+         "baseline": "raw websockets server", "baseline_value": floor["connects_per_s"], "target": ">= 300/s"},
+    ]
+
+
+def _http(stack: Stack, plan: dict) -> dict:
+    gen = Loadgen("http", stack.http_url, "--plan", _file(plan))
+    return gen.finish()
+
+
+def s8(stack: Stack, quick: bool) -> list[dict]:
+    data = stack.seed("joins", customers=1000, capacity=500)
+    headers = {"Authorization": f"Bearer {data['api_key']}"}
+    plan = {"concurrency": 100, "requests": [
+        {"method": "POST", "path": f"/api/v1/groups/{data['group']}/members/", "headers": headers,
+         "body": {"customer": customer}} for customer in data["customers"]]}
+    result = _http(stack, plan)
+    check = _http(stack, {"concurrency": 1, "requests": [
+        {"path": f"/api/v1/groups/{data['group']}/", "headers": headers, "keep_body": True}]})
+    members = json.loads(check["bodies"][0])["member_count"]
+    statuses = result["statuses"]
+    print("S8", result["statuses"], result["p99_ms"], members, flush=True)
+    base = {"scenario": "S8 1,000 concurrent joins (100 at a time) to a 500-capacity group over the API"}
+    errors = sum(n for code, n in statuses.items() if code not in ("201", "409"))
+    return [
+        {**base, "figure": "members after (201 answers)", "value": members, "unit": f"({statuses.get('201', 0)})",
+         "baseline": "none", "baseline_value": None, "target": "exactly 500"},
+        {**base, "figure": "group_full answers naming the overflow", "value": statuses.get("409", 0), "unit": "",
+         "baseline": "none", "baseline_value": None, "target": "500"},
+        {**base, "figure": "other errors", "value": errors, "unit": "", "baseline": "none", "baseline_value": None,
+         "target": "0"},
+        {**base, "figure": "p99 join", "value": result["p99_ms"], "unit": "ms", "baseline": "none",
+         "baseline_value": None, "target": "< 300 ms"},
+    ]
+
+
+def s6(stack: Stack, quick: bool) -> list[dict]:
+    per_conversation = 5 if quick else 25
+    data = stack.seed("direct", customers=200)
+    headers = {"Authorization": f"Bearer {data['api_key']}"}
+    requests, sent = [], 0
+    for round_ in range(per_conversation):
+        for conversation in data["conversations"]:
+            body = {"body": f"Your order {round_} has shipped.", "client_msg_id": f"api-{conversation}-{round_}"}
+            request = {"method": "POST", "path": f"/api/v1/conversations/{conversation}/messages/",
+                       "headers": headers, "body": body}
+            requests.append(request)
+            sent += 1
+            if sent % 10 == 0:  # 10% retried with the same client_msg_id
+                requests.append(dict(request))
+    result = _http(stack, {"concurrency": 200, "requests": requests})
+    floor = _http(stack, {"concurrency": 200, "requests": [
+        {"method": "POST", "path": "/bench/insert", "body": {"body": r["body"]["body"]}} for r in requests]})
+    stored = stack.seed("count", brand=data["brand"])
+    print("S6", result, floor, stored, flush=True)
+    base = {"scenario": "S6 200 concurrent 1:1 senders over the API, client_msg_id, 10% retried"}
+    return [
+        {**base, "figure": "messages/s", "value": result["per_s"], "unit": "/s",
+         "baseline": "bare insert view, same server", "baseline_value": floor["per_s"], "target": ">= 300/s"},
+        {**base, "figure": "ack p99", "value": result["p99_ms"], "unit": "ms",
+         "baseline": "bare insert view, same server", "baseline_value": floor["p99_ms"], "target": "< 150 ms"},
+        {**base, "figure": "duplicates stored", "value": stored["messages"] - stored["distinct"],
+         "unit": f"({stored['distinct']} distinct, {sent} sent; statuses {result['statuses']})",
+         "baseline": "none", "baseline_value": None, "target": "0"},
+    ]
+
+
+SCENARIOS = [s1, s3, s6, s8]
+if os.environ.get("BENCH_ONLY"):
+    SCENARIOS = [s for s in SCENARIOS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]
+
+
+def run(*, quick: bool) -> list[dict]:
+    rows: list[dict] = []
+    with Stack() as stack:
+        for scenario in SCENARIOS:
+            try:
+                rows += scenario(stack, quick)
+            except Exception as exc:  # one scenario failing leaves the others' figures
+                traceback.print_exc()
+                rows.append({"scenario": scenario.__name__.upper(), "figure": "failed to run", "value": None,
+                             "unit": "", "baseline": repr(exc)[:200], "baseline_value": None, "target": "-"})
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(quick="--quick" in sys.argv):
+        print(json.dumps(row))

@@ -1,0 +1,220 @@
+#!/usr/bin/env python
+"""The load generator, run in its own process: asyncio `websockets` clients (compression off) and a small
+keep-alive HTTP client. Speaks the CONTRACT.md socket frames, so it drives the app and bench/rawserver.py alike.
+Its last stdout line is a JSON result.
+
+    loadgen.py broadcast URL TOKENS_FILE --rate 10 --duration 20
+    loadgen.py idle URL TOKENS_FILE          (connects all, prints {"ready": ...}, waits for a line on stdin)
+    loadgen.py http BASE_URL PLAN_FILE       (requests from a JSON plan, `concurrency` at a time)
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from websockets.asyncio.client import connect
+
+PAD = "x" * 260
+
+
+def pct(samples: list[float], q: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def open_socket(url: str, token: str):
+    parts = urlsplit(url)
+    ws = await connect(url, compression=None, origin=f"http://{parts.netloc}", max_queue=None, open_timeout=60,
+                       ping_interval=None)
+    await ws.send(json.dumps({"type": "auth", "token": token}))
+    while True:
+        frame = json.loads(await ws.recv())
+        if frame["type"] == "ready":
+            return ws, frame
+
+
+async def open_all(url: str, tokens: list[str], concurrency: int):
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(token):
+        async with gate:
+            return await open_socket(url, token)
+
+    start = time.perf_counter()
+    opened = await asyncio.gather(*[one(t) for t in tokens])
+    return opened, time.perf_counter() - start
+
+
+async def broadcast(args) -> dict:
+    tokens = json.loads(Path(args.tokens).read_text())
+    opened, connect_s = await open_all(args.url, tokens, args.concurrency)
+    sender, _ = opened[0]
+    conversation = opened[0][1]["conversations"][0]
+    receivers = [ws for ws, _ in opened[1:]]
+    print(json.dumps({"connected": len(opened), "connect_s": round(connect_s, 3)}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    count = int(args.rate * args.duration)
+    latencies: list[float] = []
+    seqs: list[list[int]] = [[] for _ in receivers]
+    done = asyncio.Event()
+    expected = count * len(receivers)
+
+    async def receive(i, ws):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] != "message":
+                continue
+            body = frame["message"]["body"]
+            if not body.startswith("bench "):
+                continue
+            latencies.append(time.time() - float(body.split()[1]))
+            seqs[i].append(frame["message"]["seq"])
+            if len(latencies) >= expected:
+                done.set()
+
+    tasks = [asyncio.ensure_future(receive(i, ws)) for i, ws in enumerate(receivers)]
+
+    async def drain_sender():
+        while True:
+            await sender.recv()
+
+    drain = asyncio.ensure_future(drain_sender())
+    start = time.perf_counter()
+    for n in range(count):
+        target = start + n / args.rate
+        await asyncio.sleep(max(0.0, target - time.perf_counter()))
+        await sender.send(json.dumps({"type": "send", "conversation": conversation, "client_msg_id": f"b{n}-{start}",
+                                      "body": f"bench {time.time():.6f} {PAD}"}))
+    send_s = time.perf_counter() - start
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(done.wait(), args.settle)
+    elapsed = time.perf_counter() - start
+    for task in [*tasks, drain]:
+        task.cancel()
+    gaps = 0
+    for got in seqs:
+        got = sorted(set(got))
+        if len(got) < count:
+            gaps += 1
+    ms = [x * 1000 for x in latencies]
+    result = {
+        "sockets": len(opened), "messages": count, "deliveries": len(latencies), "expected": expected,
+        "clients_with_gaps": gaps, "connect_s": round(connect_s, 3), "connects_per_s": round(len(opened) / connect_s, 1),
+        "p50_ms": round(pct(ms, 0.5), 1), "p99_ms": round(pct(ms, 0.99), 1), "max_ms": round(max(ms or [0]), 1),
+        "mean_ms": round(statistics.fmean(ms), 1) if ms else None,
+        "send_s": round(send_s, 2), "elapsed_s": round(elapsed, 2),
+        "deliveries_per_s": round(len(latencies) / max(elapsed, 1e-9), 1),
+    }
+    for ws, _ in opened:
+        await ws.close()
+    return result
+
+
+async def idle(args) -> dict:
+    tokens = json.loads(Path(args.tokens).read_text())
+    opened, connect_s = await open_all(args.url, tokens, args.concurrency)
+    print(json.dumps({"ready": len(opened), "connect_s": round(connect_s, 3)}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    for ws, _ in opened:
+        await ws.close()
+    return {"sockets": len(opened), "connect_s": round(connect_s, 3),
+            "connects_per_s": round(len(opened) / connect_s, 1),
+            "conversations_per_socket": statistics.fmean(len(f["conversations"]) for _, f in opened)}
+
+
+# --- HTTP -----------------------------------------------------------------------------------------
+
+class Http:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def request(self, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        data = await self.reader.readexactly(length) if length else b""
+        if close:
+            self.writer.close()
+            self.reader = self.writer = None
+        return status, data
+
+
+async def http(args) -> dict:
+    """Plan: {"concurrency": N, "requests": [{"method", "path", "headers", "body"}]}: latency and status per request."""
+    plan = json.loads(Path(args.plan).read_text())
+    parts = urlsplit(args.url)
+    queue = list(enumerate(plan["requests"]))
+    queue.reverse()
+    results: list = [None] * len(plan["requests"])
+
+    async def worker():
+        conn = Http(parts.hostname, parts.port)
+        while queue:
+            i, req = queue.pop()
+            body = json.dumps(req["body"]).encode() if req.get("body") is not None else b""
+            headers = {**req.get("headers", {}), **({"Content-Type": "application/json"} if body else {})}
+            start = time.perf_counter()
+            try:
+                status, data = await conn.request(req.get("method", "GET"), req["path"], headers, body)
+            except Exception as exc:  # a refused or reset connection counts as an error
+                status, data = 599, str(exc).encode()
+                conn = Http(parts.hostname, parts.port)
+            results[i] = {"status": status, "ms": (time.perf_counter() - start) * 1000,
+                          "body": data[:400].decode(errors="replace") if req.get("keep_body") else ""}
+
+    start = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(plan["concurrency"])])
+    elapsed = time.perf_counter() - start
+    ms = [r["ms"] for r in results]
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[str(r["status"])] = statuses.get(str(r["status"]), 0) + 1
+    return {"requests": len(results), "elapsed_s": round(elapsed, 3), "per_s": round(len(results) / elapsed, 1),
+            "p50_ms": round(pct(ms, 0.5), 2), "p99_ms": round(pct(ms, 0.99), 2), "statuses": statuses,
+            "bodies": [r["body"] for r in results if r["body"]]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["broadcast", "idle", "http"])
+    parser.add_argument("url")
+    parser.add_argument("tokens", nargs="?")
+    parser.add_argument("--plan")
+    parser.add_argument("--rate", type=float, default=10)
+    parser.add_argument("--duration", type=float, default=20)
+    parser.add_argument("--settle", type=float, default=30)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    if args.mode == "http":
+        args.plan = args.plan or args.tokens
+    result = asyncio.run({"broadcast": broadcast, "idle": idle, "http": http}[args.mode](args))
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

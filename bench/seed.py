@@ -1,0 +1,103 @@
+#!/usr/bin/env python
+"""Seed one benchmark's data into the stack's database (run by bench/stack.py in a subprocess).
+
+    seed.py KIND JSON_OPTIONS      -> the last stdout line is JSON (tokens, ids, an API key)
+"""
+
+import json
+import os
+import secrets
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.utils import timezone  # noqa: E402
+
+from chats.models import ChatToken, Conversation, ConversationKind  # noqa: E402
+from chats.realtime.tokens import _hash  # noqa: E402
+from chats.services import conversation_for_group  # noqa: E402
+from communities.groups.services import group_create  # noqa: E402
+from communities.models import GroupMember  # noqa: E402
+from crm.models import Customer  # noqa: E402
+from privtraffic.tenancy.actors import SystemActor  # noqa: E402
+from privtraffic.tenancy.models import Brand  # noqa: E402
+from privtraffic.tenancy.services import api_key_create  # noqa: E402
+
+
+def _brand(slug: str):
+    brand = Brand.objects.create(name=f"Bench {slug}", slug=slug)
+    return brand, SystemActor.for_brand(brand, "bench")
+
+
+def _customers(brand, count: int, prefix: str = "c") -> list[Customer]:
+    return Customer.objects.bulk_create(
+        [Customer(brand=brand, name=f"Bench Customer {i}", email=f"{prefix}{i}@bench.test", consent_chat=True)
+         for i in range(count)], batch_size=5000)
+
+
+def _tokens(brand, customers: list[Customer]) -> list[str]:
+    tokens = [secrets.token_urlsafe(24) for _ in customers]
+    expires = timezone.now() + timedelta(days=1)
+    ChatToken.objects.bulk_create([ChatToken(brand=brand, customer=c, token_hash=_hash(t), expires_at=expires)
+                                   for c, t in zip(customers, tokens, strict=True)], batch_size=5000)
+    return tokens
+
+
+def seed_group(members: int = 500, groups: int = 1, direct: bool = False, slug: str = "live") -> dict:
+    """`groups` groups of at most 500, `members` customers spread over them; each customer a token (and a 1:1)."""
+    brand, system = _brand(slug)
+    customers = _customers(brand, members)
+    conversations = []
+    per_group = -(-members // groups)
+    for g in range(groups):
+        group = group_create(brand=brand, actor=system, name=f"Bench VIP {g}", capacity=500)
+        conversations.append(conversation_for_group(group=group).pk)
+        GroupMember.objects.bulk_create([GroupMember(brand=brand, group=group, customer=c)
+                                         for c in customers[g * per_group:(g + 1) * per_group]])
+    if direct:
+        Conversation.objects.bulk_create([Conversation(brand=brand, kind=ConversationKind.DIRECT, customer=c)
+                                          for c in customers], batch_size=5000)
+    tokens = _tokens(brand, customers)
+    return {"tokens": tokens, "conversations": conversations}
+
+
+def seed_joins(customers: int = 1000, capacity: int = 500) -> dict:
+    brand, system = _brand("joins")
+    people = _customers(brand, customers)
+    group = group_create(brand=brand, actor=system, name="Full house", capacity=capacity)
+    overflow = group_create(brand=brand, actor=system, name="Full house 2", capacity=500)
+    group.overflow_group = overflow
+    group.save(update_fields=["overflow_group"])
+    _, key = api_key_create(brand=brand, actor=system, name="bench")
+    return {"api_key": key, "group": group.pk, "overflow": overflow.pk, "customers": [c.pk for c in people]}
+
+
+def seed_direct(customers: int = 200) -> dict:
+    brand, system = _brand("direct")
+    people = _customers(brand, customers)
+    rows = Conversation.objects.bulk_create([Conversation(brand=brand, kind=ConversationKind.DIRECT, customer=c)
+                                             for c in people])
+    _, key = api_key_create(brand=brand, actor=system, name="bench")
+    return {"api_key": key, "conversations": [c.pk for c in rows], "brand": brand.pk}
+
+
+def count_messages(brand: int) -> dict:
+    from chats.models import Message
+
+    rows = Message.objects.filter(brand_id=brand, sender_type__in=["staff", "bot"])
+    return {"messages": rows.count(), "distinct": rows.values("conversation_id", "client_msg_id").distinct().count()}
+
+
+KINDS = {"group": seed_group, "joins": seed_joins, "direct": seed_direct, "count": count_messages}
+
+if __name__ == "__main__":
+    result = KINDS[sys.argv[1]](**json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}"))
+    print(json.dumps(result))
