@@ -304,7 +304,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "crm.models.OrderStatus"},
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "crm.models.OrderStatus",
+                            "CampaignKindEnum": "campaigns.models.CampaignKind",
+                            "MessageKindEnum": "chats.models.MessageKind"},
     # OpenAPI links POST 201 `id` -> the `{id}` operations (create -> read -> update -> delete).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -100,7 +100,9 @@
         return;
       }
       previewError.hidden = true;
-      phone.innerHTML = res.body.html;  // rendered and escaped by the server's chat templates
+      // Rendered and escaped by the server's chat templates; parsed inertly (no script runs) and moved in.
+      var parsed = new DOMParser().parseFromString(res.body.html, "text/html");
+      phone.replaceChildren.apply(phone, Array.prototype.slice.call(parsed.body.childNodes));
     });
   }
   var refreshPreviewSoon = debounce(refreshPreview, 300);

@@ -130,7 +130,8 @@
     var search = cell.querySelector("[data-picker-input]");
     var hidden = cell.querySelector("[name=key], [name=value]");
     var results = cell.querySelector(".picker-results");
-    var emptyText = (form.querySelector("template[data-picker-empty]") || {}).innerHTML || "—";
+    var emptyTemplate = form.querySelector("template[data-picker-empty]");
+    var emptyText = (emptyTemplate && emptyTemplate.content.textContent.trim()) || "—";
     var timer = null;
     var sequence = 0;
 
