@@ -381,6 +381,9 @@ class RedisSubscriber:
         try:
             while True:
                 message = await pubsub.get_message(timeout=1.0)
+                if asyncio.current_task().cancelling():
+                    # redis-py's get_message can swallow a cancellation: end anyway, or the loop never stops.
+                    raise asyncio.CancelledError
                 if message is None:
                     idle += 1.0
                     if idle >= 15:  # a dead connection shows itself on the ping
