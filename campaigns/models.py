@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chats.models import BrandPersona, Message
 from communities.models import VipGroup
-from crm.models import Customer, Segment
+from crm.models import Customer, Order, Product, Segment
 from privtraffic.tenancy.models import BrandOwned, Membership
 
 
@@ -51,6 +51,8 @@ class CardKind(models.TextChoices):
     COUPON = "coupon", _("Coupon")
     IMAGE = "image", _("Image")
     SURVEY = "survey", _("Survey")
+    GROUP_BUY = "group_buy", _("Group-buy")
+    EVENT = "event", _("Event")
 
 
 class Campaign(BrandOwned):
@@ -231,3 +233,97 @@ class CampaignSettings(BrandOwned):
 
     def __str__(self) -> str:
         return f"campaign settings of {self.brand_id}"
+
+
+# --- coupons (campaigns.coupons) -----------------------------------------------------------------------
+
+
+class CouponKind(models.TextChoices):
+    PERCENT = "percent", _("Percent off")
+    AMOUNT = "amount", _("Amount off")
+
+
+class Coupon(BrandOwned):
+    """A discount the brand offers: one shared `code`, or a unique code per customer (`personal_codes`),
+    generated when the customer claims it or when a campaign or group-buy issues it in bulk."""
+
+    title = models.CharField(_("title"), max_length=120)
+    code = models.CharField(_("shared code"), max_length=40, blank=True)  # blank with personal codes
+    personal_codes = models.BooleanField(_("a unique code per customer"), default=False)
+    kind = models.CharField(_("kind"), max_length=8, choices=CouponKind.choices, default=CouponKind.AMOUNT)
+    value = models.DecimalField(_("value"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)  # for amount coupons
+    min_order = models.DecimalField(_("minimum order"), max_digits=12, decimal_places=2, null=True, blank=True)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    max_redemptions = models.PositiveIntegerField(_("total redemptions"), null=True, blank=True)  # None: no limit
+    per_customer_limit = models.PositiveIntegerField(_("redemptions per customer"), default=1)
+    # Counters taken by one conditional UPDATE each (exact under concurrency, never read-then-write).
+    redemptions_count = models.PositiveIntegerField(default=0)
+    claims_count = models.PositiveIntegerField(default=0)
+    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="coupons",
+                                 verbose_name=_("campaign"))
+    product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name=_("product"))
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "code"], name="coupon_unique_shared_code", condition=~Q(code="")),
+            models.CheckConstraint(condition=Q(personal_codes=True, code="") | Q(personal_codes=False) & ~Q(code=""),
+                                   name="coupon_shared_xor_personal"),
+            models.CheckConstraint(condition=Q(max_redemptions__isnull=True) | Q(redemptions_count__lte=models.F(
+                "max_redemptions")), name="coupon_redemptions_within_limit"),
+        ]
+        indexes = [models.Index(fields=["brand", "created_at"], name="coupon_brand_created")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CouponClaim(BrandOwned):
+    """A customer holds a coupon: claimed from a chat card, or issued by a campaign or a group-buy.
+    `code` is the coupon's shared code, or the customer's own (unique in the brand) with personal codes."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="claims")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="coupon_claims")
+    code = models.CharField(max_length=40)
+    personal = models.BooleanField(default=False)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    redemptions_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-claimed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["coupon", "customer"], name="claim_once_per_customer"),
+            models.UniqueConstraint(fields=["brand", "code"], name="claim_unique_personal_code",
+                                    condition=Q(personal=True)),
+        ]
+        indexes = [models.Index(fields=["brand", "customer"], name="claim_brand_customer")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CouponRedemption(BrandOwned):
+    """One use of a coupon at the shop or till (`coupons/redeem/`), optionally against an order."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="redemptions")
+    claim = models.ForeignKey(CouponClaim, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="coupon_redemptions")
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="coupon_redemptions")
+    code = models.CharField(max_length=40)
+    redeemed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-redeemed_at", "-id"]
+        indexes = [
+            models.Index(fields=["brand", "coupon", "customer"], name="redemption_coupon_customer"),
+            models.Index(fields=["brand", "customer", "redeemed_at"], name="redemption_brand_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code

@@ -71,6 +71,8 @@ class MessageKind(models.TextChoices):
     COUPON = "coupon", _("Coupon")
     ORDER = "order", _("Order")
     SURVEY = "survey", _("Survey")
+    GROUP_BUY = "group_buy", _("Group-buy")
+    EVENT = "event", _("Event")
     SYSTEM = "system", _("System")
 
 

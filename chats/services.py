@@ -192,15 +192,30 @@ PAYLOAD_SHAPES[MessageKind.SURVEY] = {
 }
 
 
+# Interactive cards (chats/cards/): the payload names the object by `ref`; what each viewer sees on it comes
+# from the app that owns it, so only a title is carried besides.
+INTERACTIVE_KINDS = {MessageKind.COUPON, MessageKind.GROUP_BUY, MessageKind.EVENT}
+_TITLE = (True, lambda v: 0 < len(v) <= 120, "1-120 characters")
+
+
+def _is_db_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2 ** 63
+
+
 def _validate_payload(kind: str, payload: dict[str, Any]) -> None:
     errors = {}
+    shapes = PAYLOAD_SHAPES.get(kind, {})
+    if kind in INTERACTIVE_KINDS and ("ref" in payload or kind != MessageKind.COUPON):
+        shapes = {"title": _TITLE}
+        if not _is_db_id(payload.get("ref")):
+            errors["payload.ref"] = [_("Must be the id of the card's object.")]
     if kind == MessageKind.SURVEY:
         survey_id = payload.get("survey_id")
         if not isinstance(survey_id, int) or isinstance(survey_id, bool) or survey_id < 1:
             errors["payload.survey_id"] = [_("Must be a survey id.")]
         elif (match := _SURVEY_PATH.match(str(payload.get("url", "")))) and int(match.group(1)) != survey_id:
             errors["payload.url"] = [_("Must be the page of this survey.")]
-    for name, (required, check, expected) in PAYLOAD_SHAPES.get(kind, {}).items():
+    for name, (required, check, expected) in shapes.items():
         value = payload.get(name)
         if value is None or value == "":
             if required:
@@ -233,7 +248,17 @@ def message_content_check(*, brand_id: int, kind: str, body: str, payload: dict[
     body = _validate(kind, body, payload)
     if kind == MessageKind.SURVEY:
         _check_survey(brand_id, payload)
+    _check_card_ref(brand_id, kind, payload)
     return body
+
+
+def _check_card_ref(brand_id: int, kind: str, payload: dict[str, Any]) -> None:
+    """An interactive card names an object of the conversation's brand (another brand's or a missing one: 404)."""
+    from .cards.registry import card_ref_belongs
+
+    if kind in INTERACTIVE_KINDS and "ref" in payload and not card_ref_belongs(
+            kind=kind, ref=payload["ref"], brand_id=brand_id):
+        raise ApplicationError.not_found(str(MessageKind(kind).label).lower())
 
 
 def _check_survey_card(conversation: Conversation, payload: dict[str, Any]) -> None:
@@ -292,6 +317,7 @@ def message_send(
     promotion_lane = promotion_lane or _default_promotion_lane(conversation, sender, kind)
     if kind == MessageKind.SURVEY:
         _check_survey_card(conversation, payload)
+    _check_card_ref(conversation.brand_id, kind, payload)
     broken = None
     if sender.customer is not None:
         broken = rule_broken(conversation=conversation, customer=sender.customer, kind=kind, body=body)

@@ -2,6 +2,7 @@
 replies), and moderation. The names stay in the one `chats` namespace."""
 
 from .attachments.urls import attachment_urlpatterns
+from .cards.urls import card_urlpatterns
 from .customer_chat.urls import customer_chat_urlpatterns
 from .inbox.urls import inbox_urlpatterns
 from .moderation.urls import moderation_urlpatterns
@@ -15,4 +16,5 @@ urlpatterns = [
     *moderation_urlpatterns,
     *persona_urlpatterns,
     *attachment_urlpatterns,
+    *card_urlpatterns,
 ]

@@ -286,6 +286,33 @@ class PromotionContact(BrandOwned):
         return f"{self.lane} to {self.customer_id}"
 
 
+# --- the product catalogue (crm.products) ------------------------------------------------------------
+
+
+class Product(BrandOwned):
+    """A product of the brand's catalogue, synced by integrators (upsert by `sku`) or edited in the dashboard.
+    Reps and campaigns send it as a card; orders name it by sku."""
+
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    image_url = models.URLField(_("image URL"), max_length=500, blank=True)
+    url = models.URLField(_("product page"), max_length=500, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["brand", "sku"], name="product_unique_sku")]
+        indexes = [models.Index(fields=["brand", "active", "name"], name="product_brand_active_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+
 class OrderStatus(models.TextChoices):
     PLACED = "placed", _("Placed")
     PAID = "paid", _("Paid")
@@ -305,6 +332,12 @@ class Order(BrandOwned):
     items = models.JSONField(default=list, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED)
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=64, blank=True)
+    # Attribution, set when the order is created: the customer's rep and home store at that moment.
+    rep = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                            verbose_name=_("rep"))
+    store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              verbose_name=_("store"))
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

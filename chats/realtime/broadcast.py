@@ -33,7 +33,7 @@ def customer_group(customer_id: int) -> str:
 
 
 def conversation_frame(event: dict[str, Any]) -> dict[str, Any]:
-    """The CONTRACT.md frame for a conversation event (chat.message, chat.read, chat.typing)."""
+    """The CONTRACT.md frame for a conversation event (chat.message, chat.read, chat.typing, chat.card)."""
     kind = event["type"]
     if kind == "chat.message":
         return {"type": "message", "message": event["message"]}
@@ -41,6 +41,8 @@ def conversation_frame(event: dict[str, Any]) -> dict[str, Any]:
         return {"type": "read", "conversation": event["conversation"], "seq": event["seq"], "reader": event["reader"]}
     if kind == "chat.typing":
         return {"type": "typing", "conversation": event["conversation"], "who": event["who"]}
+    if kind == "chat.card":
+        return {"type": "card", "conversation": event["conversation"], "kind": event["kind"], "ref": event["ref"]}
     raise ValueError(f"not a conversation event: {kind}")
 
 

@@ -9,6 +9,7 @@
  *   data-reads         optional JSON {participant_key: last_read_seq}
  *   data-actions-template  optional id of a <template> with per-message staff actions
  *   data-tz            the brand's time zone (IANA name): every time is shown in it, live or reloaded
+ *   data-card-base     where interactive cards are read and pressed ("/chat/cards/" or the inbox's)
  *   data-i18n-*        user-facing strings (seen, typing, sending, failed, retry, deleted, ...)
  * Server-rendered messages (li[data-seq]) are the starting state. Every piece of data
  * goes into the DOM through textContent / value, never as markup.
@@ -32,6 +33,7 @@
   var actionsTemplate = document.getElementById(root.getAttribute("data-actions-template") || "");
   var replyAs = form ? form.querySelector("[data-reply-as]") : null;
   var brandTz = root.getAttribute("data-tz") || "";
+  var cardBase = root.getAttribute("data-card-base") || "";
   var clockFormat = null;
   try {
     clockFormat = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false,
@@ -222,7 +224,7 @@
       var card = renderCard(m.kind, m.payload || {});
       if (card) body.appendChild(card);
       // A campaign's text (or survey) message carries the same opt-out link as its cards.
-      if (m.kind !== "product" && m.kind !== "coupon") {
+      if ((m.kind !== "product" && m.kind !== "coupon") || (card && card.hasAttribute("data-card"))) {
         var optOut = optOutLink(m.payload || {});
         if (optOut) body.appendChild(optOut);
       }
@@ -236,6 +238,7 @@
 
   // Product and coupon cards; every value goes in as text, and links only when they are http(s).
   function renderCard(kind, payload) {
+    if (isLiveRef(payload.ref) && cardBase) return liveCard(kind, payload);
     if (kind === "survey") return surveyCard(payload);
     if (kind === "image" || kind === "file") return attachmentCard(kind, payload);
     if (kind !== "product" && kind !== "coupon") return null;
@@ -310,6 +313,184 @@
     link.textContent = text;
     card.appendChild(link);
     return link;
+  }
+
+  // --- interactive cards (coupon, group-buy, event) ---------------------------------------------------
+  // The message names the object (payload.ref); what this viewer sees on it, and its buttons, come from
+  // GET <card-base><kind>/<ref>/ as {title, lines, image_url, code, qr_url, badge, progress, actions, links}.
+  // Pressing a button POSTs <card-base><kind>/<ref>/<verb>/ and answers the new state. A "card" frame
+  // says the card changed for everyone (a group-buy's progress): each open copy is read again.
+
+  var cardStates = {};
+  var cardLoading = {};
+  var cardAgain = {}; // changed while being read: read once more
+
+  function isLiveRef(ref) {
+    return typeof ref === "number" && ref > 0 && Math.floor(ref) === ref;
+  }
+
+  function cardKey(kind, ref) { return token(kind) + ":" + ref; }
+
+  function cardUrl(key, verb) {
+    var parts = key.split(":");
+    return cardBase + encodeURIComponent(parts[0]) + "/" + parts[1] + "/" + (verb ? encodeURIComponent(verb) + "/" : "");
+  }
+
+  function liveCard(kind, payload) {
+    var card = document.createElement("span");
+    var key = cardKey(kind, payload.ref);
+    card.className = "msg-card msg-card-live msg-card-" + token(kind);
+    card.setAttribute("data-card", key);
+    var title = document.createElement("strong");
+    title.textContent = String(payload.title || "");
+    card.appendChild(title);
+    if (cardStates[key]) paintCard(card, cardStates[key]);
+    else loadCard(key, false);
+    return card;
+  }
+
+  function cardsOf(key) {
+    return Array.prototype.filter.call(document.querySelectorAll("[data-card]"), function (el) {
+      return el.getAttribute("data-card") === key;
+    });
+  }
+
+  function loadCard(key, force) {
+    if (!cardBase || (!force && cardStates[key])) return;
+    if (cardLoading[key]) { if (force) cardAgain[key] = true; return; }
+    cardLoading[key] = true;
+    fetch(cardUrl(key, ""), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (state) {
+        cardLoading[key] = false;
+        if (state && typeof state.title === "string") {
+          cardStates[key] = state;
+          cardsOf(key).forEach(function (el) { paintCard(el, state); });
+        }
+        if (cardAgain[key]) { cardAgain[key] = false; loadCard(key, true); }
+      })
+      .catch(function () { cardLoading[key] = false; });
+  }
+
+  function csrfToken() {
+    var field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  }
+
+  function pressCard(el, key, verb, button) {
+    button.disabled = true;
+    fetch(cardUrl(key, verb), { method: "POST", credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrfToken() } })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (answer) {
+        if (answer.ok && answer.body && typeof answer.body.title === "string") {
+          cardStates[key] = answer.body;
+          cardsOf(key).forEach(function (card) { paintCard(card, answer.body); });
+          return;
+        }
+        button.disabled = false;
+        var error = answer.body && answer.body.error;
+        cardError(el, (error && error.message) || str("failed", "Not sent."));
+      })
+      .catch(function () {
+        button.disabled = false;
+        cardError(el, str("offline", "Offline. Reconnecting…"));
+      });
+  }
+
+  function cardError(el, text) {
+    var note = el.querySelector(".msg-card-error");
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "msg-card-error";
+      note.setAttribute("role", "alert");
+      el.appendChild(note);
+    }
+    note.textContent = String(text);
+  }
+
+  function ownOrHttp(url) {
+    return typeof url === "string" && (/^https?:\/\//.test(url) || /^\/[\w\/.\-?=&%:]*$/.test(url)) ? url : null;
+  }
+
+  function paintCard(el, state) {
+    var key = el.getAttribute("data-card");
+    while (el.firstChild) el.removeChild(el.firstChild);
+    var image = ownOrHttp(state.image_url);
+    if (image) {
+      var img = document.createElement("img");
+      img.className = "msg-card-image";
+      img.src = image;
+      img.alt = "";
+      img.loading = "lazy";
+      el.appendChild(img);
+    }
+    var title = document.createElement("strong");
+    title.textContent = String(state.title);
+    el.appendChild(title);
+    if (typeof state.badge === "string" && state.badge) {
+      var badge = document.createElement("span");
+      badge.className = "badge msg-card-badge";
+      badge.textContent = state.badge;
+      el.appendChild(badge);
+    }
+    (Array.isArray(state.lines) ? state.lines : []).forEach(function (line) {
+      var detail = document.createElement("span");
+      detail.className = "msg-card-detail";
+      detail.textContent = String(line);
+      el.appendChild(detail);
+    });
+    var p = state.progress;
+    if (p && typeof p.value === "number" && typeof p.max === "number" && p.max > 0) {
+      var bar = document.createElement("progress");
+      bar.className = "msg-card-progress";
+      bar.max = p.max;
+      bar.value = Math.min(p.value, p.max);
+      bar.setAttribute("aria-label", String(p.label || ""));
+      el.appendChild(bar);
+      var label = document.createElement("span");
+      label.className = "msg-card-detail msg-card-progress-label";
+      label.textContent = String(p.label || "");
+      el.appendChild(label);
+    }
+    if (typeof state.code === "string" && state.code) {
+      var code = document.createElement("code");
+      code.className = "msg-card-code";
+      code.textContent = state.code;
+      el.appendChild(code);
+    }
+    var qr = typeof state.qr_url === "string" && /^\/[\w\/.\-?=&%:]*$/.test(state.qr_url) ? state.qr_url : null;
+    if (qr) {
+      var qrImg = document.createElement("img");
+      qrImg.className = "msg-card-qr";
+      qrImg.src = qr;
+      qrImg.alt = String(state.code || "");
+      el.appendChild(qrImg);
+    }
+    var row = document.createElement("span");
+    row.className = "msg-card-actions";
+    (Array.isArray(state.actions) ? state.actions : []).forEach(function (action) {
+      if (!action || typeof action.verb !== "string") return;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = action.primary ? "button" : "button secondary";
+      button.textContent = String(action.label || action.verb);
+      button.addEventListener("click", function () { pressCard(el, key, action.verb, button); });
+      row.appendChild(button);
+    });
+    (Array.isArray(state.links) ? state.links : []).forEach(function (link) {
+      var href = link && ownOrHttp(link.url);
+      if (href) cardLink(row, href, "", String(link.label || href));
+    });
+    if (row.firstChild) el.appendChild(row);
+  }
+
+  function hydrateCards() {
+    var seen = {};
+    Array.prototype.forEach.call(root.querySelectorAll("[data-card]"), function (el) {
+      var key = el.getAttribute("data-card");
+      if (!seen[key]) { seen[key] = true; loadCard(key, false); }
+    });
   }
 
   // A survey card links only to a survey page of this site (/s/<id>/), as the server checks too.
@@ -721,6 +902,12 @@
           showError(frame.message || str("failed", "Not sent."));
         }
         break;
+      case "card":
+        if (typeof frame.kind === "string" && isLiveRef(frame.ref)) {
+          var changed = cardKey(frame.kind, frame.ref);
+          if (cardsOf(changed).length) loadCard(changed, true);
+        }
+        break;
       case "conversation.removed":
         if (frame.conversation === cid) {
           showError(str("removed", "You no longer have access to this conversation."));
@@ -795,5 +982,6 @@
 
   updateReceipt();
   scrollToBottom();
+  hydrateCards();
   connect();
 })();
