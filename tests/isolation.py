@@ -31,7 +31,20 @@ ID_FACTORIES: dict[str, Callable[[Brand], int]] = {
     "task_id": lambda brand: factories.make_rep_task(brand).pk,
     "persona_id": lambda brand: factories.make_persona(brand).pk,
     "attachment_id": lambda brand: factories.make_attachment(brand).pk,
+    # Interactive chat cards: /inbox/cards/<kind>/<ref>/<verb>/ (a coupon stands for every kind).
+    "kind": lambda brand: "coupon",
+    "ref": lambda brand: _card_coupon(brand),
+    "verb": lambda brand: "claim",
 }
+
+
+def _card_coupon(brand: Brand) -> int:
+    import secrets
+
+    from campaigns.models import Coupon
+
+    return Coupon.objects.create(brand=brand, title="Isolation", code=f"ISO{secrets.token_hex(6)}", value="5.00",
+                                 currency="CNY").pk
 
 _PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 

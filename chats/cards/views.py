@@ -26,10 +26,6 @@ def _answer(call: Callable[[], CardState]) -> JsonResponse:
         return JsonResponse(exc.as_dict(), status=exc.status)
 
 
-def _not_allowed() -> JsonResponse:
-    return JsonResponse(ApplicationError("method_not_allowed", "Use POST.", status=405).as_dict(), status=405)
-
-
 class CustomerCardView(CustomerPageView):
     """GET: the card as this customer sees it. POST <verb>/: press a button."""
 
@@ -42,8 +38,8 @@ class CustomerCardView(CustomerPageView):
         return CustomerScope(brand=customer.brand, customer=customer)
 
     def get(self, request, kind, ref, verb=None):
-        if verb is not None:
-            return _not_allowed()
+        if verb is not None:  # an action is pressed, never read
+            raise ApplicationError.not_found("card action")
         return _answer(lambda: card_state_get(actor=CustomerActor(self.customer), kind=kind, ref=ref))
 
     def post(self, request, kind, ref, verb=None):
@@ -58,8 +54,8 @@ class InboxCardView(BrandView):
     permission = Perm.CHAT
 
     def get(self, request, kind, ref, verb=None):
-        if verb is not None:
-            return _not_allowed()
+        if verb is not None:  # an action is pressed, never read
+            raise ApplicationError.not_found("card action")
         return _answer(lambda: card_state_get(actor=self.membership, kind=kind, ref=ref))
 
     def post(self, request, kind, ref, verb=None):

@@ -98,9 +98,8 @@ class CustomerNoteAddView(_CustomerProfileView):
 
 
 class TagsManageView(BrandView):
-    """The brand's tags (create, rename/recolour, delete) and attribute definitions (define).
-
-    Its two create forms post to this one URL with an `action` field ("tag" or "attribute")."""
+    """The brand's tags (create, rename/recolour, delete) and attribute definitions. POST here creates a
+    tag; defining an attribute posts to AttributeDefineView (one route per command)."""
 
     permission = MANAGE_PERM
 
@@ -108,15 +107,6 @@ class TagsManageView(BrandView):
         return self._render(request)
 
     def post(self, request):
-        action = request.POST.get("action")
-        if action == "tag":
-            return self._create_tag(request)
-        if action == "attribute":
-            return self._define_attribute(request)
-        messages.error(request, _("Choose what to create."))
-        return self._render(request, status=400)
-
-    def _create_tag(self, request):
         form = TagForm(request.POST, prefix="tag")
         if form.is_valid():
             with form_errors(form) as outcome:
@@ -126,7 +116,23 @@ class TagsManageView(BrandView):
                 return redirect("crm_profile:tags", slug=self.brand.slug)
         return self._render(request, tag_form=form, status=400)
 
-    def _define_attribute(self, request):
+    def _render(self, request, *, tag_form=None, attribute_form=None, status=200):
+        context = {
+            "tags": selectors.tag_list(brand=self.brand),
+            "attributes": selectors.attribute_list(brand=self.brand),
+            "tag_form": tag_form or TagForm(prefix="tag"),
+            "attribute_form": attribute_form or AttributeDefinitionForm(prefix="attr"),
+        }
+        return render(request, "crm/profile/tags.html", context, status=status)
+
+
+class AttributeDefineView(TagsManageView):
+    """POST: define a typed attribute (shown again on the tags page with its errors)."""
+
+    def get(self, request):
+        return redirect("crm_profile:tags", slug=self.brand.slug)
+
+    def post(self, request):
         form = AttributeDefinitionForm(request.POST, prefix="attr")
         if form.is_valid():
             data = form.cleaned_data
@@ -138,15 +144,6 @@ class TagsManageView(BrandView):
                 messages.success(request, _("Attribute “%(label)s” defined.") % {"label": definition.label})
                 return redirect("crm_profile:tags", slug=self.brand.slug)
         return self._render(request, attribute_form=form, status=400)
-
-    def _render(self, request, *, tag_form=None, attribute_form=None, status=200):
-        context = {
-            "tags": selectors.tag_list(brand=self.brand),
-            "attributes": selectors.attribute_list(brand=self.brand),
-            "tag_form": tag_form or TagForm(prefix="tag"),
-            "attribute_form": attribute_form or AttributeDefinitionForm(prefix="attr"),
-        }
-        return render(request, "crm/profile/tags.html", context, status=status)
 
 
 class TagEditView(BrandView):

@@ -89,13 +89,6 @@ class SegmentEditView(_BuilderMixin, BrandView):
 
     def post(self, request, segment_id):
         segment = selectors.segment_get(brand=self.brand, segment_id=segment_id)
-        if request.POST.get("action") == "delete":
-            with flash_errors(request) as outcome:
-                services.segment_delete(segment=segment, actor=self.actor)
-            if outcome.ok:
-                messages.success(request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
-                return redirect("crm_segments:list", slug=self.brand.slug)
-            return redirect("crm_segments:edit", slug=self.brand.slug, segment_id=segment.pk)
         form = SegmentForm(request.POST)
         definition = definition_from_post(request.POST)
         errors: list = []
@@ -112,6 +105,21 @@ class SegmentEditView(_BuilderMixin, BrandView):
         context = {**self._builder_context(form, definition, errors), "segment": segment,
                    "count": selectors.segment_count(segment=segment)}
         return render(request, "crm/segments/edit.html", context, status=status)
+
+
+class SegmentDeleteView(BrandView):
+    """POST: delete the segment (campaigns that used it keep their own copy of the audience)."""
+
+    permission = Perm.MANAGE_CAMPAIGNS
+
+    def post(self, request, segment_id):
+        segment = selectors.segment_get(brand=self.brand, segment_id=segment_id)
+        with flash_errors(request) as outcome:
+            services.segment_delete(segment=segment, actor=self.actor)
+        if outcome.ok:
+            messages.success(request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
+            return redirect("crm_segments:list", slug=self.brand.slug)
+        return redirect("crm_segments:edit", slug=self.brand.slug, segment_id=segment.pk)
 
 
 class SegmentPreviewView(BrandView):

@@ -454,7 +454,7 @@ def test_rep_adds_note_to_own_customer_only(brand, login):
 def test_rep_cannot_manage_tags(brand, login, vip):
     client = login(factories.make_member(brand, Role.REP))
     assert client.get(f"/b/{brand.slug}/customers/tags/").status_code == 403
-    assert client.post(f"/b/{brand.slug}/customers/tags/", {"action": "tag", "tag-name": "x"}).status_code == 403
+    assert client.post(f"/b/{brand.slug}/customers/tags/", {"tag-name": "x"}).status_code == 403
     assert client.post(f"/b/{brand.slug}/customers/tags/{vip.pk}/delete/").status_code == 403
     assert Tag.objects.count() == 1
 
@@ -464,19 +464,19 @@ def test_marketer_manages_tags_and_attributes(brand, login, vip):
     base = f"/b/{brand.slug}/customers/tags/"
     page = client.get(base)
     assert page.status_code == 200 and "vip" in page.content.decode()
-    response = client.post(base, {"action": "tag", "tag-name": "gold", "tag-colour": "#ffcc00"})
+    response = client.post(base, {"tag-name": "gold", "tag-colour": "#ffcc00"})
     assert response.status_code == 302
     assert Tag.objects.get(brand=brand, name="gold").colour == "#ffcc00"
-    response = client.post(base, {"action": "tag", "tag-name": "gold", "tag-colour": "#ffcc00"})
+    response = client.post(base, {"tag-name": "gold", "tag-colour": "#ffcc00"})
     assert response.status_code == 400 and "already exists" in response.content.decode()
-    assert client.post(base, {"action": "tag", "tag-name": "x", "tag-colour": "nope"}).status_code == 400
+    assert client.post(base, {"tag-name": "x", "tag-colour": "nope"}).status_code == 400
     assert client.post(base, {"action": "nothing"}).status_code == 400
-    response = client.post(base, {"action": "attribute", "attr-key": "skin_type", "attr-label": "Skin",
+    response = client.post(base + "attributes/", {"attr-key": "skin_type", "attr-label": "Skin",
                                   "attr-type": "choice", "attr-choices": "oily, dry,"})
     assert response.status_code == 302
     assert AttributeDefinition.objects.get(brand=brand).choices == ["oily", "dry"]
-    assert client.post(base, {"action": "attribute", "attr-key": "Bad Key", "attr-type": "text"}).status_code == 400
-    assert client.post(base, {"action": "attribute", "attr-key": "k", "attr-type": "choice"}).status_code == 400
+    assert client.post(base + "attributes/", {"attr-key": "Bad Key", "attr-type": "text"}).status_code == 400
+    assert client.post(base + "attributes/", {"attr-key": "k", "attr-type": "choice"}).status_code == 400
     assert AttributeDefinition.objects.count() == 1
     assert client.post(f"{base}{vip.pk}/", {"name": "platinum", "colour": "#000000"}).status_code == 302
     vip.refresh_from_db()
@@ -494,5 +494,5 @@ def test_dashboard_other_brand_ids_are_404(brand, other_brand, login):
     assert client.post(f"/b/{brand.slug}/customers/tags/{theirs_tag.pk}/delete/").status_code == 404
     assert client.post(f"/b/{brand.slug}/customers/tags/{theirs_tag.pk}/", {"name": "x"}).status_code == 404
     assert client.post(f"{_detail(brand, theirs)}notes/", {"body": "x"}).status_code == 404
-    assert client.post(f"/b/{other_brand.slug}/customers/tags/", {"action": "tag"}).status_code == 404
+    assert client.post(f"/b/{other_brand.slug}/customers/tags/", {}).status_code == 404
     assert Tag.objects.filter(pk=theirs_tag.pk).exists() and not CustomerNote.objects.exists()

@@ -420,7 +420,7 @@ def test_dashboard_marketer_creates_edits_and_deletes(brand, world, login):
     segment.refresh_from_db()
     assert segment.name == "Anyone" and selectors.segment_count(segment=segment) == 2
 
-    assert client.post(f"/b/{brand.slug}/segments/{segment.pk}/", {"action": "delete"}).status_code == 302
+    assert client.post(f"/b/{brand.slug}/segments/{segment.pk}/delete/").status_code == 302
     assert not Segment.objects.filter(pk=segment.pk).exists()
 
 
