@@ -35,7 +35,18 @@ ID_FACTORIES: dict[str, Callable[[Brand], int]] = {
     "kind": lambda brand: "coupon",
     "ref": lambda brand: _card_coupon(brand),
     "verb": lambda brand: "claim",
+    "report_id": lambda brand: _open_report(brand),
 }
+
+
+def _open_report(brand: Brand) -> int:
+    from chats.models import Message, MessageReport
+
+    conversation = factories.make_conversation(brand)
+    message = Message.objects.create(brand=brand, conversation=conversation, seq=1, sender_type="staff",
+                                     sender_key="user:0", sender_name="Staff", body="hello")
+    return MessageReport.objects.create(brand=brand, message=message, reporter=conversation.customer,
+                                        reason="isolation").pk
 
 
 def _card_coupon(brand: Brand) -> int:

@@ -52,10 +52,25 @@ class ReportListView(BrandView):
         reports = selectors.open_reports(brand=self.brand, actor=self.actor)
         return render(request, "chats/moderation/reports.html", {"reports": reports})
 
-    def post(self, request):
-        report = selectors.open_report_get(brand=self.brand, actor=self.actor, report_id=request.POST.get("report_id"))
-        if request.POST.get("action") == "delete_message":
+
+class _ReportHandleView(BrandView):
+    """POST on one open report: handle it (and, for ReportDeleteMessageView, delete the message first)."""
+
+    permission = Perm.CHAT
+    delete_message = False
+
+    def post(self, request, report_id):
+        report = selectors.open_report_get(brand=self.brand, actor=self.actor, report_id=report_id)
+        if self.delete_message:
             message_delete(message=report.message, actor=self.actor)
         message_report_resolve(report=report, actor=self.actor)
         messages.success(request, _("Report handled."))
         return redirect("chats:reports", slug=self.brand.slug)
+
+
+class ReportDismissView(_ReportHandleView):
+    pass
+
+
+class ReportDeleteMessageView(_ReportHandleView):
+    delete_message = True

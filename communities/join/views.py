@@ -219,19 +219,26 @@ class _OwnCustomerPage(CustomerPageView):
         return render(request, "communities/secure.html", context, status=status)
 
 
+class ForgetDeviceView(_OwnCustomerPage):
+    """POST: "forget this device" ends this browser's device session. GET goes back to the page."""
+
+    def get(self, request, customer_id):
+        return redirect("communities:secure", customer_id=self.customer.pk)
+
+    def post(self, request, customer_id):
+        forget_device(request)
+        messages.success(request, _("This device is signed out of your chat."))
+        return redirect("chats:customer_home")
+
+
 class SecureView(_OwnCustomerPage):
     """The optional later step: "use your chat on another device". An address proven with an emailed
-    one-time code (allauth's code format and mail) makes the chat reachable from any device and recoverable;
-    "forget this device" ends this browser's device session."""
+    one-time code (allauth's code format and mail) makes the chat reachable from any device and recoverable."""
 
     def get(self, request, customer_id):
         return self._render(request, None if request.user.has_real_email else SecureForm())
 
     def post(self, request, customer_id):
-        if request.POST.get("action") == "forget":
-            forget_device(request)
-            messages.success(request, _("This device is signed out of your chat."))
-            return redirect("chats:customer_home")
         if request.user.has_real_email:
             return redirect("communities:secure", customer_id=self.customer.pk)
         form = SecureForm(request.POST)

@@ -31,7 +31,7 @@ def test_customer_reports_and_moderator_deletes(client, brand, scene):
     client.force_login(factories.owner_of(brand).user)
     page = client.get(f"/b/{brand.slug}/reports/").content.decode()
     assert "rude words" in page and "Fan" in page
-    client.post(f"/b/{brand.slug}/reports/", {"report_id": MessageReport.objects.get().pk, "action": "delete_message"})
+    client.post(f"/b/{brand.slug}/reports/{MessageReport.objects.get().pk}/delete-message/")
     assert Message.objects.get(pk=scene["message"].pk).deleted_at is not None
     assert MessageReport.objects.get().resolved_at is not None
 
@@ -65,5 +65,6 @@ def test_rep_cannot_edit_rules_but_can_use_quick_replies(client, brand, scene):
 
 def test_non_numeric_ids_are_404_not_500(client, brand, scene):
     client.force_login(factories.owner_of(brand).user)
-    assert client.post(f"/b/{brand.slug}/reports/", {"report_id": "abc"}).status_code == 404
+    assert client.post(f"/b/{brand.slug}/reports/abc/dismiss/").status_code == 404
+    assert client.post(f"/b/{brand.slug}/reports/", {"report_id": "1"}).status_code == 405  # one route per command
     assert client.post(f"/b/{brand.slug}/quick-replies/", {"action": "delete", "reply_id": "x"}).status_code == 404

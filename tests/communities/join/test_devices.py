@@ -85,7 +85,7 @@ def test_forget_this_device_revokes_it_and_signs_out(client, brand):
     customer = Customer.objects.get()
     page = client.get(f"/join/secure/{customer.pk}/").content.decode()
     assert "Forget this device" in page and brand.name in page
-    response = client.post(f"/join/secure/{customer.pk}/", {"action": "forget"})
+    response = client.post(f"/join/secure/{customer.pk}/forget/")
     assert response.status_code == 302
     assert DeviceSession.objects.get().revoked_at is not None
     assert client.get("/chat/").status_code == 302  # signed out
