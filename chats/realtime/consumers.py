@@ -3,7 +3,8 @@
 A browser authenticates with its session cookie on connect. An integrator's app sends a chat token
 as the first frame, `{"type": "auth", "token": ...}` (never in the URL: access logs keep URLs); a
 socket with neither within CHAT_AUTH_TIMEOUT_SECONDS, or with a bad token, is closed with 4401, and so
-is a token socket whose token is revoked (explicitly or by the customer's erasure) while it is open.
+is a token socket whose token is revoked (explicitly or by the customer's erasure) or expires while it
+is open.
 
 The socket joins every conversation its identity may see, and re-checks when a
 `conversation.check` arrives (someone joined, left, was removed or reassigned).
@@ -20,6 +21,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.errors import ApplicationError
@@ -66,6 +68,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.personal_groups: list[str] = []
         self._last_typing: dict[int, float] = {}
         self._auth_timer: asyncio.Task | None = None
+        self._expiry_timer: asyncio.Task | None = None
         self._auth_tried = False
         identity = await database_sync_to_async(self._identify_session)()
         await self.accept()
@@ -111,7 +114,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(chat_token_is_live)(row.pk):
             await self.close(code=UNAUTHENTICATED)
             return
+        self._expiry_timer = asyncio.get_running_loop().create_task(self._close_when_expired(row.expires_at))
         await self._start(selectors.chat_identity_for_customer(customer=row.customer))
+
+    async def _close_when_expired(self, expires_at) -> None:
+        """A token socket lives no longer than its token: at the expiry it closes with 4401 (the app asks
+        the API for a new token and reconnects, then syncs by seq)."""
+        await asyncio.sleep(max(0.0, (expires_at - timezone.now()).total_seconds()) + 0.05)
+        self._expiry_timer = None
+        await self.close(code=UNAUTHENTICATED)
 
     async def _start(self, identity: selectors.ChatIdentity) -> None:
         self.identity = identity
@@ -129,6 +140,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if getattr(self, "_auth_timer", None) is not None:
             self._stop_auth_timer()
+        expiry = getattr(self, "_expiry_timer", None)
+        if expiry is not None and expiry is not asyncio.current_task():
+            expiry.cancel()
         for group in getattr(self, "personal_groups", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         if getattr(self, "fan", None) is not None:

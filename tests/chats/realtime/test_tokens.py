@@ -123,6 +123,15 @@ async def test_an_expired_token_is_4401():
     await _refused(comm)
 
 
+async def test_an_open_token_socket_closes_when_its_token_expires():
+    world = await _world()
+    token = await _token(world)
+    await database_sync_to_async(ChatToken.objects.update)(expires_at=timezone.now() + timedelta(seconds=1.5))
+    comm, _ready_frame = await _ready(token=token)
+    assert await comm.receive_nothing(timeout=0.5)  # still open while the token lives
+    await _refused(comm)
+
+
 async def test_a_second_auth_frame_is_an_error_and_the_socket_stays_open():
     world = await _world()
     token = await _token(world)
