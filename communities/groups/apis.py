@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from crm.customers.selectors import customer_get
 from privtraffic.tenancy.api import BrandAPIView
 from privtraffic.tenancy.parsing import parse_input, query_bool, query_int
-from privtraffic.tenancy.selectors import store_get
+from privtraffic.tenancy.selectors import rep_get, store_get
 
 from . import selectors, services
 from .serializers import (
@@ -24,6 +24,8 @@ def _group_refs(brand, actor, data: dict) -> dict:
         data["store"] = store_get(brand=brand, store_id=data["store"])
     if data.get("overflow_group") is not None:
         data["overflow_group"] = selectors.group_get(brand=brand, group_id=data["overflow_group"], actor=actor)
+    if data.get("host_rep") is not None:
+        data["host_rep"] = rep_get(brand=brand, rep_id=data["host_rep"], actor=actor)
     return data
 
 

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from privtraffic.tenancy.models import Store
+from privtraffic.tenancy.models import Membership, Store
 from privtraffic.uploads import clean_image_upload
 
 from ..models import MAX_GROUP_CAPACITY, VipGroup
@@ -35,6 +35,11 @@ class GroupForm(forms.Form):
         label=_("Overflow group"), queryset=VipGroup.objects.none(), required=False,
         empty_label=_("Create the next group of the series when full"),
     )
+    host_rep = forms.ModelChoiceField(
+        label=_("Host rep"), queryset=Membership.objects.none(), required=False,
+        empty_label=_("Round robin among the store's reps"),
+        help_text=_("Customers who join by a group link get this rep to talk to 1:1."),
+    )
     archived = forms.BooleanField(label=_("Archived (nobody can join)"), required=False)
     cover_image = forms.FileField(label=_("Cover image (PNG, JPEG or WebP, up to 2 MB)"), required=False)
 
@@ -45,16 +50,20 @@ class GroupForm(forms.Form):
         """The cleaned fields to save; an empty upload keeps the current cover."""
         return {k: v for k, v in self.cleaned_data.items() if k != "cover_image" or v}
 
-    def __init__(self, *args, stores, groups, editing: VipGroup | None = None, **kwargs):
+    def __init__(self, *args, stores, groups, reps, editing: VipGroup | None = None, **kwargs):
         if editing is not None:
             kwargs.setdefault("initial", {
                 **{field: getattr(editing, field) for field in (
                     "name", "topic", "description", "rules", "welcome_message", "capacity", "announce_only",
                     "system_messages", "archived")},
                 "store": editing.store_id, "overflow_group": editing.overflow_group_id,
+                "host_rep": editing.host_rep_id,
             })
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = stores
+        self.fields["host_rep"].queryset = reps
+        self.fields["host_rep"].label_from_instance = lambda rep: (
+            f"{rep.user.display_name} ({rep.store.name})" if rep.store_id else rep.user.display_name)
         self.fields["overflow_group"].queryset = groups.exclude(pk=editing.pk) if editing is not None else groups
         if editing is None:
             del self.fields["archived"]

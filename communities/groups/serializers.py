@@ -10,7 +10,7 @@ class GroupSerializer(serializers.ModelSerializer):
         model = VipGroup
         fields = ["id", "name", "store", "topic", "description", "rules", "welcome_message", "capacity", "member_count",
                   "is_full", "overflow_group", "series_root", "series_number", "announce_only", "system_messages",
-                  "archived", "created_at"]
+                  "archived", "host_rep", "created_at"]
 
 
 class GroupInputSerializer(serializers.Serializer):
@@ -25,6 +25,9 @@ class GroupInputSerializer(serializers.Serializer):
     announce_only = serializers.BooleanField(required=False)
     system_messages = serializers.BooleanField(required=False)
     archived = serializers.BooleanField(required=False)
+    host_rep = serializers.IntegerField(required=False, allow_null=True,
+                                        help_text="A rep (of the group's store) who greets customers joining by a "
+                                                  "group link; null: round robin among the store's reps.")
 
 
 class MemberSerializer(serializers.ModelSerializer):

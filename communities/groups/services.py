@@ -21,14 +21,14 @@ from privtraffic.events.services import event_record
 from privtraffic.tenancy.actors import Actor, CustomerActor, authorize, require_store
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership, Store
-from privtraffic.tenancy.roles import Perm
+from privtraffic.tenancy.roles import Perm, Role
 
 from ..models import GroupMember, InviteLink, LeaveReason, MemberRole, VipGroup
 from .selectors import group_in_view
 
 MAX_OVERFLOW_HOPS = 50
 GROUP_FIELDS = {"name", "store", "topic", "description", "rules", "welcome_message", "capacity", "announce_only",
-                "system_messages", "overflow_group", "cover_image", "archived"}
+                "system_messages", "overflow_group", "cover_image", "archived", "host_rep"}
 SERIES_COPIED_FIELDS = ["store", "topic", "description", "rules", "welcome_message", "capacity", "announce_only",
                         "system_messages", "cover_image"]
 
@@ -74,6 +74,21 @@ def check_brand_refs(brand: Brand, *, store: Store | None = None, overflow_group
                                    fields={"overflow_group": [_("Choose another group.")]})
 
 
+def _check_host_rep(brand: Brand, host_rep: Membership | None, store_id: int | None) -> None:
+    """The group's host (who greets customers joining by a group link) is an active rep of the brand, and of
+    the group's store when the group belongs to one."""
+    if host_rep is None:
+        return
+    if host_rep.brand_id != brand.id:
+        raise ApplicationError.not_found("rep")
+    if not host_rep.is_active or host_rep.role != Role.REP:
+        raise ApplicationError("invalid", _("The host must be an active rep."),
+                               fields={"host_rep": [_("Choose an active rep.")]})
+    if store_id is not None and host_rep.store_id != store_id:
+        raise ApplicationError("invalid", _("The host must be a rep of the group's store."),
+                               fields={"host_rep": [_("Choose a rep of this store.")]})
+
+
 def group_create(*, brand: Brand, actor: Actor, name: str, **fields: Any) -> VipGroup:
     authorize_staff(actor, Perm.MANAGE_GROUPS, brand, what="brand")
     store = fields.get("store")
@@ -83,6 +98,8 @@ def group_create(*, brand: Brand, actor: Actor, name: str, **fields: Any) -> Vip
     if unknown:
         raise ApplicationError("invalid", _("Unknown fields."), fields={f: [_("Unknown field.")] for f in unknown})
     check_brand_refs(brand, store=fields.get("store"), overflow_group=fields.get("overflow_group"))
+    store = fields.get("store")
+    _check_host_rep(brand, fields.get("host_rep"), store.pk if store is not None else None)
     group = VipGroup(brand=brand, name=(name or "").strip(), **fields)
     _validate_group(group)
     group.save()
@@ -113,6 +130,8 @@ def group_update(*, group: VipGroup, actor: Actor, **changes: Any) -> VipGroup:
                 "invalid", _("Capacity cannot be below the current member count."),
                 fields={"capacity": [_("The group has %(n)d members.") % {"n": locked.member_count}]},
             )
+        if "host_rep" in changes or "store" in changes:
+            _check_host_rep(locked.brand, locked.host_rep, locked.store_id)
         store_changed = locked.store_id != group.store_id
         locked.save()
         if store_changed:

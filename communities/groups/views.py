@@ -19,7 +19,7 @@ from privtraffic.tenancy.actors import actor_store_id
 from privtraffic.tenancy.dashboard import BrandView, form_errors
 from privtraffic.tenancy.parsing import query_int
 from privtraffic.tenancy.roles import Perm
-from privtraffic.tenancy.selectors import store_choices
+from privtraffic.tenancy.selectors import rep_list, store_choices
 
 from ..invites.forms import GroupInviteForm
 from ..invites.selectors import invite_active_count, invite_list
@@ -52,9 +52,10 @@ class CommunitiesView(BrandView):
 
     def _group_form(self, data=None, editing=None, files=None):
         groups = selectors.group_list(brand=self.brand, actor=self.actor)
+        reps = rep_list(brand=self.brand, actor=self.actor).filter(is_active=True)
         if editing is not None:
-            return GroupForm(data, files, stores=self._stores(), groups=groups, editing=editing)
-        return GroupForm(data, files, stores=self._stores(), groups=groups, initial=self._store_initial())
+            return GroupForm(data, files, stores=self._stores(), groups=groups, reps=reps, editing=editing)
+        return GroupForm(data, files, stores=self._stores(), groups=groups, reps=reps, initial=self._store_initial())
 
 
 # --- groups ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from communities.groups.services import group_member_add
 from communities.models import GroupMember, VipGroup
+from privtraffic.tenancy.roles import Role
 from tests import factories
 from tests.helpers import api_error
 
@@ -117,3 +118,27 @@ def test_groups_list_constant_queries(brand, api):
     with CaptureQueriesContext(connection) as large:
         assert len(api.get("/api/v1/groups/").json()["results"]) == 11
     assert len(large) == len(small)
+
+
+def test_a_groups_host_rep_is_set_through_the_api_and_checked(brand, other_brand, api):
+    store, other_store = factories.make_store(brand), factories.make_store(brand)
+    host = factories.make_member(brand, Role.REP, store=store)
+    response = api.post("/api/v1/groups/", {"name": "Glow VIP", "store": store.pk, "host_rep": host.pk}, format="json")
+    assert response.status_code == 201 and response.json()["host_rep"] == host.pk
+    group = VipGroup.objects.get()
+    assert group.host_rep == host
+    # Another store's rep, a marketer, another brand's rep: refused, nothing changed.
+    elsewhere = factories.make_member(brand, Role.REP, store=other_store)
+    error = api_error(api.patch(f"/api/v1/groups/{group.pk}/", {"host_rep": elsewhere.pk}, format="json"), 400, "invalid")
+    assert error["fields"] == {"host_rep": ["Choose a rep of this store."]}
+    marketer = factories.make_member(brand, Role.MARKETER)
+    api_error(api.patch(f"/api/v1/groups/{group.pk}/", {"host_rep": marketer.pk}, format="json"), 404, "not_found")
+    theirs = factories.make_member(other_brand, Role.REP)
+    api_error(api.patch(f"/api/v1/groups/{group.pk}/", {"host_rep": theirs.pk}, format="json"), 404, "not_found")
+    api_error(api.patch(f"/api/v1/groups/{group.pk}/", {"host_rep": "²"}, format="json"), 400, "invalid")
+    group.refresh_from_db()
+    assert group.host_rep == host
+    # Moving the group to another store with its host still of the old one is refused too.
+    api_error(api.patch(f"/api/v1/groups/{group.pk}/", {"store": other_store.pk}, format="json"), 400, "invalid")
+    cleared = api.patch(f"/api/v1/groups/{group.pk}/", {"host_rep": None}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["host_rep"] is None

@@ -114,6 +114,22 @@ def test_edit_group(login, brand):
         "Beauty VIP Gold", 300, other, True, False)
 
 
+def test_the_host_rep_is_chosen_on_the_group_page(login, brand):
+    store = factories.make_store(brand, "Jing'an")
+    group = factories.make_group(brand, "Beauty VIP", store=store)
+    host = factories.make_member(brand, Role.REP, store=store)
+    elsewhere = factories.make_member(brand, Role.REP, store=factories.make_store(brand, "Xuhui"))
+    client = login(factories.owner_of(brand))
+    url = page_url(brand, f"groups/{group.pk}/")
+    assert "Round robin among the store&#x27;s reps" in client.get(url).content.decode()
+    refused = client.post(url, {**GROUP_FORM, "store": store.pk, "host_rep": elsewhere.pk})
+    assert refused.status_code == 400 and "Choose a rep of this store." in refused.content.decode()
+    assert client.post(url, {**GROUP_FORM, "store": store.pk, "host_rep": host.pk}).status_code == 302
+    group.refresh_from_db()
+    assert group.host_rep == host
+    assert host.user.display_name in client.get(url).content.decode()
+
+
 def test_edit_group_errors_change_nothing(login, brand):
     group = group_with_members(brand, 3, "Beauty VIP")
     client = login(factories.owner_of(brand))
