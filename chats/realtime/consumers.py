@@ -24,6 +24,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from communities.join.middleware import SESSION_KEY as DEVICE_SESSION_KEY
+from communities.join.services import device_group
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.parsing import json_loads, parse_int
 
@@ -70,6 +72,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self._auth_timer: asyncio.Task | None = None
         self._expiry_timer: asyncio.Task | None = None
         self._auth_tried = False
+        self.device_id: int | None = None  # the join flow's device session this browser signed in with
         identity = await database_sync_to_async(self._identify_session)()
         await self.accept()
         if not identity.is_empty:
@@ -82,6 +85,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return selectors.ChatIdentity()
+        session = self.scope.get("session")
+        self.device_id = session.get(DEVICE_SESSION_KEY) if session is not None else None
         return selectors.chat_identity_for_user(user=user)
 
     async def _close_unless_authenticated(self) -> None:
@@ -129,6 +134,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.authenticated = True
         groups = [realtime.brand_staff_group(m.brand_id) for m in identity.memberships]
         groups += [realtime.customer_group(c.pk) for c in identity.customers]
+        if isinstance(self.device_id, int):
+            groups.append(device_group(self.device_id))
         for group in groups:
             self.personal_groups.append(group)
             await self.channel_layer.group_add(group, self.channel_name)
@@ -324,6 +331,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "message": str(message), "ref": ref})
 
     # --- channel-layer events ---------------------------------------------------------------
+
+    async def chat_device_revoked(self, event):
+        """The device session this socket's browser signed in with ended ("forget this device", erasure)."""
+        await self.close(code=UNAUTHENTICATED)
 
     async def chat_token_revoked(self, event):
         """The customer's tokens were revoked or the customer erased: a socket opened with a dead token closes."""

@@ -8,8 +8,11 @@ revoked by setting `revoked_at` (the customer's "forget this device", signing ou
 then signs the browser out on its next request.
 """
 
+import logging
 import secrets
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +28,8 @@ from privtraffic.tenancy.roles import Perm
 from ..invites.services import JOIN_SOURCES
 from ..models import DeviceSession, InviteLink
 from .selectors import customer_of_user_in_brand, secret_hash
+
+logger = logging.getLogger(__name__)
 
 
 def customer_join_on_device(*, invite: InviteLink, name: str, consent_chat: bool,
@@ -61,17 +66,47 @@ def device_session_seen(*, device: DeviceSession) -> None:
     DeviceSession.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
 
 
+def device_group(device_id: int) -> str:
+    """The channel-layer group of the chat sockets a device session opened (chats joins it on connect)."""
+    return f"device.{device_id}"
+
+
+def _close_device_sockets_on_commit(device_ids: list[int]) -> None:
+    """After commit, tell the chat sockets of these devices that their session ended: they close with 4401
+    (the browser is signed out on its next request; an open socket must not outlive that)."""
+    if not device_ids:
+        return
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for device_id in device_ids:
+            try:
+                async_to_sync(layer.group_send)(device_group(device_id), {"type": "chat.device_revoked"})
+            except Exception:  # committed already; the socket's next reconnect is refused anyway
+                logger.warning("could not tell device %s's sockets", device_id, exc_info=True)
+
+    transaction.on_commit(send)
+
+
 def device_session_revoke(*, device_id: int, user: User) -> int:
     """End a device session of this login (signing out, "forget this device"). Returns how many ended."""
-    return DeviceSession.objects.filter(pk=device_id, user=user, revoked_at__isnull=True).update(
+    ended = DeviceSession.objects.filter(pk=device_id, user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now())
+    if ended:
+        _close_device_sockets_on_commit([device_id])
+    return ended
 
 
 def device_sessions_revoke_for_customer(*, customer: Customer, actor) -> int:
     """End every device session of a customer (their data is being erased)."""
     authorize(actor, None, customer, what="customer")
-    return DeviceSession.objects.filter(brand_id=customer.brand_id, customer=customer,
-                                        revoked_at__isnull=True).update(revoked_at=timezone.now())
+    live = DeviceSession.objects.filter(brand_id=customer.brand_id, customer=customer, revoked_at__isnull=True)
+    device_ids = list(live.values_list("pk", flat=True))
+    ended = DeviceSession.objects.filter(pk__in=device_ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _close_device_sockets_on_commit(device_ids)
+    return ended
 
 
 def customer_email_link(*, customer: Customer, device_user: User, owner: User | None, email: str,
