@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from campaigns.results.overview import campaign_period_summaries
 from chats.analytics import selectors as chat_stats
 from chats.analytics.services import analytics_days_fill
 from communities.analytics import selectors as community_stats
@@ -76,7 +77,16 @@ class OverviewView(BrandView):
         context["active"] = crm_stats.customer_active_count(brand, since=start, store_id=store_id)
         context["top_groups"] = community_stats.group_top_by_joins(brand, limit=TOP, **scope)
         context.update(self._reps(scope, responses))
+        context["campaigns"] = self._campaigns(scope)
         return render(request, "overview/overview.html", context)
+
+    def _campaigns(self, scope) -> list[dict]:
+        """What the period's campaigns did; each row drills into that campaign's results page."""
+        return [{"summary": summary, "revenue": ", ".join(f"{amount} {currency}" for currency, amount
+                                                          in summary.attributed.revenue_text.items()),
+                 "url": reverse("campaigns:results", kwargs={"slug": self.brand.slug,
+                                                              "campaign_id": summary.campaign_id})}
+                for summary in campaign_period_summaries(self.brand, limit=TOP, **scope)]
 
     def _links(self, period: int, store_id: int | None) -> dict:
         slug = self.brand.slug

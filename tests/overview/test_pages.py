@@ -134,3 +134,26 @@ def test_times_are_days_in_the_brands_time_zone(login, brand, store, rep, system
     label = (at + datetime.timedelta(hours=8)).strftime("%b ") + str((at + datetime.timedelta(hours=8)).day)
     assert f"<title>{label} · joined: 1</title>" in page
     assert factories.make_member(brand, Role.MARKETER)
+
+
+def test_the_campaign_panel_shows_what_each_campaign_did_and_links_to_its_results(login, brand, store, rep, system,
+                                                                                   ):
+    from campaigns.models import Delivery
+    from crm.consent.services import contact_policy_save
+
+    contact_policy_save(brand=brand, actor=system, quiet_hours_start=datetime.time(0, 0),
+                        quiet_hours_end=datetime.time(0, 0), weekly_promotion_budget=3)  # any hour of the day
+    customers = [factories.make_customer(brand, assigned_rep=rep, home_store=store, consent_chat=True,
+                                         consent_promotions=True) for _ in range(3)]
+    campaign = factories.send_campaign_now(factories.make_campaign(brand, name="Spring sale"))
+    assert Delivery.objects.filter(campaign=campaign, status="sent").count() == 3
+    factories.make_order(brand, customers[0], total="199.00")  # placed after the message: last touch
+    client = login(factories.owner_of(brand))
+    page = client.get(f"/b/{brand.slug}/").content.decode()
+    results = reverse("campaigns:results", kwargs={"slug": brand.slug, "campaign_id": campaign.pk})
+    row = re.search(rf'<tr><td><a href="{results}">Spring sale</a></td><td>(\d+)</td>.*?<td>(\d+)</td>'
+                    rf'<td class="hide-phone">([^<]+)</td></tr>', page)
+    assert row is not None and row.groups() == ("3", "1", "199.00 CNY")
+    # Another store's view counts that store's customers only: none here.
+    other = factories.make_store(brand, "Xuhui")
+    assert "No campaign reached customers in this period." in client.get(f"/b/{brand.slug}/?store={other.pk}").content.decode()
