@@ -235,3 +235,43 @@ def test_two_relays_at_once_of_duplicate_events_post_one_card():
     assert [m.payload["status"] for m in cards(customer)] == ["placed", "paid"]
     assert OrderNotice.objects.filter(order=order, status="paid").count() == 1
     assert Event.objects.filter(pk__in=[e.pk for e in events], relayed_at__isnull=False).count() == 2
+
+
+# --- the card as people see it (server-rendered; chat.js renders live ones the same way) ---------------------
+
+
+def test_the_card_renders_on_the_phone_and_in_the_inbox_with_everything_escaped(client, login, brand, customer,
+                                                                                rep):
+    items = [*ITEMS, {"sku": "X-1", "name": "<script>alert(1)</script>", "quantity": 1, "price": "0.00"}]
+    ship(factories.make_order(brand, customer, external_id="A1001", total="457.90", items=items),
+         tracking="SF<b>1</b>", carrier="SF Express")
+    relay(brand)
+
+    client.force_login(customer.user)
+    phone = client.get(f"/chat/direct/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    html = phone.content.decode()
+    assert phone.status_code == 200
+    assert html.count('class="msg-card msg-card-order"') == 3
+    assert "订单 #A1001" in html and "已发货" in html and "已付款" in html
+    assert "2 × Vitamin C Serum 30ml" in html and "457.90 CNY" in html and "59.90 CNY" in html
+    assert "SF&lt;b&gt;1&lt;/b&gt;" in html and "SF Express" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'data-i18n-order-shipped="已发货"' in html and 'data-i18n-order-number="订单 #%(number)s"' in html
+
+    conversation = conversation_for_customer(customer=customer)
+    inbox = login(rep).get(f"/b/{brand.slug}/inbox/{conversation.pk}/")
+    html = inbox.content.decode()
+    assert inbox.status_code == 200
+    assert "Order #A1001" in html and ">Shipped<" in html and "Tracking number" in html
+    assert 'data-i18n-order-tracking="Tracking number"' in html
+
+
+def test_another_brands_staff_and_customers_never_see_the_card(client, login, brand, other_brand, customer):
+    factories.make_order(brand, customer, external_id="A1001")
+    relay(brand)
+    conversation = conversation_for_customer(customer=customer)
+    stranger = factories.owner_of(other_brand)
+
+    assert login(stranger).get(f"/b/{brand.slug}/inbox/{conversation.pk}/").status_code == 404
+    assert login(stranger).get(f"/b/{other_brand.slug}/inbox/{conversation.pk}/").status_code == 404
+    assert "A1001" not in login(stranger).get(f"/b/{other_brand.slug}/inbox/").content.decode()
