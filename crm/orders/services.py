@@ -214,11 +214,11 @@ def _order_change(order: Order, status: str | None, tracking_number: str | None,
                                    fields={"carrier": [_("At most 64 characters.")]})
         order.carrier = carrier.strip()
         changes.append("carrier")
+    if not changes:
+        return order
     if shipping := _shipping_errors(order.status, order.tracking_number, order.carrier):
         raise ApplicationError("tracking_required", _("A shipped order needs a tracking number or a carrier."),
                                fields=shipping)
-    if not changes:
-        return order
     with transaction.atomic():
         order.save(update_fields=[*changes, "updated_at"])
         event_record(brand=order.brand, type="order.updated", payload=_event_payload(order, previous))

@@ -365,3 +365,15 @@ def test_bad_transitions_are_409_and_change_nothing(api, brand, customer, start,
     assert start in error["message"] and refused in error["message"]
     order.refresh_from_db()
     assert order.status == start and Event.objects.count() == before
+
+
+def test_a_no_op_patch_of_a_shipped_order_from_before_the_rule_is_not_refused(api, brand, customer):
+    order = factories.make_order(brand, customer)
+    Order.objects.filter(pk=order.pk).update(status="shipped")  # synced before shipped needed a tracking number
+    before = Event.objects.count()
+
+    response = api.patch(f"/api/v1/orders/{order.pk}/", {"status": "shipped"}, format="json")
+
+    assert response.status_code == 200 and Event.objects.count() == before
+    response = api.patch(f"/api/v1/orders/{order.pk}/", {"status": "delivered"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "delivered"
