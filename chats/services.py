@@ -180,8 +180,31 @@ PAYLOAD_SHAPES: dict[str, dict[str, tuple[bool, Any, str]]] = {
         "external_id": (True, lambda v: 0 < len(v) <= 64, "1-64 characters"),
         "status": (True, lambda v: v in {"placed", "paid", "shipped", "delivered", "cancelled", "refunded"},
                    "an order status"),
+        "total": (True, lambda v: bool(_ORDER_MONEY.match(v)), "an amount like 398.00"),
+        "currency": (True, re.compile(r"^[A-Z]{3}$").match, "a 3-letter currency code"),
+        "tracking_number": (False, lambda v: len(v) <= 64, "at most 64 characters"),
+        "carrier": (False, lambda v: len(v) <= 64, "at most 64 characters"),
     },
 }
+MAX_ORDER_ITEMS = 200
+_ORDER_MONEY = re.compile(r"^\d{1,10}(\.\d{1,2})?$")  # an order's amounts: up to 9,999,999,999.99
+
+
+def _order_items_errors(items: Any) -> dict[str, list[str]]:
+    """An order card's items: [{sku, name, quantity, price}], as crm's orders hold them."""
+    if items is None:
+        return {}
+    if not isinstance(items, list) or len(items) > MAX_ORDER_ITEMS:
+        return {"payload.items": [_("Must be a list of at most %(max)s items.") % {"max": MAX_ORDER_ITEMS}]}
+    errors = {}
+    for number, item in enumerate(items):
+        quantity = item.get("quantity") if isinstance(item, dict) else None
+        if not (isinstance(item, dict) and isinstance(item.get("sku"), str) and 0 < len(item["sku"]) <= 64
+                and isinstance(item.get("name"), str) and 0 < len(item["name"]) <= 200
+                and isinstance(quantity, int) and not isinstance(quantity, bool) and 1 <= quantity <= 10000
+                and isinstance(item.get("price"), str) and _ORDER_MONEY.match(item["price"])):
+            errors[f"payload.items.{number}"] = [_("Must be {sku, name, quantity (1-10000), price like 199.00}.")]
+    return errors
 
 
 _SURVEY_PATH = re.compile(r"^/s/(\d+)/$")
@@ -215,6 +238,8 @@ def _validate_payload(kind: str, payload: dict[str, Any]) -> None:
             errors["payload.survey_id"] = [_("Must be a survey id.")]
         elif (match := _SURVEY_PATH.match(str(payload.get("url", "")))) and int(match.group(1)) != survey_id:
             errors["payload.url"] = [_("Must be the page of this survey.")]
+    if kind == MessageKind.ORDER:
+        errors.update(_order_items_errors(payload.get("items")))
     for name, (required, check, expected) in shapes.items():
         value = payload.get(name)
         if value is None or value == "":

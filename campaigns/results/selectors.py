@@ -101,6 +101,15 @@ def _touch(brand: Brand, window: datetime.timedelta) -> Subquery:
         .order_by("-sent_at", "-id").values("id")[:1])
 
 
+def order_last_touch(brand: Brand, *, order_id: int) -> Delivery | None:
+    """The campaign delivery an order counts for (last touch within the attribution window), if any: the same
+    rule as the results, for one order (persisted by campaigns.orders when the order is created)."""
+    window = datetime.timedelta(days=attribution_days(brand))
+    touch = (Order.objects.filter(brand=brand, pk=order_id).order_by().annotate(touch=_touch(brand, window))
+             .values_list("touch", flat=True).first())
+    return Delivery.objects.filter(brand=brand, pk=touch).select_related("campaign").first() if touch else None
+
+
 def attributed_orders(brand: Brand, *, campaign: Campaign) -> list[dict]:
     """The orders counted for this campaign (last touch), each with the delivery that touched it: one query."""
     window = datetime.timedelta(days=attribution_days(brand))

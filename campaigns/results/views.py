@@ -12,6 +12,7 @@ from privtraffic.tenancy.roles import Perm
 
 from ..authoring.selectors import campaign_get
 from ..models import SkipReason
+from ..orders.selectors import campaign_order_attributions
 from . import selectors, services
 from .chart import chart_build
 from .forms import AttributionForm
@@ -46,6 +47,7 @@ class CampaignResultsView(BrandView):
             "breakdowns": selectors.campaign_breakdowns(self.brand, campaign=campaign,
                                                         no_rep_label=_("Brand persona / brand")),
             "chart": chart_build(selectors.campaign_series(self.brand, campaign=campaign)),
+            "order_attributions": campaign_order_attributions(self.brand, campaign=campaign),
         }, status=status)
 
 

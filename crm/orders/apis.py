@@ -23,7 +23,9 @@ class OrderListApi(BrandAPIView):
 
     @extend_schema(request=OrderInputSerializer, responses={201: OrderSerializer})
     def post(self, request):
-        """Create an order; `external_id` is unique per brand (a second POST with it is 409 `duplicate`)."""
+        """Create an order; `external_id` is unique per brand (a second POST with it is 409 `duplicate`).
+
+        The order is attributed to the customer's assigned rep and home store at this moment (`rep`, `store`)."""
         data = dict(parse_input(OrderInputSerializer, request.data))
         data["customer"] = customer_get(brand=self.brand, customer_id=data["customer"], actor=self.actor)
         data["items"] = [dict(item) for item in data.get("items", [])]
@@ -38,7 +40,11 @@ class OrderDetailApi(BrandAPIView):
 
     @extend_schema(request=OrderUpdateSerializer, responses=OrderSerializer)
     def patch(self, request, order_id: int):
-        """Move the order along placed → paid → shipped → delivered (or cancelled / refunded)."""
+        """Move the order along placed → paid → shipped → delivered (or cancelled / refunded).
+
+        A move the current status does not allow is 409 `invalid_transition` naming the allowed moves; a shipped
+        order needs a `tracking_number` or a `carrier` (400 `tracking_required`). Each change records one
+        `order.updated` event, and each new status puts one order card in the customer's 1:1 chat."""
         order = selectors.order_get(brand=self.brand, order_id=order_id)
         data = parse_input(OrderUpdateSerializer, request.data)
         return Response(OrderSerializer(services.order_update(order=order, actor=self.actor, **data)).data)

@@ -17,7 +17,10 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = ["id", "external_id", "customer", "currency", "total", "items", "status", "tracking_number",
-                  "placed_at", "created_at", "updated_at"]
+                  "carrier", "rep", "store", "placed_at", "created_at", "updated_at"]
+        extra_kwargs = {"rep": {"help_text": "The customer's assigned rep (membership id) when the order was "
+                                             "created: the order is attributed to them."},
+                        "store": {"help_text": "The customer's home store when the order was created."}}
 
 
 class OrderInputSerializer(serializers.Serializer):
@@ -29,9 +32,14 @@ class OrderInputSerializer(serializers.Serializer):
     items = OrderItemSerializer(many=True, required=False, max_length=MAX_ITEMS)
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
     tracking_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    carrier = serializers.CharField(max_length=64, required=False, allow_blank=True,
+                                    help_text="Who delivers it (e.g. SF Express). A shipped order needs a "
+                                              "tracking number or a carrier.")
     placed_at = serializers.DateTimeField(required=False)
 
 
 class OrderUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
     tracking_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    carrier = serializers.CharField(max_length=64, required=False, allow_blank=True,
+                                    help_text="A shipped order needs a tracking number or a carrier.")

@@ -83,12 +83,25 @@ def order_status_check(status: Any) -> None:
 
 
 def _event_payload(order: Order, previous_status: str | None = None) -> dict[str, Any]:
+    """What `order.created` / `order.updated` carry: the order as it is after the change (the order card and
+    webhooks read it from here), and on updates the status it had before."""
     payload = {"order_id": order.pk, "external_id": order.external_id, "customer_id": order.customer_id,
                "status": order.status, "currency": order.currency, "total": str(order.total),
-               "tracking_number": order.tracking_number}
+               "items": list(order.items or []), "tracking_number": order.tracking_number,
+               "carrier": order.carrier, "rep_id": order.rep_id, "store_id": order.store_id,
+               "placed_at": order.placed_at}
     if previous_status is not None:
         payload["previous_status"] = previous_status
     return payload
+
+
+def _shipping_errors(status: str, tracking_number: str, carrier: str) -> dict[str, list[str]]:
+    """A shipped order says how it travels: a tracking number, a carrier, or both (a store's own courier may
+    have no tracking number). Checked on the order as it would be after the change."""
+    if status == OrderStatus.SHIPPED and not tracking_number and not carrier:
+        message = _("A shipped order needs a tracking number or a carrier.")
+        return {"tracking_number": [message], "carrier": [message]}
+    return {}
 
 
 def customer_order_figures_refresh(*, customer: Customer) -> Customer:
@@ -110,9 +123,10 @@ def customer_order_figures_refresh(*, customer: Customer) -> Customer:
 
 def order_create(
     *, brand: Brand, actor: Actor, customer: Customer, external_id: str, currency: str, total: Any,
-    items: Any = None, status: str = OrderStatus.PLACED, tracking_number: str = "",
+    items: Any = None, status: str = OrderStatus.PLACED, tracking_number: str = "", carrier: str = "",
     placed_at: datetime.datetime | None = None,
 ) -> Order:
+    """Record an order; it is attributed to the customer's assigned rep and home store at this moment."""
     authorize(actor, ORDER_PERM, brand, what="order")
     if customer.brand_id != brand.id:
         raise ApplicationError.not_found("customer")
@@ -129,18 +143,28 @@ def order_create(
         errors["total"] = [_("A non-negative amount with at most 2 decimals, e.g. 199.00.")]
     clean_items, item_errors = _clean_items(items if items is not None else [])
     errors.update(item_errors)
-    if len(tracking_number or "") > 64:
+    tracking_number, carrier = (tracking_number or "").strip(), (carrier or "").strip()
+    if len(tracking_number) > 64:
         errors["tracking_number"] = [_("At most 64 characters.")]
+    if len(carrier) > 64:
+        errors["carrier"] = [_("At most 64 characters.")]
     if placed_at is not None and placed_at > timezone.now() + datetime.timedelta(minutes=5):
         errors["placed_at"] = [_("An order cannot be placed in the future.")]
     if errors:
         raise ApplicationError("invalid", _("The order is not valid."), fields=errors)
     order_status_check(status)
+    if shipping := _shipping_errors(status, tracking_number, carrier):
+        raise ApplicationError("tracking_required", _("A shipped order needs a tracking number or a carrier."),
+                               fields=shipping)
     order = Order(brand=brand, customer=customer, external_id=external_id, currency=currency, total=amount,
-                  items=clean_items, status=status, tracking_number=(tracking_number or "").strip(),
+                  items=clean_items, status=status, tracking_number=tracking_number, carrier=carrier,
                   placed_at=placed_at or timezone.now())
     try:
         with transaction.atomic():
+            # Attribution: who the customer's rep and home store are now (the row lock orders it after a
+            # concurrent reassignment), not what a stale copy of the customer says.
+            order.rep_id, order.store_id = Customer.objects.select_for_update().filter(pk=customer.pk).values_list(
+                "assigned_rep_id", "home_store_id").get()
             order.save()
             event_record(brand=brand, type="order.created", payload=_event_payload(order))
             customer_order_figures_refresh(customer=customer)
@@ -152,17 +176,20 @@ def order_create(
 
 
 def order_update(*, order: Order, actor: Actor, status: str | None = None,
-                 tracking_number: str | None = None) -> Order:
-    """Move an order along its lifecycle (see TRANSITIONS) and/or set its tracking number."""
+                 tracking_number: str | None = None, carrier: str | None = None) -> Order:
+    """Move an order along its lifecycle (see TRANSITIONS) and/or set its tracking number and carrier.
+
+    Every change records one `order.updated` event (with `previous_status`); a shipped order keeps a tracking
+    number or a carrier."""
     authorize(actor, ORDER_PERM, order, what="order")
     with transaction.atomic():
         # Two syncs racing on one order take turns: each checks the transition against the current status.
         order = Order.objects.select_for_update().select_related("brand", "customer").get(
             pk=order.pk, brand_id=order.brand_id)
-        return _order_change(order, status, tracking_number)
+        return _order_change(order, status, tracking_number, carrier)
 
 
-def _order_change(order: Order, status: str | None, tracking_number: str | None) -> Order:
+def _order_change(order: Order, status: str | None, tracking_number: str | None, carrier: str | None) -> Order:
     changes: list[str] = []
     previous = order.status
     if status is not None and status != order.status:
@@ -181,8 +208,17 @@ def _order_change(order: Order, status: str | None, tracking_number: str | None)
                                    fields={"tracking_number": [_("At most 64 characters.")]})
         order.tracking_number = tracking_number.strip()
         changes.append("tracking_number")
+    if carrier is not None and carrier.strip() != order.carrier:
+        if len(carrier.strip()) > 64:
+            raise ApplicationError("invalid", _("The carrier's name is too long."),
+                                   fields={"carrier": [_("At most 64 characters.")]})
+        order.carrier = carrier.strip()
+        changes.append("carrier")
     if not changes:
         return order
+    if shipping := _shipping_errors(order.status, order.tracking_number, order.carrier):
+        raise ApplicationError("tracking_required", _("A shipped order needs a tracking number or a carrier."),
+                               fields=shipping)
     with transaction.atomic():
         order.save(update_fields=[*changes, "updated_at"])
         event_record(brand=order.brand, type="order.updated", payload=_event_payload(order, previous))

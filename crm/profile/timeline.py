@@ -45,9 +45,20 @@ def timeline_source(name: str):
 
 
 def _order_entries(brand: Brand, customer: Customer, limit: int) -> list[TimelineEntry]:
-    rows = Order.objects.filter(brand=brand, customer=customer).order_by("-placed_at")[:limit]
+    rows = (Order.objects.filter(brand=brand, customer=customer).select_related("rep__user", "store")
+            .order_by("-placed_at")[:limit])
     return [TimelineEntry(o.placed_at, "order", _("Order %(id)s: %(total)s %(currency)s") % {
-        "id": o.external_id, "total": o.total, "currency": o.currency}, o.get_status_display()) for o in rows]
+        "id": o.external_id, "total": o.total, "currency": o.currency}, _order_detail(o)) for o in rows]
+
+
+def _order_detail(order: Order) -> str:
+    """The status, and who the order is attributed to: the customer's rep and home store when it was placed."""
+    parts = [str(order.get_status_display())]
+    if order.rep_id:
+        parts.append(_("Rep %(name)s") % {"name": order.rep.user.display_name})
+    if order.store_id:
+        parts.append(_("Store %(name)s") % {"name": order.store.name})
+    return " · ".join(parts)
 
 
 def _consent_entries(brand: Brand, customer: Customer, limit: int) -> list[TimelineEntry]:

@@ -241,6 +241,7 @@
     if (isLiveRef(payload.ref) && cardBase) return liveCard(kind, payload);
     if (kind === "survey") return surveyCard(payload);
     if (kind === "image" || kind === "file") return attachmentCard(kind, payload);
+    if (kind === "order") return orderCard(payload);
     if (kind !== "product" && kind !== "coupon") return null;
     var card = document.createElement("span");
     card.className = "msg-card msg-card-" + kind;
@@ -503,6 +504,52 @@
     if (typeof payload.url === "string" && /^\/s\/\d+\/$/.test(payload.url)) {
       cardLink(card, tracked(payload) || payload.url, "button", str("answer-survey", "Answer the survey"));
     }
+    return card;
+  }
+
+  // An order card (sent by the order notifications): number, status in the viewer's language, items, total,
+  // tracking number and carrier; every value goes in as text.
+  function orderCard(payload) {
+    var card = document.createElement("span");
+    card.className = "msg-card msg-card-order";
+    var status = String(payload.status || "");
+    card.setAttribute("data-order-status", status);
+    function line(className, text) {
+      var el = document.createElement("span");
+      if (className) el.className = className;
+      el.textContent = text;
+      card.appendChild(el);
+      return el;
+    }
+    var number = document.createElement("strong");
+    number.className = "msg-card-order-number";
+    number.textContent = str("order-number", "Order #%(number)s").replace("%(number)s", String(payload.external_id || ""));
+    card.appendChild(number);
+    line("msg-card-badge badge order-status order-status-" + token(status),
+      /^(placed|paid|shipped|delivered|cancelled|refunded)$/.test(status) ? str("order-" + status, status) : status);
+    var currency = String(payload.currency || "");
+    (Array.isArray(payload.items) ? payload.items : []).forEach(function (item) {
+      if (!item || typeof item !== "object") return;
+      var row = line("msg-card-order-item", "");
+      var what = document.createElement("span");
+      what.textContent = String(item.quantity || "") + " \u00d7 " + String(item.name || "");
+      var price = document.createElement("span");
+      price.className = "msg-card-order-price";
+      price.textContent = String(item.price || "") + " " + currency;
+      row.appendChild(what);
+      row.appendChild(document.createTextNode(" "));
+      row.appendChild(price);
+    });
+    var total = line("msg-card-order-total", str("order-total", "Total") + " ");
+    total.appendChild(document.createElement("span")).textContent = String(payload.total || "") + " " + currency;
+    if (payload.tracking_number) {
+      var tracking = line("msg-card-order-tracking", str("order-tracking", "Tracking number") + ": ");
+      var code = document.createElement("span");
+      code.className = "msg-card-code";
+      code.textContent = String(payload.tracking_number);
+      tracking.appendChild(code);
+    }
+    if (payload.carrier) line("msg-card-order-carrier", str("order-carrier", "Carrier") + ": " + String(payload.carrier));
     return card;
   }
 

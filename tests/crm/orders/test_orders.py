@@ -265,3 +265,115 @@ def test_activity_on_a_stale_copy_keeps_the_stage_the_orders_set(brand, customer
     lifecycle.customer_mark_active(customer=stale)
 
     assert Customer.objects.get(pk=customer.pk).lifecycle_stage == LifecycleStage.LOYAL
+
+
+# --- carrier, tracking and the shape of order events (order cards read them) ------------------------------
+
+
+def test_shipping_takes_a_carrier_and_tracking_number_and_the_events_carry_the_whole_order(api, brand, customer):
+    created = api.post("/api/v1/orders/", _order_body(customer), format="json").json()
+    url = f"/api/v1/orders/{created['id']}/"
+    api.patch(url, {"status": "paid"}, format="json")
+
+    response = api.patch(url, {"status": "shipped", "tracking_number": " SF1234567890 ", "carrier": "SF Express"},
+                         format="json")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["status"], body["tracking_number"], body["carrier"]) == ("shipped", "SF1234567890", "SF Express")
+    shipped = Event.objects.get(type="order.updated", payload__status="shipped")
+    assert shipped.payload["previous_status"] == "paid"
+    assert shipped.payload["carrier"] == "SF Express" and shipped.payload["tracking_number"] == "SF1234567890"
+    assert shipped.payload["items"] == [{"sku": "BBQ-1", "name": "Barbecue set", "quantity": 2, "price": "199.00"}]
+    assert (shipped.payload["total"], shipped.payload["currency"]) == ("398.00", "CNY")
+    created_event = Event.objects.get(type="order.created")
+    assert created_event.payload["items"] == shipped.payload["items"] and "previous_status" not in created_event.payload
+
+
+def test_every_status_change_records_exactly_one_order_updated(api, brand, customer):
+    order = factories.make_order(brand, customer)
+    url = f"/api/v1/orders/{order.pk}/"
+
+    api.patch(url, {"status": "paid"}, format="json")
+    api.patch(url, {"status": "paid"}, format="json")  # no change: no event
+    api.patch(url, {"status": "shipped", "carrier": "Store courier"}, format="json")
+
+    updates = Event.objects.filter(type="order.updated", payload__order_id=order.pk).order_by("created_at")
+    assert [(e.payload["previous_status"], e.payload["status"]) for e in updates] == [
+        ("placed", "paid"), ("paid", "shipped")]
+
+
+@pytest.mark.parametrize("body", [{"status": "shipped"}, {"status": "shipped", "tracking_number": "  "},
+                                  {"status": "shipped", "tracking_number": "", "carrier": ""}])
+def test_shipped_without_a_tracking_number_or_carrier_is_refused(api, brand, customer, body):
+    order = orders.order_update(order=factories.make_order(brand, customer), actor=factories.system(brand),
+                                status="paid")
+    before = Event.objects.count()
+
+    error = api_error(api.patch(f"/api/v1/orders/{order.pk}/", body, format="json"), 400, "tracking_required")
+
+    assert {"tracking_number", "carrier"} <= set(error["fields"])
+    order.refresh_from_db()
+    assert order.status == "paid" and Event.objects.count() == before
+
+
+def test_a_shipped_order_cannot_lose_its_last_shipping_detail(api, brand, customer):
+    order = orders.order_update(order=factories.make_order(brand, customer), actor=factories.system(brand),
+                                status="paid")
+    orders.order_update(order=order, actor=factories.system(brand), status="shipped", tracking_number="SF1")
+
+    api_error(api.patch(f"/api/v1/orders/{order.pk}/", {"tracking_number": ""}, format="json"), 400,
+              "tracking_required")
+    response = api.patch(f"/api/v1/orders/{order.pk}/", {"carrier": "SF Express", "tracking_number": ""},
+                         format="json")
+    assert response.status_code == 200 and response.json()["tracking_number"] == ""
+
+
+def test_creating_a_shipped_order_needs_tracking_too(api, customer):
+    api_error(api.post("/api/v1/orders/", _order_body(customer, status="shipped"), format="json"), 400,
+              "tracking_required")
+    response = api.post("/api/v1/orders/", _order_body(customer, status="shipped", tracking_number="YT99"),
+                        format="json")
+    assert response.status_code == 201 and response.json()["carrier"] == ""
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize("field", ["carrier", "tracking_number"])
+def test_an_overlong_carrier_or_tracking_number_is_400(api, brand, customer, field):
+    order = factories.make_order(brand, customer)
+    api_error(api.patch(f"/api/v1/orders/{order.pk}/", {field: "x" * 65}, format="json"), 400, "invalid")
+    api_error(api.post("/api/v1/orders/", _order_body(customer, external_id="SO-2", **{field: "x" * 65}),
+                       format="json"), 400, "invalid")
+
+
+@pytest.mark.parametrize("start, moves, refused", [
+    ("delivered", ["paid", "shipped", "delivered"], "placed"),
+    ("delivered", ["paid", "shipped", "delivered"], "shipped"),
+    ("cancelled", ["cancelled"], "paid"),
+    ("refunded", ["paid", "refunded"], "shipped"),
+    ("shipped", ["paid", "shipped"], "cancelled"),
+])
+def test_bad_transitions_are_409_and_change_nothing(api, brand, customer, start, moves, refused):
+    order = factories.make_order(brand, customer)
+    for move in moves:
+        order = orders.order_update(order=order, actor=factories.system(brand), status=move, tracking_number="T1")
+    before = Event.objects.count()
+
+    error = api_error(api.patch(f"/api/v1/orders/{order.pk}/", {"status": refused}, format="json"), 409,
+                      "invalid_transition")
+
+    assert start in error["message"] and refused in error["message"]
+    order.refresh_from_db()
+    assert order.status == start and Event.objects.count() == before
+
+
+def test_a_no_op_patch_of_a_shipped_order_from_before_the_rule_is_not_refused(api, brand, customer):
+    order = factories.make_order(brand, customer)
+    Order.objects.filter(pk=order.pk).update(status="shipped")  # synced before shipped needed a tracking number
+    before = Event.objects.count()
+
+    response = api.patch(f"/api/v1/orders/{order.pk}/", {"status": "shipped"}, format="json")
+
+    assert response.status_code == 200 and Event.objects.count() == before
+    response = api.patch(f"/api/v1/orders/{order.pk}/", {"status": "delivered"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "delivered"
