@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Outbox subscribers, card kinds and timeline sources of the campaign features, one import each.
+        from .webhooks import subscribers  # noqa: F401

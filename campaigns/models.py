@@ -327,3 +327,6 @@ class CouponRedemption(BrandOwned):
 
     def __str__(self) -> str:
         return self.code
+
+
+from .webhooks.models import *  # noqa: E402,F401,F403

@@ -175,6 +175,10 @@ CAMPAIGN_DISPATCH_SECONDS = env_int("CAMPAIGN_DISPATCH_SECONDS", 5)
 CAMPAIGN_CHUNK_SIZE = env_int("CAMPAIGN_CHUNK_SIZE", 1000)
 CAMPAIGN_STALE_SECONDS = env_int("CAMPAIGN_STALE_SECONDS", 20)
 
+# --- Outbound webhooks: targets on private/loopback addresses only when allowed (true only in `make run`) ---
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+
 # Periodic work, declared once: Celery beat runs it in the full stack and the
 # in-process ticker of `make run` runs the very same tasks in the embedded default.
 PERIODIC_TASKS = {
