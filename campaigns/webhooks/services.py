@@ -182,14 +182,20 @@ def webhook_deliveries_for_event(*, actor: SystemActor, event: Event) -> int:
                  if wants(e.events, event.type)]
     if not endpoints:
         return 0
+    already = set(WebhookDelivery.objects.filter(
+        brand_id=event.brand_id, event_id=event.id, redelivery_of__isnull=True).values_list("endpoint_id", flat=True))
+    endpoint_ids = [e.pk for e in endpoints if e.pk not in already]
+    if not endpoint_ids:
+        return 0
     body = webhook_body(event_type=event.type, at=event.created_at, data=event.payload)
     now = timezone.now()
-    rows = [WebhookDelivery(brand_id=event.brand_id, endpoint_id=e.pk, event_id=event.id, event_type=event.type,
-                            msg_id=_msg_id(event.id), body=body, next_attempt_at=now) for e in endpoints]
+    rows = [WebhookDelivery(brand_id=event.brand_id, endpoint_id=pk, event_id=event.id, event_type=event.type,
+                            msg_id=_msg_id(event.id), body=body, next_attempt_at=now) for pk in endpoint_ids]
+    # ignore_conflicts: a concurrent relay of the same event wrote them first (the unique pair holds).
     WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
     ids = list(WebhookDelivery.objects.filter(
-        brand_id=event.brand_id, event_id=event.id, endpoint_id__in=[e.pk for e in endpoints],
-        redelivery_of__isnull=True, attempts=0, status=WebhookDeliveryStatus.PENDING).values_list("pk", flat=True))
+        brand_id=event.brand_id, event_id=event.id, endpoint_id__in=endpoint_ids,
+        redelivery_of__isnull=True).values_list("pk", flat=True))
     _queue_first_attempts(event.brand_id, ids)
     return len(ids)
 
