@@ -147,8 +147,9 @@ def make_attachment(brand: Brand, conversation=None):
                                      name="factory.png", content_type="image/png", size=1, uploaded_by="system")
 
 
-def make_webhook_endpoint(brand: Brand, url: str = "https://93.184.215.14/hooks", events=("*",), **fields):
-    """An endpoint made directly (no address check: the isolation matrix makes one per brand)."""
+def make_webhook_endpoint(brand: Brand, url: str = "https://192.0.2.10/hooks", events=("*",), **fields):
+    """An endpoint made directly (no address check: the isolation matrix makes one per brand). The default
+    URL (TEST-NET-1) is refused at send time, so a test that relays events never reaches the network."""
     from campaigns.webhooks.models import WebhookEndpoint
     from campaigns.webhooks.services import secret_generate
 

@@ -55,7 +55,7 @@ def test_patch_changes_and_disables(api, brand):
     response = api.patch(f"/api/v1/webhooks/{endpoint.pk}/", {"active": True}, format="json")
     assert response.json()["active"] is True and response.json()["disabled_at"] is None
     endpoint.refresh_from_db()
-    assert endpoint.url == "https://93.184.215.14/hooks"
+    assert endpoint.url == "https://192.0.2.10/hooks"
     assert api.delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 204
     assert not WebhookEndpoint.objects.exists()
 
