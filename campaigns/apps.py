@@ -7,4 +7,4 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         # Outbox subscribers, card kinds and timeline sources of the campaign features, one import each.
-        from .webhooks import subscribers  # noqa: F401
+        from .webhooks import subscribers, tasks  # noqa: F401 -- tasks: Celery autodiscovers campaigns.tasks only

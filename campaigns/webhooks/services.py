@@ -16,6 +16,7 @@ import secrets
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
@@ -169,9 +170,9 @@ def _msg_id(event_id: uuid.UUID) -> str:
 def _queue_first_attempts(brand_id: int, delivery_ids: list[int]) -> None:
     from .tasks import send_webhook_deliveries
 
-    if delivery_ids:
+    for delivery_id in delivery_ids:  # one task each: a slow endpoint does not hold up the others
         # robust: the deliveries are committed; if the broker is away the dispatcher sends them when due.
-        transaction.on_commit(lambda: send_webhook_deliveries.delay(brand_id, delivery_ids), robust=True)
+        transaction.on_commit(lambda d=delivery_id: send_webhook_deliveries.delay(brand_id, [d]), robust=True)
 
 
 def webhook_deliveries_for_event(*, actor: SystemActor, event: Event) -> int:
@@ -305,6 +306,15 @@ def webhook_deliveries_send(*, brand_id: int, delivery_ids: list[int], claim: st
         delivery_ids = [pk for _b, pk in claimed]
     return sum(webhook_delivery_attempt(brand_id=brand_id, delivery_id=pk, claim=claim, now=now) is not None
                for pk in delivery_ids)
+
+
+def webhook_deliveries_prune(*, retention_days: int | None = None) -> int:
+    """Delete finished deliveries older than WEBHOOK_DELIVERY_RETENTION_DAYS (pending ones stay)."""
+    days = settings.WEBHOOK_DELIVERY_RETENTION_DAYS if retention_days is None else retention_days
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    deleted, _ = (WebhookDelivery.objects.filter(created_at__lt=cutoff)
+                  .exclude(status=WebhookDeliveryStatus.PENDING).delete())
+    return deleted
 
 
 def webhooks_dispatch(*, now: datetime.datetime | None = None, limit: int = 200) -> int:

@@ -14,3 +14,10 @@ def send_webhook_deliveries(brand_id: int, delivery_ids: list[int], claim: str |
 
     return webhook_deliveries_send(brand_id=brand_id, delivery_ids=delivery_ids, claim=claim,
                                    now=datetime.datetime.fromisoformat(now) if now else None)
+
+
+@shared_task
+def prune_webhook_deliveries() -> int:
+    from .services import webhook_deliveries_prune
+
+    return webhook_deliveries_prune()

@@ -278,3 +278,14 @@ def test_a_claim_is_used_once(brand, private_ok, receiver, django_capture_on_com
         assert services.webhooks_dispatch(now=later) == 1
     lost.refresh_from_db()
     assert lost.status == "succeeded" and lost.attempts == 2
+
+
+def test_old_finished_deliveries_are_pruned_pending_ones_stay(brand):
+    endpoint = factories.make_webhook_endpoint(brand)
+    old_done = factories.make_webhook_delivery(brand, endpoint, status="succeeded")
+    old_pending = factories.make_webhook_delivery(brand, endpoint)
+    fresh_failed = factories.make_webhook_delivery(brand, endpoint, status="failed")
+    WebhookDelivery.objects.filter(pk__in=[old_done.pk, old_pending.pk]).update(
+        created_at=timezone.now() - datetime.timedelta(days=31))
+    assert services.webhook_deliveries_prune() == 1
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {old_pending.pk, fresh_failed.pk}
