@@ -170,3 +170,16 @@ def test_bad_ids_are_404(api, path):
 def test_bad_status_filter_is_400(api, brand):
     endpoint = factories.make_webhook_endpoint(brand)
     api_error(api.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries/?status=weird"), 400, "invalid")
+
+
+def test_the_schema_documents_the_signature_headers(client, db):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    post = schema["paths"]["/api/v1/webhooks/"]["post"]
+    for header in ("webhook-id", "webhook-timestamp", "webhook-signature", "Webhook(secret).verify"):
+        assert header in post["description"]
+    assert "secret" in str(post["responses"]["201"])
+    assert {"/api/v1/webhooks/{endpoint_id}/rotate-secret/", "/api/v1/webhooks/{endpoint_id}/test/",
+            "/api/v1/webhooks/{endpoint_id}/deliveries/",
+            "/api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver/"} <= set(schema["paths"])
