@@ -7,4 +7,4 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         # Outbox subscribers, card kinds and timeline sources of the campaign features, one import each.
-        from .webhooks import subscribers, tasks  # noqa: F401 -- tasks: Celery autodiscovers campaigns.tasks only
+        from .webhooks import crm_hooks, subscribers, tasks  # noqa: F401 -- tasks: Celery finds campaigns.tasks only

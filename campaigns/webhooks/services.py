@@ -317,6 +317,15 @@ def webhook_deliveries_prune(*, retention_days: int | None = None) -> int:
     return deleted
 
 
+def webhook_deliveries_forget(*, customer: Any, actor: Actor) -> int:
+    """Erasure: delete the brand's deliveries whose body names this customer (`"customer_id": <id>`), sent or
+    not, so the log keeps nothing of them. Returns how many were deleted."""
+    authorize(actor, None, customer, what="customer")
+    deleted, _ = WebhookDelivery.objects.filter(
+        brand_id=customer.brand_id, body__regex=rf'"customer_id":{int(customer.pk)}[,}}]').delete()
+    return deleted
+
+
 def webhooks_dispatch(*, now: datetime.datetime | None = None, limit: int = 200) -> int:
     """The retries: claim the deliveries that are due and queue one send task for each, after commit. Safe to
     run from several processes at once. Returns how many were claimed."""

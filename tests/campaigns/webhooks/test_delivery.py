@@ -289,3 +289,18 @@ def test_old_finished_deliveries_are_pruned_pending_ones_stay(brand):
         created_at=timezone.now() - datetime.timedelta(days=31))
     assert services.webhook_deliveries_prune() == 1
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {old_pending.pk, fresh_failed.pk}
+
+
+def test_erasing_a_customer_removes_them_from_the_delivery_log(brand, private_ok, receiver,
+                                                               django_capture_on_commit_callbacks):
+    from crm.privacy.services import customer_erase
+
+    _endpoint(brand, receiver, events=["customer.created"])
+    actor = factories.system(brand)
+    with django_capture_on_commit_callbacks(execute=True):
+        mei = customer_create(brand=brand, actor=actor, name="Mei Lin", email="mei@example.com")
+        bo = customer_create(brand=brand, actor=actor, name="Bo Chen", email="bo@example.com")
+    assert WebhookDelivery.objects.count() == 2
+    customer_erase(customer=mei, actor=actor)
+    left = WebhookDelivery.objects.get()
+    assert json.loads(left.body)["data"]["customer_id"] == bo.pk and "Mei" not in left.body
