@@ -31,7 +31,7 @@ constraints:
 
 # The embedded default: SQLite under var/, in-memory channel layer, in-process tasks and ticker.
 run: install
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
+	env -u DATABASE_URL -u REDIS_URL WEBHOOK_ALLOW_PRIVATE_TARGETS=$${WEBHOOK_ALLOW_PRIVATE_TARGETS:-true} $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 # The full stack: needs DATABASE_URL and REDIS_URL. Web (uvicorn), a Celery worker and beat together.
 run-full: install

@@ -330,3 +330,4 @@ class CouponRedemption(BrandOwned):
 
 
 from .orders.models import *  # noqa: E402,F401,F403
+from .webhooks.models import *  # noqa: E402,F401,F403

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("campaigns.confirmations.urls")),
     path("", include("campaigns.authoring.urls")),
     path("", include("campaigns.results.urls")),
+    path("", include("campaigns.webhooks.urls")),
 ]

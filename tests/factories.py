@@ -145,3 +145,26 @@ def make_attachment(brand: Brand, conversation=None):
     conversation = conversation or make_conversation(brand)
     return Attachment.objects.create(brand=brand, conversation=conversation, file="chat-files/factory.png",
                                      name="factory.png", content_type="image/png", size=1, uploaded_by="system")
+
+
+def make_webhook_endpoint(brand: Brand, url: str = "https://192.0.2.10/hooks", events=("*",), **fields):
+    """An endpoint made directly (no address check: the isolation matrix makes one per brand). The default
+    URL (TEST-NET-1) is refused at send time, so a test that relays events never reaches the network."""
+    from campaigns.webhooks.models import WebhookEndpoint
+    from campaigns.webhooks.services import secret_generate
+
+    return WebhookEndpoint.objects.create(brand=brand, url=url, events=list(events), secret=secret_generate(),
+                                          **fields)
+
+
+def make_webhook_delivery(brand: Brand, endpoint=None, **fields):
+    import uuid
+
+    from campaigns.webhooks.models import WebhookDelivery
+
+    endpoint = endpoint or make_webhook_endpoint(brand)
+    event_id = uuid.uuid4()
+    return WebhookDelivery.objects.create(
+        brand=brand, endpoint=endpoint, event_id=event_id, event_type="customer.created",
+        msg_id=f"msg_{event_id.hex}", body='{"type":"customer.created","timestamp":"2026-01-01T00:00:00+00:00",'
+                                            '"data":{}}', **fields)

@@ -324,3 +324,5 @@ def contract_client_frames(contract_text: str) -> set[str]:
     section = section.split("Server to client:", 1)[0]
     return set(re.findall(r'\{"type":"(\w+)"', section))
 ID_FACTORIES["campaign_id"] = lambda brand: factories.make_campaign(brand).pk
+ID_FACTORIES["endpoint_id"] = lambda brand: factories.make_webhook_endpoint(brand).pk
+ID_FACTORIES["delivery_id"] = lambda brand: factories.make_webhook_delivery(brand).pk

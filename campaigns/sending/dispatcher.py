@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from crm.models import Customer
+from privtraffic.events.services import event_record
 
 from ..authoring.audience import audience_customers, audience_groups
 from ..models import (
@@ -212,9 +213,14 @@ def run_finish_if_done(*, run_id: int, now: datetime.datetime | None = None) -> 
         finished = (CampaignRun.objects.filter(pk=run_id, status=RunStatus.SENDING)
                     .exclude(Exists(pending)).update(status=RunStatus.DONE, finished_at=now))
         if finished:
-            run = CampaignRun.objects.select_related("campaign").get(pk=run_id)
+            run = CampaignRun.objects.select_related("campaign", "brand").get(pk=run_id)
             Campaign.objects.filter(pk=run.campaign_id, status=CampaignStatus.SENDING,
                                     recurrence__isnull=True).update(status=CampaignStatus.SENT, updated_at=now)
+            counts = run_counts(run=run)
+            event_record(brand=run.brand, type="campaign.finished", payload={
+                "campaign_id": run.campaign_id, "run_id": run.pk, "name": run.campaign.name,
+                "due_at": run.due_at, "finished_at": now, "total": run.total,
+                **{k: counts[k] for k in ("sent", "skipped", "failed")}})
     return bool(finished)
 
 

@@ -11,15 +11,21 @@ class Subscriber:
     name: str
     handler: Callable
     event_types: frozenset[str]
+    # Optional `applies(brand_id, event_type) -> bool`: False means this brand's events of that type are not
+    # handed to the subscriber at all (a "*" subscriber that only some brands use keeps the others' bulk relay
+    # at one UPDATE per chunk).
+    applies: Callable[[int, str], bool] | None = None
 
-    def wants(self, event_type: str) -> bool:
-        return WILDCARD in self.event_types or event_type in self.event_types
+    def wants(self, event_type: str, brand_id: int | None = None) -> bool:
+        if not (WILDCARD in self.event_types or event_type in self.event_types):
+            return False
+        return brand_id is None or self.applies is None or self.applies(brand_id, event_type)
 
 
 _subscribers: dict[str, Subscriber] = {}
 
 
-def subscribe(*event_types: str, name: str):
+def subscribe(*event_types: str, name: str, applies: Callable[[int, str], bool] | None = None):
     """Decorator: `handler(event)` runs once per event of these types (or "*" for all).
 
     The relay records a receipt in the handler's transaction, so a handler's own
@@ -29,7 +35,8 @@ def subscribe(*event_types: str, name: str):
     def register(handler: Callable) -> Callable:
         if name in _subscribers and _subscribers[name].handler is not handler:
             raise ValueError(f"Subscriber name {name!r} is already taken.")
-        _subscribers[name] = Subscriber(name=name, handler=handler, event_types=frozenset(event_types))
+        _subscribers[name] = Subscriber(name=name, handler=handler, event_types=frozenset(event_types),
+                                        applies=applies)
         return handler
 
     return register
@@ -39,5 +46,6 @@ def unsubscribe(name: str) -> None:
     _subscribers.pop(name, None)
 
 
-def subscribers_for(event_type: str) -> list[Subscriber]:
-    return [s for s in _subscribers.values() if s.wants(event_type)]
+def subscribers_for(event_type: str, brand_id: int | None = None) -> list[Subscriber]:
+    """The subscribers of this type; with `brand_id`, those that apply to that brand's events."""
+    return [s for s in _subscribers.values() if s.wants(event_type, brand_id)]

@@ -63,7 +63,7 @@ def event_relay_many(*, brand_id: int, event_ids: list[str]) -> int:
     pending = Event.objects.filter(brand_id=brand_id, pk__in=event_ids, relayed_at__isnull=True,
                                    failed_at__isnull=True)
     types = set(pending.values_list("type", flat=True).distinct())
-    quiet = [t for t in types if not subscribers_for(t)]
+    quiet = [t for t in types if not subscribers_for(t, brand_id)]
     relayed = pending.filter(type__in=quiet).update(relayed_at=timezone.now()) if quiet else 0
     for event in pending.exclude(type__in=quiet).order_by("created_at"):
         relayed += bool(event_relay(event=event))
@@ -81,7 +81,7 @@ def event_relay(*, event: Event) -> bool:
         return True
     done = set(EventReceipt.objects.filter(event=event).values_list("subscriber", flat=True))
     errors = []
-    for subscriber in subscribers_for(event.type):
+    for subscriber in subscribers_for(event.type, event.brand_id):
         if subscriber.name in done:
             continue
         try:

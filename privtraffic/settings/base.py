@@ -175,6 +175,11 @@ CAMPAIGN_DISPATCH_SECONDS = env_int("CAMPAIGN_DISPATCH_SECONDS", 5)
 CAMPAIGN_CHUNK_SIZE = env_int("CAMPAIGN_CHUNK_SIZE", 1000)
 CAMPAIGN_STALE_SECONDS = env_int("CAMPAIGN_STALE_SECONDS", 20)
 
+# --- Outbound webhooks: targets on private/loopback addresses only when allowed (true only in `make run`) ---
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_DELIVERY_RETENTION_DAYS = env_int("WEBHOOK_DELIVERY_RETENTION_DAYS", 30)
+
 # Periodic work, declared once: Celery beat runs it in the full stack and the
 # in-process ticker of `make run` runs the very same tasks in the embedded default.
 PERIODIC_TASKS = {
@@ -185,6 +190,7 @@ PERIODIC_TASKS = {
     "chats-prune-chat-tokens": {"task": "chats.tasks.prune_chat_tokens", "seconds": 3600},
     "campaigns-dispatch": {"task": "campaigns.tasks.dispatch_campaigns", "seconds": CAMPAIGN_DISPATCH_SECONDS},
     "chats-overview-rollups": {"task": "chats.tasks.fill_overview_rollups", "seconds": 3600},
+    "webhooks-prune": {"task": "campaigns.webhooks.tasks.prune_webhook_deliveries", "seconds": 3600},
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": entry["task"], "schedule": float(entry["seconds"])} for name, entry in PERIODIC_TASKS.items()
