@@ -29,10 +29,7 @@ class InboxActionForm(forms.Form):
     message_id = forms.IntegerField(required=False, min_value=1)
     duration = forms.ChoiceField(choices=[(d, d) for d in MUTE_HOURS], required=False)
     # Cards: the shapes are checked by chats.services.message_send.
-    card_name = forms.CharField(required=False, max_length=120)
-    card_price = forms.CharField(required=False, max_length=16)
-    card_currency = forms.CharField(required=False, max_length=3)
-    card_url = forms.CharField(required=False, max_length=500)
+    product_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     coupon_code = forms.CharField(required=False, max_length=40)
     coupon_title = forms.CharField(required=False, max_length=120)
     survey_id = forms.IntegerField(required=False, min_value=1)
@@ -50,6 +47,8 @@ class InboxActionForm(forms.Form):
         action = data.get("action")
         if action in ("delete", "mute", "remove") and not data.get("message_id"):
             self.add_error("message_id", _("Choose a message."))
+        if action == "product" and not data.get("product_id"):
+            self.add_error("product_id", _("Choose a product."))
         if action == "survey" and not data.get("survey_id"):
             self.add_error("survey_id", _("Choose a survey."))
         if action == "snooze" and not data.get("snooze"):
