@@ -145,3 +145,15 @@ def make_attachment(brand: Brand, conversation=None):
     conversation = conversation or make_conversation(brand)
     return Attachment.objects.create(brand=brand, conversation=conversation, file="chat-files/factory.png",
                                      name="factory.png", content_type="image/png", size=1, uploaded_by="system")
+
+
+def make_product(brand: Brand, sku: str | None = None, *, name: str = "Vitamin C Serum 30ml", price: str = "199.00",
+                 **fields):
+    """A product of the brand's catalogue (active unless told)."""
+    from decimal import Decimal
+
+    from crm.models import Product
+
+    sku = sku or f"SKU-{Product.objects.filter(brand=brand).count() + 1}-{brand.slug}"
+    fields.setdefault("currency", "CNY")
+    return Product.objects.create(brand=brand, sku=sku, name=name, price=Decimal(price), **fields)

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import Product
@@ -21,8 +22,11 @@ class ProductInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=120, required=False)
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    price = serializers.DecimalField(max_digits=11, decimal_places=2, min_value=0, max_value=999999999.99,
-                                     required=False, help_text="A decimal string, e.g. \"199.00\".")
+    # A decimal string checked by the service (digits, an optional point and up to 2 decimals; below 1e9).
+    price = serializers.RegexField(r"^[0-9]{1,9}(\.[0-9]{1,2})?$", max_length=12, required=False,
+                                   help_text="A decimal string, e.g. \"199.00\".",
+                                   error_messages={"invalid": _("A non-negative amount below one billion with at "
+                                                                "most 2 decimals, e.g. 199.00.")})
     currency = serializers.CharField(max_length=3, required=False, help_text="ISO 4217, e.g. CNY.")
     image_url = serializers.CharField(max_length=500, required=False, allow_blank=True,
                                       help_text="An http(s) link to the product's image.")
