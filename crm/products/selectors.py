@@ -47,3 +47,11 @@ def product_pick_list(brand: Brand, *, search: str = "", limit: int = PICK_LIMIT
 
 def product_by_skus(brand: Brand, *, skus: list[str]) -> dict[str, Product]:
     return {p.sku: p for p in Product.objects.filter(brand=brand, sku__in=skus)}
+
+
+def product_choices(brand: Brand, *, chosen_id: int | None = None) -> list[Product]:
+    """What a picker offers before anything is typed: the first active products, and the chosen one (if active)."""
+    products = product_pick_list(brand)
+    if chosen_id is not None and all(p.pk != chosen_id for p in products):
+        products += list(Product.objects.filter(brand=brand, pk=chosen_id, active=True))
+    return products
