@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from communities.models import GroupMember, VipGroup
 from crm.consent.services import is_stop_command, opt_out_url, promotion_contact_claim, promotions_opt_out
 from crm.customers.lifecycle import customer_mark_active
-from crm.models import ContactLane, Customer, Survey, SurveyStatus
+from crm.models import ContactLane, Customer, Product, Survey, SurveyStatus
 from privtraffic.accounts.models import User
 from privtraffic.events.services import event_record
 from privtraffic.tenancy.actors import Actor, CustomerActor, SystemActor, actor_has, authorize
@@ -165,6 +165,8 @@ PAYLOAD_SHAPES: dict[str, dict[str, tuple[bool, Any, str]]] = {
                         "thumb_url": (False, _OWN_THUMB.match, "an attachment's thumbnail")},
     MessageKind.FILE: {"url": (True, _OWN_FILE.match, "an uploaded file"),
                        "name": (True, lambda v: 0 < len(v) <= 100, "1-100 characters")},
+    # A product card may also carry "product_id" (a positive int, a product of the brand's catalogue): checked in
+    # _validate_payload and _check_product. The other fields are a copy of the product when it was sent.
     MessageKind.PRODUCT: {
         "name": (True, lambda v: 0 < len(v) <= 120, "1-120 characters"),
         "price": (True, _MONEY.match, "a price like 199.00"),
@@ -232,6 +234,8 @@ def _validate_payload(kind: str, payload: dict[str, Any]) -> None:
         shapes = {"title": _TITLE}
         if not _is_db_id(payload.get("ref")):
             errors["payload.ref"] = [_("Must be the id of the card's object.")]
+    if kind == MessageKind.PRODUCT and "product_id" in payload and not _is_db_id(payload["product_id"]):
+        errors["payload.product_id"] = [_("Must be the id of a product of the catalogue.")]
     if kind == MessageKind.SURVEY:
         survey_id = payload.get("survey_id")
         if not isinstance(survey_id, int) or isinstance(survey_id, bool) or survey_id < 1:
@@ -274,6 +278,7 @@ def message_content_check(*, brand_id: int, kind: str, body: str, payload: dict[
     if kind == MessageKind.SURVEY:
         _check_survey(brand_id, payload)
     _check_card_ref(brand_id, kind, payload)
+    _check_product(brand_id, kind, payload)
     return body
 
 
@@ -284,6 +289,13 @@ def _check_card_ref(brand_id: int, kind: str, payload: dict[str, Any]) -> None:
     if kind in INTERACTIVE_KINDS and "ref" in payload and not card_ref_belongs(
             kind=kind, ref=payload["ref"], brand_id=brand_id):
         raise ApplicationError.not_found(str(MessageKind(kind).label).lower())
+
+
+def _check_product(brand_id: int, kind: str, payload: dict[str, Any]) -> None:
+    """A product card's optional `product_id` names a product of the brand's catalogue (else 404)."""
+    if kind == MessageKind.PRODUCT and "product_id" in payload and not Product.objects.filter(
+            brand_id=brand_id, pk=payload["product_id"]).exists():
+        raise ApplicationError.not_found("product")
 
 
 def _check_survey_card(conversation: Conversation, payload: dict[str, Any]) -> None:
@@ -343,6 +355,7 @@ def message_send(
     if kind == MessageKind.SURVEY:
         _check_survey_card(conversation, payload)
     _check_card_ref(conversation.brand_id, kind, payload)
+    _check_product(conversation.brand_id, kind, payload)
     broken = None
     if sender.customer is not None:
         broken = rule_broken(conversation=conversation, customer=sender.customer, kind=kind, body=body)

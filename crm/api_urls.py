@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("crm.imports.api_urls")),
     path("", include("crm.segments.api_urls")),
     path("", include("crm.surveys.api_urls")),
+    path("", include("crm.products.api_urls")),
 ]

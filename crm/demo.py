@@ -65,3 +65,33 @@ def seed_onboarding_survey(brand: Brand) -> None:
     surveys.rule_add(question=skin, actor=actor, action="add_tag", value="Oily", tag_name="oily-skin")
     surveys.rule_add(question=skin, actor=actor, action="add_tag", value="Sensitive", tag_name="sensitive-skin")
     surveys.survey_activate(survey=survey, actor=actor)
+
+
+# The catalogue of Demo Beauty (`make run` shows it on the Products page and in the inbox's product picker).
+CATALOGUE = [
+    {"sku": "SERUM-30", "name": "Hydrating serum 30 ml", "price": "399.00",
+     "description": "Hyaluronic acid and panthenol for dry, tight skin. Morning and evening."},
+    {"sku": "CLEANSE-150", "name": "Gentle cleanser 150 ml", "price": "159.00",
+     "description": "A low-foam gel cleanser for sensitive skin."},
+    {"sku": "SPF50", "name": "Daily sunscreen SPF 50", "price": "229.00",
+     "description": "Light, no white cast, under make-up."},
+    {"sku": "MASK-5", "name": "Sheet masks, 5 pack", "price": "129.00",
+     "description": "Soothing cica sheet masks, 20 minutes each."},
+    {"sku": "VITC-15", "name": "Vitamin C brightening serum 15 ml", "price": "289.00",
+     "description": "10% vitamin C for an even tone; use with SPF."},
+    {"sku": "NIGHT-50", "name": "Repair night cream 50 ml", "price": "459.00",
+     "description": "Ceramides and peptides while you sleep."},
+    {"sku": "TONER-200", "name": "Rose toner 200 ml", "price": "189.00", "active": False,
+     "description": "Discontinued: replaced by the new essence toner."},
+]
+
+
+def seed_products(brand: Brand) -> int:
+    """The demo brand's catalogue, through the same upsert integrators use (safe to run twice)."""
+    from privtraffic.tenancy.actors import SystemActor
+
+    from .products.services import product_upsert_bulk
+
+    items = [{**item, "currency": "CNY",
+              "url": f"https://shop.demo-beauty.example/products/{item['sku'].lower()}"} for item in CATALOGUE]
+    return len(product_upsert_bulk(brand=brand, actor=SystemActor.for_brand(brand, "demo:products"), items=items))

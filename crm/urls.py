@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("crm.imports.urls")),
     path("", include("crm.segments.urls")),
     path("", include("crm.surveys.urls")),
+    path("", include("crm.products.urls")),
 ]

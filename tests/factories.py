@@ -168,3 +168,15 @@ def make_webhook_delivery(brand: Brand, endpoint=None, **fields):
         brand=brand, endpoint=endpoint, event_id=event_id, event_type="customer.created",
         msg_id=f"msg_{event_id.hex}", body='{"type":"customer.created","timestamp":"2026-01-01T00:00:00+00:00",'
                                             '"data":{}}', **fields)
+
+
+def make_product(brand: Brand, sku: str | None = None, *, name: str = "Vitamin C Serum 30ml", price: str = "199.00",
+                 **fields):
+    """A product of the brand's catalogue (active unless told)."""
+    from decimal import Decimal
+
+    from crm.models import Product
+
+    sku = sku or f"SKU-{Product.objects.filter(brand=brand).count() + 1}-{brand.slug}"
+    fields.setdefault("currency", "CNY")
+    return Product.objects.create(brand=brand, sku=sku, name=name, price=Decimal(price), **fields)

@@ -230,6 +230,7 @@ def _make_message(brand: Brand) -> int:
 
 
 ID_FACTORIES["message_id"] = _make_message
+ID_FACTORIES["product_id"] = lambda brand: factories.make_product(brand).pk
 
 
 # --- the customer-facing pages: everything routed outside /b/ and /api/ ---

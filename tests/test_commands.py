@@ -107,6 +107,8 @@ def test_seed_demo_builds_groups_customers_and_invites():
     assert buyer.lifetime_value == counted.aggregate(total=Sum("total"))["total"]
     from crm.models import Survey
     assert Survey.objects.get(brand=brand, is_onboarding=True).status == "active"
+    from crm.models import Product
+    assert Product.objects.filter(brand=brand, active=True).count() >= 5  # the catalogue (crm.demo.CATALOGUE)
     flagship = VipGroup.objects.get(brand=brand, name="Shanghai VIP Club")
     assert (flagship.member_count, flagship.capacity, flagship.is_full) == (500, 500, True)
     assert flagship.overflow_group.name == "Shanghai VIP Club #2"

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chats.services import survey_card_payload
+from crm.products.cards import product_card_payload
 from privtraffic.tenancy.parsing import is_int
 
 from ..models import Campaign, CampaignChannel, CampaignKind, CardKind, ConfirmMode
@@ -23,13 +24,14 @@ DAY_CHOICES = [("0", _("Mon")), ("1", _("Tue")), ("2", _("Wed")), ("3", _("Thu")
 _LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$", re.ASCII)
 # Card fields of the form, per card kind, and the payload key each fills (chats.services.PAYLOAD_SHAPES).
 CARD_FIELDS = {
-    CardKind.PRODUCT: {"product_name": "name", "product_price": "price", "product_currency": "currency",
-                       "product_url": "url", "product_image_url": "image_url"},
     CardKind.COUPON: {"coupon_code": "code", "coupon_title": "title"},
     CardKind.IMAGE: {"image_url": "url"},
 }
 PAYLOAD_TO_FIELD = {f"payload.{key}": name for fields in CARD_FIELDS.values() for name, key in fields.items()}
 PAYLOAD_TO_FIELD.update({"payload.survey_id": "survey", "payload.title": "survey", "payload.url": "survey"})
+# A product card is a product of the catalogue: any problem with its copy is about the product picked.
+PAYLOAD_TO_FIELD.update({f"payload.{key}": "product" for key in ("product_id", "name", "price", "currency",
+                                                                  "image_url")})
 
 
 def _id(value: str, message) -> int:
@@ -128,11 +130,8 @@ class CampaignForm(AudienceForm):
                            widget=forms.Textarea(attrs={"rows": 5}),
                            help_text=_("Variables: {first_name} {rep_name} {store_name}"))
     card_kind = forms.ChoiceField(label=_("Card"), choices=CardKind.choices, required=False)
-    product_name = forms.CharField(label=_("Product name"), required=False, max_length=120)
-    product_price = forms.CharField(label=_("Price"), required=False, max_length=14)
-    product_currency = forms.CharField(label=_("Currency"), required=False, max_length=3)
-    product_url = forms.CharField(label=_("Product link"), required=False, max_length=500)
-    product_image_url = forms.CharField(label=_("Product image link"), required=False, max_length=500)
+    product = forms.ChoiceField(label=_("Product"), required=False,
+                                widget=forms.Select(attrs={"data-product-select": ""}))
     coupon_code = forms.CharField(label=_("Coupon code"), required=False, max_length=40)
     coupon_title = forms.CharField(label=_("Coupon title"), required=False, max_length=120)
     image_url = forms.CharField(label=_("Image link"), required=False, max_length=500)
@@ -143,11 +142,21 @@ class CampaignForm(AudienceForm):
 
     field_order = ["name", "kind", "body", "card_kind"]
 
-    def __init__(self, *args, surveys=(), **kwargs):
+    def __init__(self, *args, surveys=(), products=(), **kwargs):
         super().__init__(*args, **kwargs)
         surveys = list(surveys)
         self.surveys = {str(s.pk): s for s in surveys}
         self.fields["survey"].choices = [("", "—"), *((str(s.pk), s.title) for s in surveys)]
+        # The catalogue's active products (crm.products.selectors.product_choices), searchable in the page.
+        self.products = {str(p.pk): p for p in products}
+        self.fields["product"].choices = [("", "—"), *((str(p.pk), f"{p.name} · {p.price} {p.currency}")
+                                                      for p in self.products.values())]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("card_kind") == CardKind.PRODUCT and not data.get("product"):
+            self.add_error("product", _("Choose a product of the catalogue."))
+        return data
 
     def clean_confirm_hours(self) -> int:
         value = self.cleaned_data["confirm_hours"].strip()
@@ -163,6 +172,9 @@ class CampaignForm(AudienceForm):
             if survey is None:
                 return {"survey_id": 0}
             return survey_card_payload(survey=survey)
+        if kind == CardKind.PRODUCT:
+            product = self.products.get(data.get("product") or "")
+            return product_card_payload(product=product) if product is not None else {}
         payload = {}
         for name, key in CARD_FIELDS.get(kind, {}).items():
             value = (data.get(name) or "").strip()
@@ -194,6 +206,8 @@ def initial_from(campaign: Campaign, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
         initial[name] = (campaign.card_payload or {}).get(key, "")
     if campaign.card_kind == CardKind.SURVEY:
         initial["survey"] = str((campaign.card_payload or {}).get("survey_id", ""))
+    if campaign.card_kind == CardKind.PRODUCT:
+        initial["product"] = str((campaign.card_payload or {}).get("product_id", ""))
     if campaign.recurrence:
         initial["when"] = "recurring"
         if "cron" in campaign.recurrence:

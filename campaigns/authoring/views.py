@@ -15,9 +15,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.products.selectors import product_choices
 from privtraffic.tenancy.dashboard import BrandView, flash_errors, form_apply_error, form_errors
 from privtraffic.tenancy.errors import ApplicationError
-from privtraffic.tenancy.parsing import bad_text, bad_text_error, query_choice, query_int
+from privtraffic.tenancy.parsing import bad_text, bad_text_error, is_int, query_choice, query_int
 from privtraffic.tenancy.roles import Perm
 
 from ..models import CampaignStatus, SkipReason
@@ -70,8 +71,10 @@ def _reason_labels(skipped: dict[str, int]) -> list[dict]:
 class _BuilderMixin:
     def _builder_form(self, data=None, initial=None) -> CampaignForm:
         self.refs = selectors.builder_references(brand=self.brand, actor=self.actor)
+        chosen = (data if data is not None else initial or {}).get("product")
         return CampaignForm(data, initial=initial, tz=self.brand.tzinfo, groups=self.refs.groups,
-                            segments=self.refs.segments, surveys=self.refs.surveys)
+                            segments=self.refs.segments, surveys=self.refs.surveys,
+                            products=_products(self.brand, chosen))
 
     def _render_builder(self, request, form, campaign=None, status=200):
         context = {"form": form, "campaign": campaign, "refs": self.refs, "tz_name": self.brand.time_zone,
@@ -248,9 +251,15 @@ class CampaignBreakdownView(BrandView):
         return _json(compute)
 
 
+def _products(brand, chosen) -> list:
+    """The catalogue's products the builder offers, with the one chosen (an id as ASCII digits) among them."""
+    return product_choices(brand, chosen_id=int(chosen) if is_int(chosen or "", minimum=1) else None)
+
+
 def _message_values(request, surveys) -> dict:
     """The builder's message fields (for the preview and the test send); the services check them."""
-    form = CampaignForm(request.POST, tz=datetime.UTC, surveys=surveys)
+    form = CampaignForm(request.POST, tz=datetime.UTC, surveys=surveys,
+                        products=_products(request.brand, request.POST.get("product")))
     form.is_valid()  # only the message fields are read; the services refuse what is wrong in them
     data = getattr(form, "cleaned_data", {})
     body = request.POST.get("body", "")

@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from privtraffic.tenancy.parsing import is_int
+
 from ..models import MAX_BODY_LENGTH
 
 INBOX_FILTERS = ["all", "mine", "unassigned", "store", "groups"]
@@ -29,10 +31,8 @@ class InboxActionForm(forms.Form):
     message_id = forms.IntegerField(required=False, min_value=1)
     duration = forms.ChoiceField(choices=[(d, d) for d in MUTE_HOURS], required=False)
     # Cards: the shapes are checked by chats.services.message_send.
-    card_name = forms.CharField(required=False, max_length=120)
-    card_price = forms.CharField(required=False, max_length=16)
-    card_currency = forms.CharField(required=False, max_length=3)
-    card_url = forms.CharField(required=False, max_length=500)
+    # ASCII digits only (parsing.is_int): an IntegerField would take "١" as 1.
+    product_id = forms.CharField(required=False, max_length=20)
     coupon_code = forms.CharField(required=False, max_length=40)
     coupon_title = forms.CharField(required=False, max_length=120)
     survey_id = forms.IntegerField(required=False, min_value=1)
@@ -50,6 +50,11 @@ class InboxActionForm(forms.Form):
         action = data.get("action")
         if action in ("delete", "mute", "remove") and not data.get("message_id"):
             self.add_error("message_id", _("Choose a message."))
+        if action == "product":
+            if is_int(data.get("product_id") or "", minimum=1):
+                data["product_id"] = int(data["product_id"])
+            else:
+                self.add_error("product_id", _("Choose a product."))
         if action == "survey" and not data.get("survey_id"):
             self.add_error("survey_id", _("Choose a survey."))
         if action == "snooze" and not data.get("snooze"):

@@ -20,6 +20,8 @@ from communities.groups import selectors as community_selectors
 from communities.groups import services as community_services
 from communities.models import MemberRole
 from crm.consent.selectors import Purpose, customer_reach
+from crm.products import selectors as product_selectors
+from crm.products.cards import product_card_payload
 from crm.surveys import selectors as survey_selectors
 from privtraffic.tenancy.dashboard import BrandView, form_errors
 from privtraffic.tenancy.errors import ApplicationError
@@ -116,6 +118,7 @@ class InboxView(BrandView):
             "mute_durations": list(MUTE_HOURS),
             "quick_replies": _quick_replies(conversation, self.membership),
             "surveys": list(survey_selectors.survey_active_list(brand=self.brand)),
+            "products": product_selectors.product_pick_list(self.brand),
             "persona": persona_get(brand=self.brand),
             "emoji": EMOJI,
             "notes": selectors.conversation_notes(brand=self.brand, conversation=conversation),
@@ -174,7 +177,14 @@ class InboxConversationView(InboxView):
             message_send(conversation=conversation, sender=sender, body=data["body"],
                          client_msg_id=data["client_msg_id"])
             return ""
-        if action in ("product", "coupon"):
+        if action == "product":
+            # A product of the catalogue (active, this brand's); a promotion in a 1:1 chat, as below.
+            product = product_selectors.product_active_get(self.brand, product_id=data["product_id"])
+            message_send(conversation=conversation, sender=Sender.of_staff(self.actor), kind=action,
+                         body=data["body"], payload=product_card_payload(product=product),
+                         client_msg_id=data["client_msg_id"])
+            return _("Card sent.")
+        if action == "coupon":
             # In a 1:1 chat message_send treats the card as a promotion (budget, consent, opt-out link).
             message_send(conversation=conversation, sender=Sender.of_staff(self.actor), kind=action,
                          body=data["body"], payload=_card_payload(action, data, self.brand.default_currency),
@@ -232,12 +242,6 @@ def _status_labels():
 
 
 def _card_payload(kind: str, data: dict, currency: str) -> dict:
-    if kind == "product":
-        payload = {"name": data["card_name"].strip(), "price": data["card_price"].strip(),
-                   "currency": (data["card_currency"].strip() or currency).upper()}
-        if data["card_url"].strip():
-            payload["url"] = data["card_url"].strip()
-        return payload
     return {"code": data["coupon_code"].strip(), "title": data["coupon_title"].strip()}
 
 

@@ -287,7 +287,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'", _csp_constants.NONCE],
         "style-src": ["'self'", _csp_constants.NONCE],
-        "img-src": ["'self'", "data:"],
+        # https: too: product cards and the catalogue show the brand's own product images (image_url).
+        "img-src": ["'self'", "data:", "https:"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

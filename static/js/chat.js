@@ -236,30 +236,55 @@
     return li;
   }
 
-  // Product and coupon cards; every value goes in as text, and links only when they are http(s).
+  // Product and coupon cards; every value goes in as text, and links and images only when they are http(s).
   function renderCard(kind, payload) {
     if (isLiveRef(payload.ref) && cardBase) return liveCard(kind, payload);
     if (kind === "survey") return surveyCard(payload);
     if (kind === "image" || kind === "file") return attachmentCard(kind, payload);
     if (kind === "order") return orderCard(payload);
-    if (kind !== "product" && kind !== "coupon") return null;
+    if (kind === "product") return productCard(payload);
+    if (kind !== "coupon") return null;
     var card = document.createElement("span");
     card.className = "msg-card msg-card-" + kind;
     var title = document.createElement("strong");
-    title.textContent = String((kind === "product" ? payload.name : payload.title) || "");
+    title.textContent = String(payload.title || "");
     card.appendChild(title);
     var detail = document.createElement("span");
     detail.className = "msg-card-detail";
-    detail.textContent = kind === "product"
-      ? String(payload.price || "") + " " + String(payload.currency || "")
-      : str("coupon-code", "Code") + ": " + String(payload.code || "");
+    detail.textContent = str("coupon-code", "Code") + ": " + String(payload.code || "");
     card.appendChild(detail);
-    if (kind === "product" && typeof payload.url === "string" && /^https?:\/\//.test(payload.url)) {
-      var link = cardLink(card, tracked(payload) || payload.url, "", str("view-product", "View product"));
+    // Promotions carry their one-tap opt-out link (a path on this site, signed for the recipient).
+    var optOut = optOutLink(payload);
+    if (optOut) card.appendChild(optOut);
+    return card;
+  }
+
+  // A product card: its image (http(s) only), name, price and a "View product" button to the product's page.
+  function productCard(payload) {
+    var card = document.createElement("span");
+    card.className = "msg-card msg-card-product";
+    if (typeof payload.product_id === "number") card.setAttribute("data-product-id", String(payload.product_id));
+    if (typeof payload.image_url === "string" && /^https?:\/\//.test(payload.image_url)) {
+      var img = document.createElement("img");
+      img.className = "msg-card-image";
+      img.src = payload.image_url;
+      img.alt = "";
+      img.loading = "lazy";
+      card.appendChild(img);
+    }
+    var title = document.createElement("strong");
+    title.textContent = String(payload.name || "");
+    card.appendChild(title);
+    var price = document.createElement("span");
+    price.className = "msg-card-price";
+    price.textContent = String(payload.price || "") + " " + String(payload.currency || "");
+    card.appendChild(price);
+    if (typeof payload.url === "string" && /^https?:\/\//.test(payload.url)) {
+      var link = cardLink(card, tracked(payload) || payload.url, "button msg-card-button",
+        str("view-product", "View product"));
       link.rel = "noopener noreferrer";
       link.target = "_blank";
     }
-    // Promotions carry their one-tap opt-out link (a path on this site, signed for the recipient).
     var optOut = optOutLink(payload);
     if (optOut) card.appendChild(optOut);
     return card;

@@ -4,7 +4,7 @@ from django.db import transaction
 from campaigns.demo import seed_campaigns
 from chats.demo import seed_conversations
 from communities.demo import seed_communities
-from crm.demo import seed_onboarding_survey, seed_orders
+from crm.demo import seed_onboarding_survey, seed_orders, seed_products
 from privtraffic.tenancy.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, seed_team
 from privtraffic.tenancy.models import Brand
 
@@ -23,6 +23,7 @@ class Command(BaseCommand):
             messages = seed_conversations(team, communities["groups"])
             orders = seed_orders(team.brand)
             seed_onboarding_survey(team.brand)
+            seed_products(team.brand)
             campaigns = seed_campaigns(team, communities["groups"])
         self.stdout.write(
             f"Created demo brand '{team.brand.name}' with {len(team.stores)} stores, {len(team.reps)} reps, "

@@ -18,6 +18,7 @@ NAV = [
     ("chats:reports", _("Reports"), Perm.CHAT),
     ("chats:quick_replies", _("Quick replies"), Perm.CHAT),
     ("crm:customers", _("Customers"), Perm.VIEW_CUSTOMERS),
+    ("crm_products:list", _("Products"), Perm.VIEW_DASHBOARD),
     ("crm_segments:list", _("Segments"), Perm.MANAGE_CAMPAIGNS),
     ("crm_surveys:list", _("Surveys"), Perm.MANAGE_CAMPAIGNS),
     ("campaigns:list", _("Campaigns"), Perm.MANAGE_CAMPAIGNS),

@@ -126,9 +126,12 @@ def test_unknown_variables_and_bad_cards_are_shown_beside_their_fields(brand, ma
     assert response.status_code == 400
     form = response.context["form"]
     assert "Unknown variable: {nickname}" in form.errors["body"][0]
-    response = client.post(url(brand, "new/"), builder_post(card_kind="product", product_name="Serum",
-                                                            product_price="cheap", product_currency="CNY"))
-    assert response.status_code == 400 and "product_price" in response.context["form"].errors
+    # A product card is picked from the catalogue (issue 11): none picked, or another brand's, is the product's error.
+    response = client.post(url(brand, "new/"), builder_post(card_kind="product"))
+    assert response.status_code == 400 and "product" in response.context["form"].errors
+    theirs = factories.make_product(factories.make_brand())
+    response = client.post(url(brand, "new/"), builder_post(card_kind="product", product=str(theirs.pk)))
+    assert response.status_code == 400 and "product" in response.context["form"].errors
     response = client.post(url(brand, "new/"), builder_post(name="", audience_type="groups"))
     errors = response.context["form"].errors
     assert "name" in errors and "groups" in errors
@@ -438,3 +441,22 @@ def test_channels_confirm_mode_and_group_posts(brand, marketer, login, reachable
                                                                            confirm_hours="500"))
     assert "confirm_hours" in response.context["form"].errors
     assert Campaign.objects.get().confirm_hours == 48
+
+
+def test_the_product_card_is_picked_from_the_catalogue(client, brand, marketer, login):
+    serum = factories.make_product(brand, "VC-30", name="Vitamin C Serum", image_url="https://cdn.acme.example/vc.jpg",
+                                   url="https://shop.acme.example/vc")
+    factories.make_product(brand, "OLD", name="Retired Serum", active=False)
+    login(marketer)
+    page = client.get(url(brand, "new/")).content.decode()
+    assert "Vitamin C Serum · 199.00 CNY" in page and "Retired Serum" not in page and "data-product-search" in page
+
+    response = client.post(url(brand, "new/"), builder_post(card_kind="product", product=str(serum.pk)))
+
+    assert response.status_code == 302, response.context["form"].errors
+    campaign = Campaign.objects.get()
+    assert campaign.card_payload == {"product_id": serum.pk, "name": "Vitamin C Serum", "price": "199.00",
+                                     "currency": "CNY", "url": "https://shop.acme.example/vc",
+                                     "image_url": "https://cdn.acme.example/vc.jpg"}
+    edit = client.get(url(brand, f"{campaign.pk}/edit/")).content.decode()
+    assert f'<option value="{serum.pk}" selected>' in edit

@@ -256,14 +256,24 @@ def test_inbox_quick_replies_and_cards(client, brand, system):
     url = f"/b/{brand.slug}/inbox/{conversation.pk}/"
     page = client.get(url).content.decode()
     assert f"Hi Mei, this is {rep.user.display_name}." in page
-    response = client.post(url, {"action": "product", "card_name": "BBQ set", "card_price": "899.00",
-                                 "card_url": "https://acme.example/bbq"})
+    # Product cards are picked from the catalogue (issue 11): the card carries a copy of the product and its id.
+    bbq = factories.make_product(brand, "BBQ-1", name="BBQ set", price="899.00", currency="CNY",
+                                 url="https://acme.example/bbq", image_url="https://cdn.acme.example/bbq.jpg")
+    page = client.get(url).content.decode()
+    assert "BBQ set" in page and f'name="product_id" value="{bbq.pk}"' in page
+    response = client.post(url, {"action": "product", "product_id": str(bbq.pk)})
     assert response.status_code == 302
     card = Message.objects.get(conversation=conversation, kind="product")
-    assert card.payload == {"name": "BBQ set", "price": "899.00", "currency": brand.default_currency,
-                            "url": "https://acme.example/bbq", "opt_out_url": opt_out_url(customer)}
-    bad = client.post(url, {"action": "product", "card_name": "BBQ", "card_price": "cheap"})
-    assert bad.status_code == 400
+    assert card.payload == {"product_id": bbq.pk, "name": "BBQ set", "price": "899.00", "currency": "CNY",
+                            "url": "https://acme.example/bbq", "image_url": "https://cdn.acme.example/bbq.jpg",
+                            "opt_out_url": opt_out_url(customer)}
+    assert client.post(url, {"action": "product"}).status_code == 400
+    assert client.post(url, {"action": "product", "product_id": "١"}).status_code == 400
+    theirs = factories.make_product(factories.make_brand(), "BBQ-1")
+    assert client.post(url, {"action": "product", "product_id": str(theirs.pk)}).status_code == 404
+    retired = factories.make_product(brand, "OLD", active=False)
+    assert client.post(url, {"action": "product", "product_id": str(retired.pk)}).status_code == 409
+    assert Message.objects.filter(conversation=conversation, kind="product").count() == 1
     client.post(url, {"action": "coupon", "coupon_code": "SPRING-10", "coupon_title": "10% off"})
     assert Message.objects.get(conversation=conversation, kind="coupon").payload["code"] == "SPRING-10"
     assert "SPRING-10" in client.get(url).content.decode()
