@@ -77,7 +77,8 @@ class OverviewView(BrandView):
         context["active"] = crm_stats.customer_active_count(brand, since=start, store_id=store_id)
         context["top_groups"] = community_stats.group_top_by_joins(brand, limit=TOP, **scope)
         context.update(self._reps(scope, responses))
-        context["campaigns"] = self._campaigns(scope)
+        # Campaign results are for those who run campaigns (a rep's overview has no campaign panel).
+        context["campaigns"] = self._campaigns(scope) if self.can(Perm.MANAGE_CAMPAIGNS) else None
         return render(request, "overview/overview.html", context)
 
     def _campaigns(self, scope) -> list[dict]:

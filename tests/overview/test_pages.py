@@ -157,3 +157,7 @@ def test_the_campaign_panel_shows_what_each_campaign_did_and_links_to_its_result
     # Another store's view counts that store's customers only: none here.
     other = factories.make_store(brand, "Xuhui")
     assert "No campaign reached customers in this period." in client.get(f"/b/{brand.slug}/?store={other.pk}").content.decode()
+
+
+def test_a_rep_has_no_campaign_panel(login, brand, store, rep):
+    assert 'id="campaigns-panel"' not in login(rep).get(f"/b/{brand.slug}/").content.decode()
