@@ -145,3 +145,13 @@ def make_attachment(brand: Brand, conversation=None):
     conversation = conversation or make_conversation(brand)
     return Attachment.objects.create(brand=brand, conversation=conversation, file="chat-files/factory.png",
                                      name="factory.png", content_type="image/png", size=1, uploaded_by="system")
+
+
+def make_coupon(brand: Brand, *, title: str = "20% off your next visit", value="20", **fields):
+    """A live coupon: a shared code (unique per call) unless personal_codes=True."""
+    from campaigns.coupons.services import coupon_create
+
+    fields.setdefault("kind", "percent")
+    if not fields.get("personal_codes"):
+        fields.setdefault("code", f"SAVE{next(_seq)}")
+    return coupon_create(brand=brand, actor=system(brand), title=title, value=value, **fields)

@@ -300,3 +300,11 @@ def contract_client_frames(contract_text: str) -> set[str]:
     section = section.split("Server to client:", 1)[0]
     return set(re.findall(r'\{"type":"(\w+)"', section))
 ID_FACTORIES["campaign_id"] = lambda brand: factories.make_campaign(brand).pk
+
+
+# --- coupons (campaigns.coupons): the API and pages, and the interactive chat card routes of kind "coupon" ---
+
+ID_FACTORIES["coupon_id"] = lambda brand: factories.make_coupon(brand).pk
+ID_FACTORIES["kind"] = lambda brand: "coupon"  # the card routes' <kind>: a registered kind, with ...
+ID_FACTORIES["ref"] = lambda brand: factories.make_coupon(brand).pk  # ... an object of the other brand
+ID_FACTORIES["verb"] = lambda brand: "claim"

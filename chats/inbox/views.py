@@ -28,6 +28,7 @@ from privtraffic.tenancy.roles import Perm
 
 from .. import selectors as chat_selectors
 from ..attachments.services import attachment_send
+from ..cards.pickers import card_choices
 from ..models import Conversation, ConversationKind, ConversationStatus
 from ..persona.selectors import persona_get
 from ..persona.services import persona_sender
@@ -116,6 +117,7 @@ class InboxView(BrandView):
             "mute_durations": list(MUTE_HOURS),
             "quick_replies": _quick_replies(conversation, self.membership),
             "surveys": list(survey_selectors.survey_active_list(brand=self.brand)),
+            "coupon_choices": card_choices("coupon", brand_id=self.brand.pk),
             "persona": persona_get(brand=self.brand),
             "emoji": EMOJI,
             "notes": selectors.conversation_notes(brand=self.brand, conversation=conversation),
@@ -174,6 +176,15 @@ class InboxConversationView(InboxView):
             message_send(conversation=conversation, sender=sender, body=data["body"],
                          client_msg_id=data["client_msg_id"])
             return ""
+        if action == "coupon":  # the interactive card of one of the brand's active coupons (campaigns owns it)
+            title = dict(card_choices("coupon", brand_id=self.brand.pk)).get(data["coupon_ref"])
+            if title is None:
+                raise ApplicationError.not_found("coupon")
+            message_send(conversation=conversation, sender=Sender.of_staff(self.actor), kind=action,
+                         body=data["body"], payload={"title": data["coupon_title"].strip() or title,
+                                                     "ref": data["coupon_ref"]},
+                         client_msg_id=data["client_msg_id"])
+            return _("Card sent.")
         if action in ("product", "coupon"):
             # In a 1:1 chat message_send treats the card as a promotion (budget, consent, opt-out link).
             message_send(conversation=conversation, sender=Sender.of_staff(self.actor), kind=action,
