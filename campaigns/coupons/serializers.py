@@ -1,11 +1,24 @@
 """The coupon as the API shows it and takes it (CONTRACT.md: coupon), and a redemption."""
 
+import re
+
 from rest_framework import serializers
 
 from privtraffic.tenancy.parsing import INT64_MAX
 
 from ..models import Coupon, CouponKind, CouponRedemption
 from .services import MAX_COUNT
+
+_DECIMAL = re.compile(r"^\d{1,12}(\.\d{1,2})?$", re.ASCII)
+
+
+class AsciiDecimalField(serializers.DecimalField):
+    """A decimal string in ASCII digits: "١٠" and "1e3" are refused, never read as 10 or 1000."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not _DECIMAL.match(data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class CouponSerializer(serializers.ModelSerializer):
@@ -30,12 +43,12 @@ class CouponInputSerializer(serializers.Serializer):
                                               help_text="A unique, unguessable code per customer instead of a "
                                                         "shared one (drawn when they claim or are issued it).")
     kind = serializers.ChoiceField(choices=CouponKind.choices, required=False)
-    value = serializers.DecimalField(max_digits=10, decimal_places=2,
-                                     help_text="percent: 1-100; amount: more than 0, in `currency`")
+    value = AsciiDecimalField(max_digits=10, decimal_places=2,
+                              help_text="percent: 1-100; amount: more than 0, in `currency`")
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True,
                                      help_text="ISO 4217; required for amount coupons and a minimum order")
-    min_order = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
-                                         help_text="the order total (in `currency`) a redemption needs")
+    min_order = AsciiDecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
+                                  help_text="the order total (in `currency`) a redemption needs")
     valid_from = serializers.DateTimeField(required=False, allow_null=True)
     valid_until = serializers.DateTimeField(required=False, allow_null=True)
     max_redemptions = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, required=False, allow_null=True,

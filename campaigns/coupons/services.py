@@ -31,6 +31,7 @@ from ..models import Campaign, Coupon, CouponClaim, CouponKind, CouponRedemption
 from .issuing import coupon_claims_issue
 
 SHARED_CODE = re.compile(r"^[A-Za-z0-9_-]{3,40}$", re.ASCII)
+_DECIMAL_TEXT = re.compile(r"^-?\d{1,12}(\.\d+)?$", re.ASCII)
 CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
 MAX_COUNT = 2_147_483_647  # PositiveIntegerField
 MAX_VALUE = Decimal("99999999.99")  # value: 10 digits, 2 decimals
@@ -64,6 +65,8 @@ def _text(value: Any, field: str, *, max_length: int, required: bool) -> str:
 def _decimal(value: Any, field: str, *, maximum: Decimal) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise _invalid(field, _("%(field)s must be a number.") % {"field": field})
+    if isinstance(value, str) and not _DECIMAL_TEXT.match(value.strip()):  # "١٠", "1e3", "NaN": not ours
+        raise _invalid(field, _("%(field)s must be a number such as 30 or 30.00.") % {"field": field})
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
@@ -320,7 +323,12 @@ def coupon_redeem(*, actor: Actor, code: str, customer: Customer, order: Order |
                 and order.currency != coupon.currency):
             raise _invalid("order", _("This coupon is in %(coupon)s; the order is in %(order)s.")
                            % {"coupon": coupon.currency, "order": order.currency}, code="currency_mismatch")
-        if _exhausted(coupon):  # cheap early answer; the conditional UPDATE below is what decides
+        if claim is None:
+            claim = CouponClaim.objects.filter(coupon=coupon, customer=customer).first()
+        if claim is not None and claim.redemptions_count >= coupon.per_customer_limit:  # cheap early answers;
+            raise ApplicationError("already_redeemed", _("This customer has already used this coupon."),
+                                   status=409)
+        if _exhausted(coupon):  # the conditional UPDATEs below are what decide
             raise ApplicationError("coupon_exhausted", _("This coupon has been used up."), status=409)
         if claim is None:  # a shared code used at the till by someone who never tapped Claim: they hold it now
             coupon_claims_issue(actor=SystemActor.for_brand(brand, "coupon:redeem"), coupon=coupon,
