@@ -25,11 +25,12 @@ _LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$", re.ASCII)
 CARD_FIELDS = {
     CardKind.PRODUCT: {"product_name": "name", "product_price": "price", "product_currency": "currency",
                        "product_url": "url", "product_image_url": "image_url"},
-    CardKind.COUPON: {"coupon_code": "code", "coupon_title": "title"},
+    CardKind.COUPON: {"coupon_title": "title"},  # and "ref": the coupon picked (see card_payload)
     CardKind.IMAGE: {"image_url": "url"},
 }
 PAYLOAD_TO_FIELD = {f"payload.{key}": name for fields in CARD_FIELDS.values() for name, key in fields.items()}
-PAYLOAD_TO_FIELD.update({"payload.survey_id": "survey", "payload.title": "survey", "payload.url": "survey"})
+PAYLOAD_TO_FIELD.update({"payload.survey_id": "survey", "payload.title": "survey", "payload.url": "survey",
+                         "payload.ref": "coupon"})
 
 
 def _id(value: str, message) -> int:
@@ -133,8 +134,9 @@ class CampaignForm(AudienceForm):
     product_currency = forms.CharField(label=_("Currency"), required=False, max_length=3)
     product_url = forms.CharField(label=_("Product link"), required=False, max_length=500)
     product_image_url = forms.CharField(label=_("Product image link"), required=False, max_length=500)
-    coupon_code = forms.CharField(label=_("Coupon code"), required=False, max_length=40)
-    coupon_title = forms.CharField(label=_("Coupon title"), required=False, max_length=120)
+    coupon = forms.CharField(label=_("Coupon"), required=False, max_length=20, widget=forms.Select)
+    coupon_title = forms.CharField(label=_("Coupon title"), required=False, max_length=120,
+                                   help_text=_("Leave empty for the coupon's own title"))
     image_url = forms.CharField(label=_("Image link"), required=False, max_length=500)
     survey = forms.ChoiceField(label=_("Survey"), required=False)
     confirm_mode = forms.ChoiceField(label=_("Rep confirmation"), choices=ConfirmMode.choices,
@@ -143,8 +145,10 @@ class CampaignForm(AudienceForm):
 
     field_order = ["name", "kind", "body", "card_kind"]
 
-    def __init__(self, *args, surveys=(), **kwargs):
+    def __init__(self, *args, surveys=(), coupons=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.coupons = {str(ref): title for ref, title in coupons}
+        self.fields["coupon"].widget.choices = [("", "—"), *self.coupons.items()]
         surveys = list(surveys)
         self.surveys = {str(s.pk): s for s in surveys}
         self.fields["survey"].choices = [("", "—"), *((str(s.pk), s.title) for s in surveys)]
@@ -168,6 +172,10 @@ class CampaignForm(AudienceForm):
             value = (data.get(name) or "").strip()
             if value:
                 payload[key] = value
+        if kind == CardKind.COUPON:  # the interactive card of a coupon: {"title", "ref"} (the services check it)
+            ref = (data.get("coupon") or "").strip()
+            payload["ref"] = int(ref) if is_int(ref, minimum=1) else 0
+            payload.setdefault("title", self.coupons.get(ref, ""))
         return payload
 
     def service_fields(self) -> dict[str, Any]:
@@ -192,6 +200,8 @@ def initial_from(campaign: Campaign, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
     }
     for name, key in CARD_FIELDS.get(campaign.card_kind, {}).items():
         initial[name] = (campaign.card_payload or {}).get(key, "")
+    if campaign.card_kind == CardKind.COUPON:
+        initial["coupon"] = str((campaign.card_payload or {}).get("ref", ""))
     if campaign.card_kind == CardKind.SURVEY:
         initial["survey"] = str((campaign.card_payload or {}).get("survey_id", ""))
     if campaign.recurrence:

@@ -46,7 +46,7 @@ class CouponListView(BrandView):
 
 class _FormMixin:
     def _form(self, data=None, initial=None) -> CouponForm:
-        campaigns = campaign_list(brand=self.brand).only("id", "name")[:CAMPAIGN_CHOICES]
+        campaigns = campaign_list(brand=self.brand).select_related(None).only("id", "name")[:CAMPAIGN_CHOICES]
         return CouponForm(data, initial=initial, tz=self.brand.tzinfo, campaigns=campaigns)
 
     def _render(self, request, form, coupon=None, status=200):
