@@ -25,7 +25,7 @@ CODE_CHOICES = [("shared", _("One shared code")), ("personal", _("A unique code 
 
 class CouponForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120,
-                            help_text=_("What customers see on the card, e.g. 20% off your next visit"))
+                            help_text=_("What customers see on the card, e.g. A spring treat for our VIPs"))
     codes = forms.ChoiceField(label=_("Codes"), choices=CODE_CHOICES, initial="shared", widget=forms.RadioSelect)
     code = forms.CharField(label=_("Shared code"), required=False, max_length=40,
                            help_text=_("3-40 letters, digits, - or _, e.g. SPRING20"))

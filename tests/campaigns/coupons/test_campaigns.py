@@ -36,7 +36,7 @@ def test_a_shared_code_campaign_leaves_claiming_to_the_tap(brand, reachable):
 
 def test_stats_count_redemptions_of_coupons_made_for_the_campaign(brand, reachable, system, api):
     campaign = factories.make_campaign(brand)
-    coupon = factories.make_coupon(brand, code="FORIT", campaign_id=campaign.pk)
+    factories.make_coupon(brand, code="FORIT", campaign_id=campaign.pk)
     coupon_redeem(actor=system, code="FORIT", customer=reachable("Fan"))
     assert api.get(f"/api/v1/campaigns/{campaign.pk}/stats/").json()["redeemed"] == 1
 
