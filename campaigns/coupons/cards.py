@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 from chats.cards.pickers import card_choices_register
 from chats.cards.registry import CardAction, CardKind, CardLink, CardState, card_kind_register
-from privtraffic.tenancy.actors import CustomerActor
+from privtraffic.tenancy.actors import CustomerActor, actor_has
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.roles import Perm
 
 from ..models import Coupon, CouponClaim
 from . import display, selectors
@@ -54,8 +55,9 @@ def coupon_card_state(*, actor, ref: int) -> CardState:
     state.badge = display.coupon_state_label(status)
     state.lines.append(_("%(claims)d claimed · %(redemptions)d redeemed")
                        % {"claims": coupon.claims_count, "redemptions": coupon.redemptions_count})
-    state.links = [CardLink(label=_("Coupon page"), url=reverse(
-        "coupons:detail", kwargs={"slug": coupon.brand.slug, "coupon_id": coupon.pk}))]
+    if actor_has(actor, Perm.MANAGE_CAMPAIGNS):  # the page is the marketers'; a rep sees the counts only
+        state.links = [CardLink(label=_("Coupon page"), url=reverse(
+            "coupons:detail", kwargs={"slug": coupon.brand.slug, "coupon_id": coupon.pk}))]
     return state
 
 

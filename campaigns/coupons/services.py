@@ -299,6 +299,9 @@ def coupon_redeem(*, actor: Actor, code: str, customer: Customer, order: Order |
     if order is not None and order.customer_id != customer.pk:
         raise _invalid("order", _("This order is another customer's."))
     with transaction.atomic():
+        # Rows are locked customer first, then coupon: the order the claim and a campaign chunk lock them in
+        # (a redemption's insert would otherwise wait on a chunk's customer lock while holding the coupon).
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
         coupon, claim = _find(brand, code)
         if claim is not None and claim.customer_id != customer.pk:
             raise ApplicationError("coupon_not_found", _("This code belongs to another customer."),

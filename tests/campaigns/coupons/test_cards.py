@@ -85,9 +85,13 @@ def test_staff_see_counts_and_the_coupon_page_and_cannot_claim(client, brand, me
     base = f"/b/{brand.slug}/inbox/cards/coupon/{coupon.pk}/"
     state = client.get(base).json()
     assert "1 claimed · 0 redeemed" in state["lines"] and state["code"] is None
-    assert state["links"] == [{"label": "Coupon page", "url": f"/b/{brand.slug}/coupons/{coupon.pk}/"}]
+    assert state["links"] == []  # the coupon page is the marketers': no link a rep could not open
     refused = client.post(base + "claim/")
     assert refused.status_code == 403 and CouponClaim.objects.count() == 1
+    marketer = factories.make_member(brand, Role.MARKETER)
+    client.force_login(marketer.user)
+    assert client.get(base).json()["links"] == [{"label": "Coupon page",
+                                                  "url": f"/b/{brand.slug}/coupons/{coupon.pk}/"}]
 
 
 def test_a_coupon_card_message_carries_title_and_ref_of_the_brands_coupon(brand, rep):
