@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from privtraffic.tenancy.parsing import is_int
+
 from ..models import MAX_BODY_LENGTH
 
 INBOX_FILTERS = ["all", "mine", "unassigned", "store", "groups"]
@@ -33,7 +35,7 @@ class InboxActionForm(forms.Form):
     card_price = forms.CharField(required=False, max_length=16)
     card_currency = forms.CharField(required=False, max_length=3)
     card_url = forms.CharField(required=False, max_length=500)
-    coupon_ref = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)  # a coupon of the brand
+    coupon_ref = forms.CharField(required=False, max_length=20)  # a coupon of the brand, in ASCII digits
     coupon_title = forms.CharField(required=False, max_length=120)
     survey_id = forms.IntegerField(required=False, min_value=1)
     # Snooze: a preset, or "until" a time typed in the brand's time zone.
@@ -50,8 +52,11 @@ class InboxActionForm(forms.Form):
         action = data.get("action")
         if action in ("delete", "mute", "remove") and not data.get("message_id"):
             self.add_error("message_id", _("Choose a message."))
-        if action == "coupon" and not data.get("coupon_ref"):
-            self.add_error("coupon_ref", _("Choose a coupon."))
+        if action == "coupon":
+            if is_int(data.get("coupon_ref", ""), minimum=1):
+                data["coupon_ref"] = int(data["coupon_ref"])
+            else:
+                self.add_error("coupon_ref", _("Choose a coupon."))
         if action == "survey" and not data.get("survey_id"):
             self.add_error("survey_id", _("Choose a survey."))
         if action == "snooze" and not data.get("snooze"):

@@ -107,3 +107,23 @@ def test_a_coupon_card_message_carries_title_and_ref_of_the_brands_coupon(brand,
                      payload={"title": "Not yours", "ref": foreign.pk})
     assert getattr(info.value, "status", None) == 404
     assert Message.objects.filter(conversation=conversation, kind="coupon").count() == 1
+
+
+def test_a_rep_sends_only_a_live_coupon_of_their_brand_from_the_inbox(client, brand, store):
+    rep = factories.make_member(brand, Role.REP, store=store)
+    customer = factories.make_customer(brand, assigned_rep=rep, consent_chat=True, consent_promotions=True)
+    conversation = conversation_for_customer(customer=customer)
+    live = factories.make_coupon(brand, title="Live one")
+    ended = factories.make_coupon(brand, title="Ended one")
+    Coupon.objects.filter(pk=ended.pk).update(active=False)
+    foreign = factories.make_coupon(factories.make_brand("elsewhere"), title="Not ours")
+    client.force_login(rep.user)
+    url = f"/b/{brand.slug}/inbox/{conversation.pk}/"
+    page = client.get(url).content.decode()
+    assert "Live one" in page and "Ended one" not in page and "Not ours" not in page
+    for coupon in (ended, foreign):
+        assert client.post(url, {"action": "coupon", "coupon_ref": str(coupon.pk)}).status_code == 404
+    assert client.post(url, {"action": "coupon", "coupon_ref": "١"}).status_code == 400
+    assert not Message.objects.filter(conversation=conversation, kind="coupon").exists()
+    assert client.post(url, {"action": "coupon", "coupon_ref": str(live.pk)}).status_code == 302
+    assert Message.objects.get(conversation=conversation, kind="coupon").payload["title"] == "Live one"
