@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("campaigns.authoring.api_urls")),
     path("", include("campaigns.results.api_urls")),
     path("", include("campaigns.webhooks.api_urls")),
+    path("", include("campaigns.coupons.api_urls")),
 ]

@@ -1,4 +1,18 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+
+# Each feature's registrations, made on import: outbox subscribers, chat card kinds, crm hooks (timeline,
+# export, erase), and the tasks modules Celery would not find on its own (it looks in campaigns.tasks only).
+FEATURE_HOOKS = [
+    "coupons.cards",
+    "coupons.crm_hooks",
+    "orders.crm_hooks",
+    "orders.subscribers",
+    "webhooks.crm_hooks",
+    "webhooks.subscribers",
+    "webhooks.tasks",
+]
 
 
 class CampaignsConfig(AppConfig):
@@ -6,6 +20,5 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Outbox subscribers, card kinds and timeline sources of the campaign features, one line each.
-        from .orders import crm_hooks, subscribers  # noqa: F401  order cards, attribution, timeline entries
-        from .webhooks import crm_hooks, subscribers, tasks  # noqa: F401,F811  tasks: Celery finds campaigns.tasks only
+        for module in FEATURE_HOOKS:
+            import_module(f"{self.name}.{module}")

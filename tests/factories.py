@@ -180,3 +180,13 @@ def make_product(brand: Brand, sku: str | None = None, *, name: str = "Vitamin C
     sku = sku or f"SKU-{Product.objects.filter(brand=brand).count() + 1}-{brand.slug}"
     fields.setdefault("currency", "CNY")
     return Product.objects.create(brand=brand, sku=sku, name=name, price=Decimal(price), **fields)
+
+
+def make_coupon(brand: Brand, *, title: str = "20% off your next visit", value="20", **fields):
+    """A live coupon: a shared code (unique per call) unless personal_codes=True."""
+    from campaigns.coupons.services import coupon_create
+
+    fields.setdefault("kind", "percent")
+    if not fields.get("personal_codes"):
+        fields.setdefault("code", f"SAVE{next(_seq)}")
+    return coupon_create(brand=brand, actor=system(brand), title=title, value=value, **fields)

@@ -327,3 +327,8 @@ def contract_client_frames(contract_text: str) -> set[str]:
 ID_FACTORIES["campaign_id"] = lambda brand: factories.make_campaign(brand).pk
 ID_FACTORIES["endpoint_id"] = lambda brand: factories.make_webhook_endpoint(brand).pk
 ID_FACTORIES["delivery_id"] = lambda brand: factories.make_webhook_delivery(brand).pk
+
+
+# --- coupons (campaigns.coupons): the API and pages, and the interactive chat card routes of kind "coupon" ---
+
+ID_FACTORIES["coupon_id"] = lambda brand: factories.make_coupon(brand).pk

@@ -24,11 +24,12 @@ DAY_CHOICES = [("0", _("Mon")), ("1", _("Tue")), ("2", _("Wed")), ("3", _("Thu")
 _LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$", re.ASCII)
 # Card fields of the form, per card kind, and the payload key each fills (chats.services.PAYLOAD_SHAPES).
 CARD_FIELDS = {
-    CardKind.COUPON: {"coupon_code": "code", "coupon_title": "title"},
+    CardKind.COUPON: {"coupon_title": "title"},  # and "ref": the coupon picked (see card_payload)
     CardKind.IMAGE: {"image_url": "url"},
 }
 PAYLOAD_TO_FIELD = {f"payload.{key}": name for fields in CARD_FIELDS.values() for name, key in fields.items()}
-PAYLOAD_TO_FIELD.update({"payload.survey_id": "survey", "payload.title": "survey", "payload.url": "survey"})
+PAYLOAD_TO_FIELD.update({"payload.survey_id": "survey", "payload.title": "survey", "payload.url": "survey",
+                         "payload.ref": "coupon"})
 # A product card is a product of the catalogue: any problem with its copy is about the product picked.
 PAYLOAD_TO_FIELD.update({f"payload.{key}": "product" for key in ("product_id", "name", "price", "currency",
                                                                   "image_url")})
@@ -132,8 +133,9 @@ class CampaignForm(AudienceForm):
     card_kind = forms.ChoiceField(label=_("Card"), choices=CardKind.choices, required=False)
     product = forms.ChoiceField(label=_("Product"), required=False,
                                 widget=forms.Select(attrs={"data-product-select": ""}))
-    coupon_code = forms.CharField(label=_("Coupon code"), required=False, max_length=40)
-    coupon_title = forms.CharField(label=_("Coupon title"), required=False, max_length=120)
+    coupon = forms.CharField(label=_("Coupon"), required=False, max_length=20, widget=forms.Select)
+    coupon_title = forms.CharField(label=_("Coupon title"), required=False, max_length=120,
+                                   help_text=_("Leave empty for the coupon's own title"))
     image_url = forms.CharField(label=_("Image link"), required=False, max_length=500)
     survey = forms.ChoiceField(label=_("Survey"), required=False)
     confirm_mode = forms.ChoiceField(label=_("Rep confirmation"), choices=ConfirmMode.choices,
@@ -142,8 +144,10 @@ class CampaignForm(AudienceForm):
 
     field_order = ["name", "kind", "body", "card_kind"]
 
-    def __init__(self, *args, surveys=(), products=(), **kwargs):
+    def __init__(self, *args, surveys=(), products=(), coupons=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.coupons = {str(ref): title for ref, title in coupons}
+        self.fields["coupon"].widget.choices = [("", "—"), *self.coupons.items()]
         surveys = list(surveys)
         self.surveys = {str(s.pk): s for s in surveys}
         self.fields["survey"].choices = [("", "—"), *((str(s.pk), s.title) for s in surveys)]
@@ -180,6 +184,10 @@ class CampaignForm(AudienceForm):
             value = (data.get(name) or "").strip()
             if value:
                 payload[key] = value
+        if kind == CardKind.COUPON:  # the interactive card of a coupon: {"title", "ref"} (the services check it)
+            ref = (data.get("coupon") or "").strip()
+            payload["ref"] = int(ref) if is_int(ref, minimum=1) else 0
+            payload.setdefault("title", self.coupons.get(ref, ""))
         return payload
 
     def service_fields(self) -> dict[str, Any]:
@@ -204,6 +212,8 @@ def initial_from(campaign: Campaign, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
     }
     for name, key in CARD_FIELDS.get(campaign.card_kind, {}).items():
         initial[name] = (campaign.card_payload or {}).get(key, "")
+    if campaign.card_kind == CardKind.COUPON:
+        initial["coupon"] = str((campaign.card_payload or {}).get("ref", ""))
     if campaign.card_kind == CardKind.SURVEY:
         initial["survey"] = str((campaign.card_payload or {}).get("survey_id", ""))
     if campaign.card_kind == CardKind.PRODUCT:

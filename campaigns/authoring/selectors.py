@@ -1,7 +1,7 @@
 """Reads of campaigns: the list, one campaign, the schedule (month calendar)."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from privtraffic.tenancy.actors import Actor
 from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object
 
+from ..coupons.selectors import coupon_choices
 from ..models import Campaign, CampaignRun, CampaignStatus, Delivery, DeliveryStatus
 from ..scheduling.recurrence import occurrences_between
 
@@ -109,6 +110,7 @@ class BuilderReferences:
     segments: list
     surveys: list
     has_persona: bool
+    coupons: list = field(default_factory=list)  # (id, title) of the brand's live coupons
 
 
 def builder_references(*, brand: Brand, actor: Actor) -> BuilderReferences:
@@ -118,6 +120,7 @@ def builder_references(*, brand: Brand, actor: Actor) -> BuilderReferences:
         segments=list(segment_list(brand=brand).order_by("name")[:500]),
         surveys=list(survey_active_list(brand=brand)[:200]),
         has_persona=BrandPersona.objects.filter(brand=brand).exists(),
+        coupons=coupon_choices(brand_id=brand.pk),
     )
 
 

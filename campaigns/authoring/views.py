@@ -21,6 +21,7 @@ from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.parsing import bad_text, bad_text_error, is_int, query_choice, query_int
 from privtraffic.tenancy.roles import Perm
 
+from ..coupons.selectors import coupon_choices
 from ..models import CampaignStatus, SkipReason
 from ..sending.dispatcher import run_counts
 from . import previews, selectors, services
@@ -74,7 +75,7 @@ class _BuilderMixin:
         chosen = (data if data is not None else initial or {}).get("product")
         return CampaignForm(data, initial=initial, tz=self.brand.tzinfo, groups=self.refs.groups,
                             segments=self.refs.segments, surveys=self.refs.surveys,
-                            products=_products(self.brand, chosen))
+                            products=_products(self.brand, chosen), coupons=self.refs.coupons)
 
     def _render_builder(self, request, form, campaign=None, status=200):
         context = {"form": form, "campaign": campaign, "refs": self.refs, "tz_name": self.brand.time_zone,
@@ -259,7 +260,8 @@ def _products(brand, chosen) -> list:
 def _message_values(request, surveys) -> dict:
     """The builder's message fields (for the preview and the test send); the services check them."""
     form = CampaignForm(request.POST, tz=datetime.UTC, surveys=surveys,
-                        products=_products(request.brand, request.POST.get("product")))
+                        products=_products(request.brand, request.POST.get("product")),
+                        coupons=coupon_choices(brand_id=request.brand.pk))
     form.is_valid()  # only the message fields are read; the services refuse what is wrong in them
     data = getattr(form, "cleaned_data", {})
     body = request.POST.get("body", "")

@@ -17,8 +17,8 @@ class CampaignStatsApi(BrandAPIView):
     @extend_schema(responses=StatsSerializer)
     def get(self, request, campaign_id: int):
         """Progress and results: delivered, skipped (by reason), failed, pending and deferred of total, read,
-        clicks, and orders and revenue attributed to the campaign (last touch). `redeemed` stays 0 until the
-        commerce issue adds coupons."""
+        clicks, redemptions of its coupons (`redeemed`), and orders and revenue attributed to the campaign (last
+        touch)."""
         campaign = campaign_get(brand=self.brand, campaign_id=campaign_id)
         return Response(StatsSerializer(selectors.campaign_stats(self.brand, campaign=campaign)).data)
 

@@ -26,7 +26,16 @@ from crm.models import Order, OrderStatus
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand, Membership
 
-from ..models import Campaign, CampaignChannel, CampaignSettings, Delivery, DeliveryStatus, SkipReason
+from ..coupons.selectors import coupon_redemption_count_for_campaign
+from ..models import (
+    Campaign,
+    CampaignChannel,
+    CampaignSettings,
+    CardKind,
+    Delivery,
+    DeliveryStatus,
+    SkipReason,
+)
 from .clicks import click_token_read, safe_target
 
 DEFAULT_ATTRIBUTION_DAYS = 5
@@ -160,7 +169,9 @@ def campaign_stats(brand: Brand, *, campaign: Campaign) -> dict:
         "readers": sent.get("readers", sent["read"]),
         "clicks": sent["clicks"],
         "clicked": sent["clicked"],
-        "redeemed": 0,  # coupons come with the commerce issue
+        "redeemed": coupon_redemption_count_for_campaign(
+            brand=brand, campaign_id=campaign.pk,
+            card_ref=(campaign.card_payload or {}).get("ref") if campaign.card_kind == CardKind.COUPON else None),
         "orders": attributed.orders,
         "revenue": attributed.revenue_text,
         "attribution_days": attribution_days(brand),

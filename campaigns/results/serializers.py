@@ -19,8 +19,8 @@ class StatsSerializer(serializers.Serializer):
     readers = serializers.IntegerField(help_text="customers who read it (a group post counts each member)")
     clicks = serializers.IntegerField(help_text="card link clicks (tracked redirect)")
     clicked = serializers.IntegerField(help_text="recipients who clicked at least once")
-    redeemed = serializers.IntegerField(help_text="coupon redemptions: always 0 until coupons exist (the commerce "
-                                                  "issue fills it in)")
+    redeemed = serializers.IntegerField(help_text="redemptions of the campaign's coupons: the coupon on its card "
+                                                  "and coupons made for it (`campaign`)")
     orders = serializers.IntegerField(help_text="orders attributed to this campaign: placed by a recipient within "
                                                 "`attribution_days` after its message, counted for the latest "
                                                 "campaign message before the order only (last touch); cancelled "

@@ -30,10 +30,13 @@ from privtraffic.tenancy.actors import SystemActor, authorize
 from privtraffic.tenancy.models import Brand, Membership, Store
 
 from ..authoring.audience import REACH_TO_SKIP
+from ..coupons.issuing import coupon_claims_issue
 from ..models import (
     Campaign,
     CampaignChannel,
     CampaignRun,
+    CardKind,
+    Coupon,
     Delivery,
     DeliveryStatus,
     RepTaskStatus,
@@ -206,6 +209,7 @@ def _send_direct(campaign: Campaign, run: CampaignRun, deliveries: list[Delivery
         to_send.append((delivery, customer, sender, sender_rep))
 
     if to_send:
+        _issue_card_coupon(campaign, [customer.pk for _d, customer, _s, _r in to_send])
         conversations = conversations_for_customers(brand=brand, customer_ids=[c.pk for _d, c, _s, _r in to_send])
         PromotionContact.objects.bulk_create([
             PromotionContact(brand=brand, customer_id=customer.pk, created_at=now,
@@ -232,6 +236,18 @@ def _send_direct(campaign: Campaign, run: CampaignRun, deliveries: list[Delivery
         Delivery.objects.filter(pk__in=ids).update(reason=SkipReason.QUIET_HOURS, not_before=until)
         result.deferred += len(ids)
     return result
+
+
+def _issue_card_coupon(campaign: Campaign, customer_ids: list[int]) -> None:
+    """A card of a coupon with personal codes: the chunk's recipients get their own codes now, in one bulk call
+    (inside the chunk's transaction), so the card they open already shows their code."""
+    ref = (campaign.card_payload or {}).get("ref")
+    if campaign.card_kind != CardKind.COUPON or not isinstance(ref, int) or isinstance(ref, bool):
+        return
+    coupon = Coupon.objects.filter(brand=campaign.brand, pk=ref, personal_codes=True, active=True).first()
+    if coupon is not None:
+        coupon_claims_issue(actor=SystemActor.for_brand(campaign.brand, f"campaign:{campaign.pk}"), coupon=coupon,
+                            customer_ids=customer_ids)
 
 
 def _send_group_posts(campaign: Campaign, run: CampaignRun, deliveries: list[Delivery],

@@ -33,7 +33,7 @@ class InboxActionForm(forms.Form):
     # Cards: the shapes are checked by chats.services.message_send.
     # ASCII digits only (parsing.is_int): an IntegerField would take "١" as 1.
     product_id = forms.CharField(required=False, max_length=20)
-    coupon_code = forms.CharField(required=False, max_length=40)
+    coupon_ref = forms.CharField(required=False, max_length=20)  # a coupon of the brand, in ASCII digits
     coupon_title = forms.CharField(required=False, max_length=120)
     survey_id = forms.IntegerField(required=False, min_value=1)
     # Snooze: a preset, or "until" a time typed in the brand's time zone.
@@ -55,6 +55,11 @@ class InboxActionForm(forms.Form):
                 data["product_id"] = int(data["product_id"])
             else:
                 self.add_error("product_id", _("Choose a product."))
+        if action == "coupon":
+            if is_int(data.get("coupon_ref", ""), minimum=1):
+                data["coupon_ref"] = int(data["coupon_ref"])
+            else:
+                self.add_error("coupon_ref", _("Choose a coupon."))
         if action == "survey" and not data.get("survey_id"):
             self.add_error("survey_id", _("Choose a survey."))
         if action == "snooze" and not data.get("snooze"):

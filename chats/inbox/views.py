@@ -30,6 +30,7 @@ from privtraffic.tenancy.roles import Perm
 
 from .. import selectors as chat_selectors
 from ..attachments.services import attachment_send
+from ..cards.pickers import card_choices
 from ..models import Conversation, ConversationKind, ConversationStatus
 from ..persona.selectors import persona_get
 from ..persona.services import persona_sender
@@ -119,6 +120,7 @@ class InboxView(BrandView):
             "quick_replies": _quick_replies(conversation, self.membership),
             "surveys": list(survey_selectors.survey_active_list(brand=self.brand)),
             "products": product_selectors.product_pick_list(self.brand),
+            "coupon_choices": card_choices("coupon", brand_id=self.brand.pk),
             "persona": persona_get(brand=self.brand),
             "emoji": EMOJI,
             "notes": selectors.conversation_notes(brand=self.brand, conversation=conversation),
@@ -184,10 +186,13 @@ class InboxConversationView(InboxView):
                          body=data["body"], payload=product_card_payload(product=product),
                          client_msg_id=data["client_msg_id"])
             return _("Card sent.")
-        if action == "coupon":
-            # In a 1:1 chat message_send treats the card as a promotion (budget, consent, opt-out link).
+        if action == "coupon":  # the interactive card of one of the brand's active coupons (campaigns owns it)
+            title = dict(card_choices("coupon", brand_id=self.brand.pk)).get(data["coupon_ref"])
+            if title is None:
+                raise ApplicationError.not_found("coupon")
             message_send(conversation=conversation, sender=Sender.of_staff(self.actor), kind=action,
-                         body=data["body"], payload=_card_payload(action, data, self.brand.default_currency),
+                         body=data["body"], payload={"title": data["coupon_title"].strip() or title,
+                                                     "ref": data["coupon_ref"]},
                          client_msg_id=data["client_msg_id"])
             return _("Card sent.")
         if action == "survey":
@@ -239,10 +244,6 @@ class InboxConversationView(InboxView):
 
 def _status_labels():
     return [("open", _("Open")), ("snoozed", _("Snoozed")), ("resolved", _("Resolved")), ("all", _("All"))]
-
-
-def _card_payload(kind: str, data: dict, currency: str) -> dict:
-    return {"code": data["coupon_code"].strip(), "title": data["coupon_title"].strip()}
 
 
 def _filter_labels():

@@ -299,6 +299,9 @@ def test_a_promotion_arrives_live_with_a_one_tap_opt_out(asgi_server, browser_co
     # Quiet hours off, so the test does not depend on the hour it runs at.
     ContactPolicy.objects.create(brand=brand, quiet_hours_start=datetime.time(0), quiet_hours_end=datetime.time(0))
     conversation = conversation_for_customer(customer=customer)
+    # Reps pick one of the brand's coupons (campaigns.coupons), never type a code by hand.
+    grill = factories.make_coupon(brand, code="GRILL10", title="10% off charcoal")
+    deal = factories.make_coupon(brand, code="DEAL20", title="Another deal")
     rep_page, _ = _open(browser_context, asgi_server.url, rep.user, f"/b/acme/inbox/{conversation.pk}/",
                         {"width": 1280, "height": 800})
     shop_page, _ = _open(browser_context, asgi_server.url, shopper, f"/chat/direct/{customer.pk}/",
@@ -306,14 +309,13 @@ def test_a_promotion_arrives_live_with_a_one_tap_opt_out(asgi_server, browser_co
     assert rep_page.locator("[data-promotion-reach=ok]").inner_text().startswith("Can send (3 left")
 
     rep_page.click("text=Send a coupon")
-    rep_page.fill("input[name=coupon_title]", "10% off charcoal")
-    rep_page.fill("input[name=coupon_code]", "GRILL10")
+    rep_page.select_option("select[name=coupon_ref]", str(grill.pk))
     rep_page.click("text=Send coupon")
 
     # The card reaches the phone live, with its opt-out link; one tap on the page that opens unsubscribes.
     card = shop_page.locator(".msg-card-coupon").filter(has_text="10% off charcoal")
     card.wait_for()
-    card.get_by_role("link", name="Stop promotions").click()
+    shop_page.get_by_role("link", name="Stop promotions").click()
     shop_page.get_by_role("button", name="Stop promotions").click()
     shop_page.get_by_role("heading", name="You are unsubscribed").wait_for()
     assert shop_page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -325,9 +327,8 @@ def test_a_promotion_arrives_live_with_a_one_tap_opt_out(asgi_server, browser_co
     rep_page.reload()
     assert rep_page.locator("[data-promotion-reach=no_promotions_consent]").is_visible()
     rep_page.click("text=Send a coupon")
-    rep_page.fill("input[name=coupon_title]", "Another deal")
-    rep_page.fill("input[name=coupon_code]", "DEAL20")
+    rep_page.select_option("select[name=coupon_ref]", str(deal.pk))
     rep_page.click("text=Send coupon")
     rep_page.get_by_text("They opted out of promotions").first.wait_for()
-    assert not Message.objects.filter(conversation=conversation, payload__code="DEAL20").exists()
+    assert not Message.objects.filter(conversation=conversation, payload__ref=deal.pk).exists()
     assert Customer.objects.get(pk=customer.pk).consent_chat is True  # chat itself goes on

@@ -22,6 +22,7 @@ NAV = [
     ("crm_segments:list", _("Segments"), Perm.MANAGE_CAMPAIGNS),
     ("crm_surveys:list", _("Surveys"), Perm.MANAGE_CAMPAIGNS),
     ("campaigns:list", _("Campaigns"), Perm.MANAGE_CAMPAIGNS),
+    ("coupons:list", _("Coupons"), Perm.MANAGE_CAMPAIGNS),
     ("chats:persona", _("Brand persona"), Perm.MANAGE_CAMPAIGNS),
     ("tenancy:settings", _("Settings"), Perm.MANAGE_SETTINGS),
     ("campaigns:webhooks:list", _("Webhooks"), Perm.MANAGE_SETTINGS),

@@ -108,14 +108,15 @@ def test_the_builder_creates_a_draft_with_groups_card_and_exclusion(brand, marke
     for text in ("VIP Shanghai", "Unhappy", "{first_name}", "{rep_name}", "{store_name}", "Send a test to myself",
                  "Asia/Shanghai", "Save draft", "Schedule", "Send now"):
         assert text in page, text
+    coupon = factories.make_coupon(brand, code="SPRING-10", title="10% off")
     response = client.post(url(brand, "new/"), builder_post(
         audience_type="groups", groups=[str(vip.pk)], exclude_segment=str(segment.pk), card_kind="coupon",
-        coupon_code="SPRING-10", coupon_title="10% off"))
+        coupon=str(coupon.pk), coupon_title=""))
     campaign = Campaign.objects.get(brand=brand)
     assert response.status_code == 302 and response["Location"] == url(brand, f"{campaign.pk}/")
     assert campaign.status == CampaignStatus.DRAFT and campaign.audience == {"groups": [vip.pk]}
     assert campaign.exclude_segment_id == segment.pk
-    assert campaign.card_kind == "coupon" and campaign.card_payload == {"code": "SPRING-10", "title": "10% off"}
+    assert campaign.card_kind == "coupon" and campaign.card_payload == {"title": "10% off", "ref": coupon.pk}
     detail = client.get(url(brand, f"{campaign.pk}/")).content.decode()
     assert "VIP Shanghai" in detail and "Unhappy" in detail and "Delete" in detail
 
@@ -289,10 +290,10 @@ def test_the_preview_renders_what_one_customer_gets(brand, store, rep, marketer,
     assert found == [{"id": mei.pk, "name": "Mei Lin"}]
     answer = client.post(url(brand, "builder/preview/"), builder_post(
         customer=str(mei.pk), body="Hi {first_name}, {rep_name} here at {store_name}.", card_kind="coupon",
-        coupon_code="SPRING-10", coupon_title="10% off <b>")).json()
+        coupon=str(factories.make_coupon(brand, code="SPRING-10").pk), coupon_title="10% off <b>")).json()
     assert answer["body"] == f"Hi Mei, {rep.user.display_name} here at {store.name}."
     assert answer["sender_name"] == rep.user.display_name
-    assert "SPRING-10" in answer["html"] and "10% off &lt;b&gt;" in answer["html"]
+    assert 'data-card="coupon:' in answer["html"] and "10% off &lt;b&gt;" in answer["html"]
     assert 'class="msg-opt-out" href="/o/' in answer["html"]
     # Unknown variables: the service's message.
     error = api_error(client.post(url(brand, "builder/preview/"), builder_post(customer=str(mei.pk),

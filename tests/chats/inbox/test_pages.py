@@ -274,6 +274,10 @@ def test_inbox_quick_replies_and_cards(client, brand, system):
     retired = factories.make_product(brand, "OLD", active=False)
     assert client.post(url, {"action": "product", "product_id": str(retired.pk)}).status_code == 409
     assert Message.objects.filter(conversation=conversation, kind="product").count() == 1
-    client.post(url, {"action": "coupon", "coupon_code": "SPRING-10", "coupon_title": "10% off"})
-    assert Message.objects.get(conversation=conversation, kind="coupon").payload["code"] == "SPRING-10"
-    assert "SPRING-10" in client.get(url).content.decode()
+    # A coupon card is picked from the brand's live coupons (campaigns.coupons), not typed by hand.
+    coupon = factories.make_coupon(brand, code="SPRING-10", title="10% off")
+    assert "10% off" in client.get(url).content.decode()  # offered in the picker
+    client.post(url, {"action": "coupon", "coupon_ref": str(coupon.pk), "coupon_title": ""})
+    payload = Message.objects.get(conversation=conversation, kind="coupon").payload
+    assert (payload["title"], payload["ref"]) == ("10% off", coupon.pk)
+    assert f'data-card="coupon:{coupon.pk}"' in client.get(url).content.decode()

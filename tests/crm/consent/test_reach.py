@@ -257,7 +257,8 @@ def rep(brand):
 
 def _send_card(client, brand, conversation, n):
     return client.post(f"/b/{brand.slug}/inbox/{conversation.pk}/", {
-        "action": "coupon", "coupon_code": f"SAVE{n}0", "coupon_title": "10% off", "body": "",
+        "action": "coupon", "coupon_ref": str(factories.make_coupon(brand, code=f"SAVE{n}0").pk),
+        "coupon_title": "10% off", "body": "",
         "client_msg_id": f"card-{n}"})
 
 
