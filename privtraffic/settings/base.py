@@ -313,7 +313,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "crm.models.OrderStatus",
                             "CampaignKindEnum": "campaigns.models.CampaignKind",
-                            "MessageKindEnum": "chats.models.MessageKind"},
+                            "MessageKindEnum": "chats.models.MessageKind",
+                            "CouponKindEnum": "campaigns.models.CouponKind"},
     # OpenAPI links POST 201 `id` -> the `{id}` operations (create -> read -> update -> delete).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
