@@ -145,3 +145,19 @@ def make_attachment(brand: Brand, conversation=None):
     conversation = conversation or make_conversation(brand)
     return Attachment.objects.create(brand=brand, conversation=conversation, file="chat-files/factory.png",
                                      name="factory.png", content_type="image/png", size=1, uploaded_by="system")
+
+
+def make_event(brand: Brand, *, title: str = "Saturday run club", capacity: int = 20, starts_in_hours: float = 72,
+               hours: float = 2, **fields):
+    """A published community event starting `starts_in_hours` from now (campaigns.events)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from campaigns.events.services import event_create
+
+    starts_at = timezone.now().replace(microsecond=0) + datetime.timedelta(hours=starts_in_hours)
+    fields.setdefault("place", "Riverside park, north gate")
+    fields.setdefault("actor", system(brand))
+    return event_create(brand=brand, title=title, capacity=capacity, starts_at=starts_at,
+                        ends_at=starts_at + datetime.timedelta(hours=hours), **fields)

@@ -300,3 +300,4 @@ def contract_client_frames(contract_text: str) -> set[str]:
     section = section.split("Server to client:", 1)[0]
     return set(re.findall(r'\{"type":"(\w+)"', section))
 ID_FACTORIES["campaign_id"] = lambda brand: factories.make_campaign(brand).pk
+ID_FACTORIES["event_id"] = lambda brand: factories.make_event(brand).pk
