@@ -22,7 +22,7 @@ def event_brand_id(event_id: int) -> int | None:
 
 
 def event_list(brand: Brand | int, *, upcoming: bool | None = None) -> QuerySet[CommunityEvent]:
-    qs = CommunityEvent.objects.filter(brand_id=_brand_id(brand)).select_related("group", "store").annotate(
+    qs = CommunityEvent.objects.filter(brand_id=_brand_id(brand)).select_related("brand", "group", "store").annotate(
         checked_in=Count("rsvps", filter=Q(rsvps__status=RsvpStatus.CHECKED_IN)),
         waitlisted=Count("rsvps", filter=Q(rsvps__status=RsvpStatus.WAITLISTED)))
     now = timezone.now()

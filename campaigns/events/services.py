@@ -304,13 +304,17 @@ def _refresh_group_card(event: CommunityEvent) -> None:
 # --- at the door ------------------------------------------------------------------------------------------
 
 
+def _refuse(code: str, message: str, status: int = 409) -> ApplicationError:
+    """A check-in refusal: the whole sentence sits on the code field, where the rep is looking."""
+    return ApplicationError(code, message, fields={"code": [message]}, status=status)
+
+
 def event_checkin(*, actor: Actor, event: CommunityEvent, code: Any) -> Rsvp:
     """Check in the holder of `code` (typed or scanned). Clear refusals: a code nobody holds, another event's
     code, someone already in, someone on the waitlist or cancelled."""
     authorize(actor, Perm.CHAT, event, what="event")
     normalized = checkin_code_normalize(code)
-    unknown = ApplicationError("checkin_code_unknown", _("No RSVP has this code. Check it and try again."),
-                               fields={"code": [_("Unknown code.")]})
+    unknown = _refuse("checkin_code_unknown", _("No RSVP has this code. Check it and try again."), status=400)
     if normalized is None:
         raise unknown
     now = timezone.now()
@@ -321,22 +325,18 @@ def event_checkin(*, actor: Actor, event: CommunityEvent, code: Any) -> Rsvp:
             raise unknown
         name = rsvp.customer.name
         if rsvp.event_id != event.pk:
-            raise ApplicationError("checkin_other_event", _("%(name)s's code is for another event: %(title)s, %(when)s.") % {
-                "name": name, "title": rsvp.event.title, "when": event_when(rsvp.event)},
-                fields={"code": [_("Another event's code.")]}, status=409)
+            raise _refuse("checkin_other_event", _("%(name)s's code is for another event: %(title)s, %(when)s.") % {
+                "name": name, "title": rsvp.event.title, "when": event_when(rsvp.event)})
         if rsvp.status == RsvpStatus.CHECKED_IN:
             local = timezone.localtime(rsvp.checked_in_at, event.brand.tzinfo)
-            raise ApplicationError("already_checked_in", _("%(name)s already checked in at %(time)s.") % {
-                "name": name, "time": local.strftime("%H:%M")}, fields={"code": [_("Already checked in.")]},
-                status=409)
+            raise _refuse("already_checked_in", _("%(name)s already checked in at %(time)s.") % {
+                "name": name, "time": local.strftime("%H:%M")})
         if rsvp.status == RsvpStatus.WAITLISTED:
-            raise ApplicationError("rsvp_waitlisted", _("%(name)s is on the waitlist, not going.") % {"name": name},
-                                   fields={"code": [_("On the waitlist.")]}, status=409)
+            raise _refuse("rsvp_waitlisted", _("%(name)s is on the waitlist, not going.") % {"name": name})
         if rsvp.status == RsvpStatus.CANCELLED:
-            raise ApplicationError("rsvp_cancelled", _("%(name)s cancelled their RSVP.") % {"name": name},
-                                   fields={"code": [_("RSVP cancelled.")]}, status=409)
+            raise _refuse("rsvp_cancelled", _("%(name)s cancelled their RSVP.") % {"name": name})
         if event.status == EventStatus.CANCELLED:
-            raise ApplicationError("event_cancelled", _("This event was cancelled."), status=409)
+            raise _refuse("event_cancelled", _("This event was cancelled."))
         rsvp.status, rsvp.checked_in_at = RsvpStatus.CHECKED_IN, now
         rsvp.checked_in_by = actor if isinstance(actor, Membership) else None
         rsvp.save(update_fields=["status", "checked_in_at", "checked_in_by", "updated_at"])

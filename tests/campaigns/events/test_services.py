@@ -184,7 +184,8 @@ def test_check_in_by_typed_code_in_any_case_with_or_without_the_dash(brand, door
 def test_check_in_refuses_codes_nobody_holds(door, case, code):
     with pytest.raises(ApplicationError) as refused:
         event_checkin(actor=door["rep"], event=door["event"], code=code)
-    assert refused.value.code == "checkin_code_unknown" and refused.value.fields == {"code": ["Unknown code."]}
+    assert refused.value.code == "checkin_code_unknown" and refused.value.fields == {
+        "code": ["No RSVP has this code. Check it and try again."]}
     assert not Rsvp.objects.filter(status="checked_in").exists()
 
 
