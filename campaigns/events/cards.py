@@ -27,7 +27,8 @@ def _seats_line(event: CommunityEvent) -> str:
     return _("Full: join the waitlist and get the next free seat")
 
 
-def _base(event: CommunityEvent) -> CardState:
+def _base(event: CommunityEvent, *, seats: bool = True) -> CardState:
+    """Title, time, place and, unless the viewer holds a seat or a place in line (`seats`), how full it is."""
     state = CardState(title=event.title, lines=[event_when(event), event.place])
     if event.status == EventStatus.CANCELLED:
         state.badge = _("Cancelled")
@@ -35,7 +36,7 @@ def _base(event: CommunityEvent) -> CardState:
         state.lines.append(_("Not open for RSVPs yet"))
     elif event.starts_at <= timezone.now():
         state.lines.append(_("This event has started."))
-    else:
+    elif seats:
         state.lines.append(_seats_line(event))
         state.progress = CardProgress(value=event.seats_taken, max=event.capacity, label=ngettext(
             "%(n)d of %(total)d seat taken", "%(n)d of %(total)d seats taken", event.seats_taken) % {
@@ -49,8 +50,8 @@ def _open(event: CommunityEvent) -> bool:
 
 def event_card_state(*, actor, ref: int) -> CardState:
     event = selectors.event_get(actor.brand_id, event_id=ref)
-    state = _base(event)
     if not isinstance(actor, CustomerActor):
+        state = _base(event)
         counts = selectors.event_counts(actor.brand_id, event=event)
         state.lines.append(_("%(going)d going, %(waiting)d on the waitlist, %(in)d checked in") % {
             "going": counts[RsvpStatus.GOING] + counts[RsvpStatus.CHECKED_IN],
@@ -60,6 +61,7 @@ def event_card_state(*, actor, ref: int) -> CardState:
         return state
     rsvp = selectors.rsvp_for_customer(actor.brand_id, event=event, customer=actor.customer)
     status = rsvp.status if rsvp else None
+    state = _base(event, seats=status in (None, RsvpStatus.CANCELLED))
     if status in (RsvpStatus.GOING, RsvpStatus.CHECKED_IN):
         state.badge = _("Checked in") if status == RsvpStatus.CHECKED_IN else _("Going")
         state.code = checkin_code_display(rsvp.checkin_code)

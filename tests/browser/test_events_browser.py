@@ -35,7 +35,7 @@ def test_a_customer_rsvps_from_the_card_on_a_phone_and_sees_their_code(live_serv
     context.add_cookies([browser_session_cookie(live_server.url, user)])
     page = context.new_page()
     page.goto(f"{live_server.url}/chat/direct/{customer.pk}/")
-    card = page.locator('[data-card="event:%d"]' % event.pk)
+    card = page.locator(f'[data-card="event:{event.pk}"]')
     card.locator("text=1 seat left of 1").wait_for()
     card.locator("button", has_text="RSVP").click()
 
