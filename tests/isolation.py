@@ -301,3 +301,7 @@ def contract_client_frames(contract_text: str) -> set[str]:
     return set(re.findall(r'\{"type":"(\w+)"', section))
 ID_FACTORIES["campaign_id"] = lambda brand: factories.make_campaign(brand).pk
 ID_FACTORIES["event_id"] = lambda brand: factories.make_event(brand).pk
+# The card routes (/chat/cards/<kind>/<ref>/, the inbox's): walked with an event card naming another brand's event.
+ID_FACTORIES["kind"] = lambda brand: "event"
+ID_FACTORIES["ref"] = lambda brand: factories.make_event(brand).pk
+ID_FACTORIES["verb"] = lambda brand: "rsvp"

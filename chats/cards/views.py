@@ -59,6 +59,8 @@ class InboxCardView(BrandView):
 
     def get(self, request, kind, ref, verb=None):
         if verb is not None:
+            if card_brand(kind, ref) != self.brand.pk:  # another brand's card: 404 first, as for customers
+                raise ApplicationError.not_found("card")
             return _not_allowed()
         return _answer(lambda: card_state_get(actor=self.membership, kind=kind, ref=ref))
 
