@@ -30,6 +30,7 @@ CARD_FIELDS = {
 }
 PAYLOAD_TO_FIELD = {f"payload.{key}": name for fields in CARD_FIELDS.values() for name, key in fields.items()}
 PAYLOAD_TO_FIELD.update({"payload.survey_id": "survey", "payload.title": "survey", "payload.url": "survey"})
+PAYLOAD_TO_FIELD["payload.ref"] = "event"  # the event card's picker (campaigns.events)
 
 
 def _id(value: str, message) -> int:
@@ -137,17 +138,26 @@ class CampaignForm(AudienceForm):
     coupon_title = forms.CharField(label=_("Coupon title"), required=False, max_length=120)
     image_url = forms.CharField(label=_("Image link"), required=False, max_length=500)
     survey = forms.ChoiceField(label=_("Survey"), required=False)
+    event = forms.ChoiceField(label=_("Event"), required=False)
     confirm_mode = forms.ChoiceField(label=_("Rep confirmation"), choices=ConfirmMode.choices,
                                      initial=ConfirmMode.AUTO, widget=forms.RadioSelect)
     confirm_hours = forms.CharField(label=_("Hours reps have to confirm"), initial="24", max_length=4)
 
     field_order = ["name", "kind", "body", "card_kind"]
 
-    def __init__(self, *args, surveys=(), **kwargs):
+    def __init__(self, *args, surveys=(), events=(), **kwargs):
         super().__init__(*args, **kwargs)
         surveys = list(surveys)
         self.surveys = {str(s.pk): s for s in surveys}
         self.fields["survey"].choices = [("", "—"), *((str(s.pk), s.title) for s in surveys)]
+        self.events = {str(e.pk): e for e in events}
+        self.fields["event"].choices = [("", "—"), *((key, e.title) for key, e in self.events.items())]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("card_kind") == CardKind.EVENT and (data.get("event") or "") not in self.events:
+            self.add_error("event", _("Choose an event."))
+        return data
 
     def clean_confirm_hours(self) -> int:
         value = self.cleaned_data["confirm_hours"].strip()
@@ -163,6 +173,9 @@ class CampaignForm(AudienceForm):
             if survey is None:
                 return {"survey_id": 0}
             return survey_card_payload(survey=survey)
+        if kind == CardKind.EVENT:
+            event = self.events.get(data.get("event") or "")
+            return {"title": event.title, "ref": event.pk} if event else {"title": "-", "ref": 0}
         payload = {}
         for name, key in CARD_FIELDS.get(kind, {}).items():
             value = (data.get(name) or "").strip()
@@ -194,6 +207,8 @@ def initial_from(campaign: Campaign, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
         initial[name] = (campaign.card_payload or {}).get(key, "")
     if campaign.card_kind == CardKind.SURVEY:
         initial["survey"] = str((campaign.card_payload or {}).get("survey_id", ""))
+    if campaign.card_kind == CardKind.EVENT:
+        initial["event"] = str((campaign.card_payload or {}).get("ref", ""))
     if campaign.recurrence:
         initial["when"] = "recurring"
         if "cron" in campaign.recurrence:

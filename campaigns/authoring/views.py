@@ -20,6 +20,7 @@ from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.parsing import bad_text, bad_text_error, query_choice, query_int
 from privtraffic.tenancy.roles import Perm
 
+from ..events.selectors import event_choices
 from ..models import CampaignStatus, SkipReason
 from ..sending.dispatcher import run_counts
 from . import previews, selectors, services
@@ -71,7 +72,8 @@ class _BuilderMixin:
     def _builder_form(self, data=None, initial=None) -> CampaignForm:
         self.refs = selectors.builder_references(brand=self.brand, actor=self.actor)
         return CampaignForm(data, initial=initial, tz=self.brand.tzinfo, groups=self.refs.groups,
-                            segments=self.refs.segments, surveys=self.refs.surveys)
+                            segments=self.refs.segments, surveys=self.refs.surveys,
+                            events=event_choices(self.brand))
 
     def _render_builder(self, request, form, campaign=None, status=200):
         context = {"form": form, "campaign": campaign, "refs": self.refs, "tz_name": self.brand.time_zone,
@@ -248,9 +250,9 @@ class CampaignBreakdownView(BrandView):
         return _json(compute)
 
 
-def _message_values(request, surveys) -> dict:
+def _message_values(request, surveys, events=()) -> dict:
     """The builder's message fields (for the preview and the test send); the services check them."""
-    form = CampaignForm(request.POST, tz=datetime.UTC, surveys=surveys)
+    form = CampaignForm(request.POST, tz=datetime.UTC, surveys=surveys, events=events)
     form.is_valid()  # only the message fields are read; the services refuse what is wrong in them
     data = getattr(form, "cleaned_data", {})
     body = request.POST.get("body", "")
@@ -270,7 +272,8 @@ class CampaignPreviewView(BrandView):
         def compute():
             customer = selectors.preview_customer_get(brand=self.brand, actor=self.actor,
                                                       customer_id=request.POST.get("customer", ""))
-            values = _message_values(request, selectors.survey_active_list(brand=self.brand))
+            values = _message_values(request, selectors.survey_active_list(brand=self.brand),
+                                     event_choices(self.brand))
             campaign = previews.draft_message(brand=self.brand, body=values["body"], card_kind=values["card_kind"],
                                               card_payload=values["card_payload"], channel=values["channel"])
             rendered = previews.recipient_preview(campaign=campaign, customer=customer)
@@ -291,7 +294,8 @@ class CampaignSendTestView(BrandView):
 
     def post(self, request):
         def compute():
-            values = _message_values(request, selectors.survey_active_list(brand=self.brand))
+            values = _message_values(request, selectors.survey_active_list(brand=self.brand),
+                                     event_choices(self.brand))
             previews.campaign_send_test(brand=self.brand, actor=self.actor, body=values["body"],
                                         card_kind=values["card_kind"], card_payload=values["card_payload"],
                                         channel=values["channel"])

@@ -33,6 +33,12 @@ def event_list(brand: Brand | int, *, upcoming: bool | None = None) -> QuerySet[
     return qs
 
 
+def event_choices(brand: Brand | int, *, limit: int = 200) -> list[CommunityEvent]:
+    """What a campaign's event card may name: published events that have not started, soonest first."""
+    return list(CommunityEvent.objects.filter(brand_id=_brand_id(brand), status="published",
+                                              starts_at__gt=timezone.now()).order_by("starts_at", "id")[:limit])
+
+
 def event_get(brand: Brand | int, *, event_id: int) -> CommunityEvent:
     event = CommunityEvent.objects.filter(brand_id=_brand_id(brand), pk=event_id).select_related(
         "brand", "group", "store").first()

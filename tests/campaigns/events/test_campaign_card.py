@@ -42,3 +42,25 @@ def test_an_event_card_must_name_an_event_of_the_brand(brand, other_brand):
     with pytest.raises(ApplicationError) as refused:
         factories.make_campaign(brand, kind="event", card_kind="event", card_payload={"title": "X", "ref": foreign.pk})
     assert refused.value.status == 404
+
+
+def test_the_campaign_builder_offers_upcoming_events_for_the_card(brand, other_brand, marketer, login):
+    from campaigns.models import Campaign
+    from tests.campaigns.authoring.test_pages import builder_post
+
+    event = factories.make_event(brand, title="Saturday run club")
+    factories.make_event(brand, title="Last year's run", starts_in_hours=-100)
+    foreign = factories.make_event(other_brand, title="Their yoga")
+    client = login(marketer)
+    page = client.get("/b/acme/campaigns/new/").content.decode()
+    assert "Saturday run club" in page and "Last year's run" not in page and "Their yoga" not in page
+    missing = client.post("/b/acme/campaigns/new/", builder_post(kind="event", card_kind="event", event=""))
+    assert missing.status_code == 400 and missing.context["form"].errors["event"] == ["Choose an event."]
+    theirs = client.post("/b/acme/campaigns/new/", builder_post(kind="event", card_kind="event",
+                                                                event=str(foreign.pk)))
+    assert theirs.status_code == 400 and not Campaign.objects.exists()
+    made = client.post("/b/acme/campaigns/new/", builder_post(kind="event", card_kind="event", event=str(event.pk)))
+    campaign = Campaign.objects.get(brand=brand)
+    assert made.status_code == 302 and campaign.card_payload == {"title": "Saturday run club", "ref": event.pk}
+    edit = client.get(f"/b/acme/campaigns/{campaign.pk}/edit/")
+    assert edit.context["form"].initial["event"] == str(event.pk)
