@@ -6,4 +6,4 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from .events import cards  # noqa: F401  (the "event" chat card)
+        from .events import cards, crm_hooks  # noqa: F401  (the "event" chat card; RSVPs in export, timeline, erasure)
