@@ -142,7 +142,10 @@ class EventCheckinView(BrandView):
 
 
 class EventAttendanceCsvView(BrandView):
-    permission = Perm.CHAT
+    """Names with emails and phones of everyone who answered: for the brand's marketers and admins (reps at the
+    door see the names on the event page)."""
+
+    permission = Perm.MANAGE_CAMPAIGNS
 
     def get(self, request, event_id):
         event = selectors.event_get(self.brand, event_id=event_id)

@@ -183,7 +183,7 @@ def test_check_in_page_scans_or_types_codes_with_clear_errors(brand, rep, login)
     assert "camera=()" in client.get(f"/b/acme/events/{event.pk}/")["Permissions-Policy"]
 
 
-def test_attendance_csv(brand, rep, login):
+def test_attendance_csv(brand, rep, marketer, login):
     event = factories.make_event(brand, capacity=1)
     ann = factories.make_customer(brand, "=HYPERLINK(evil)")
     bo = factories.make_customer(brand, "Bo")
@@ -191,6 +191,10 @@ def test_attendance_csv(brand, rep, login):
     event_rsvp(actor=CustomerActor(bo), event=event, customer=bo)
     client = login(rep)
     client.post(f"/b/acme/events/{event.pk}/check-in/", {"code": seat.checkin_code})
+    # Emails and phones are for marketers and admins; the rep at the door sees names on the event page.
+    assert client.get(f"/b/acme/events/{event.pk}/attendance.csv").status_code == 403
+    assert "attendance.csv" not in client.get(f"/b/acme/events/{event.pk}/").content.decode()
+    client = login(marketer)
     response = client.get(f"/b/acme/events/{event.pk}/attendance.csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
