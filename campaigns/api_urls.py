@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("campaigns.results.api_urls")),
     path("", include("campaigns.webhooks.api_urls")),
     path("", include("campaigns.coupons.api_urls")),
+    path("", include("campaigns.events.api_urls")),
 ]

@@ -7,6 +7,8 @@ from django.apps import AppConfig
 FEATURE_HOOKS = [
     "coupons.cards",
     "coupons.crm_hooks",
+    "events.cards",
+    "events.crm_hooks",
     "orders.crm_hooks",
     "orders.subscribers",
     "webhooks.crm_hooks",

@@ -329,5 +329,6 @@ class CouponRedemption(BrandOwned):
         return self.code
 
 
+from .events.models import *  # noqa: E402,F401,F403
 from .orders.models import *  # noqa: E402,F401,F403
 from .webhooks.models import *  # noqa: E402,F401,F403

@@ -7,11 +7,13 @@ from celery import shared_task
 def dispatch_campaigns() -> dict:
     """Every few seconds (beat, or the ticker of `make run`): start what is due, re-queue what went quiet,
     expire rep tasks, finish runs."""
+    from .events.reminders import events_dispatch
     from .sending.dispatcher import campaigns_dispatch
     from .webhooks.services import webhooks_dispatch
 
     result = campaigns_dispatch()
     webhooks_dispatch()  # webhook deliveries whose (re)try is due
+    events_dispatch()  # event reminders, a day and an hour before
     return {"runs_started": result.runs_started, "chunks_queued": result.chunks_queued,
             "runs_finished": result.runs_finished, "tasks_expired": result.tasks_expired}
 

@@ -48,6 +48,7 @@ urlpatterns = [
     path("", include("chats.urls")),
     path("", include("campaigns.urls")),
     path("", include("campaigns.coupons.urls")),  # namespace "coupons" (coupons:list, coupons:detail)
+    path("", include("campaigns.events.urls")),  # namespace "events" (events:list, events:detail, ...)
     path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
     path(
         "api/docs/",

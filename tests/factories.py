@@ -190,3 +190,17 @@ def make_coupon(brand: Brand, *, title: str = "20% off your next visit", value="
     if not fields.get("personal_codes"):
         fields.setdefault("code", f"SAVE{next(_seq)}")
     return coupon_create(brand=brand, actor=system(brand), title=title, value=value, **fields)
+def make_event(brand: Brand, *, title: str = "Saturday run club", capacity: int = 20, starts_in_hours: float = 72,
+               hours: float = 2, **fields):
+    """A published community event starting `starts_in_hours` from now (campaigns.events)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from campaigns.events.services import event_create
+
+    starts_at = timezone.now().replace(microsecond=0) + datetime.timedelta(hours=starts_in_hours)
+    fields.setdefault("place", "Riverside park, north gate")
+    fields.setdefault("actor", system(brand))
+    return event_create(brand=brand, title=title, capacity=capacity, starts_at=starts_at,
+                        ends_at=starts_at + datetime.timedelta(hours=hours), **fields)

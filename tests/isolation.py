@@ -332,3 +332,4 @@ ID_FACTORIES["delivery_id"] = lambda brand: factories.make_webhook_delivery(bran
 # --- coupons (campaigns.coupons): the API and pages, and the interactive chat card routes of kind "coupon" ---
 
 ID_FACTORIES["coupon_id"] = lambda brand: factories.make_coupon(brand).pk
+ID_FACTORIES["event_id"] = lambda brand: factories.make_event(brand).pk

@@ -138,13 +138,14 @@ class CampaignForm(AudienceForm):
                                    help_text=_("Leave empty for the coupon's own title"))
     image_url = forms.CharField(label=_("Image link"), required=False, max_length=500)
     survey = forms.ChoiceField(label=_("Survey"), required=False)
+    event = forms.ChoiceField(label=_("Event"), required=False)
     confirm_mode = forms.ChoiceField(label=_("Rep confirmation"), choices=ConfirmMode.choices,
                                      initial=ConfirmMode.AUTO, widget=forms.RadioSelect)
     confirm_hours = forms.CharField(label=_("Hours reps have to confirm"), initial="24", max_length=4)
 
     field_order = ["name", "kind", "body", "card_kind"]
 
-    def __init__(self, *args, surveys=(), products=(), coupons=(), **kwargs):
+    def __init__(self, *args, surveys=(), products=(), coupons=(), events=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.coupons = {str(ref): title for ref, title in coupons}
         self.fields["coupon"].widget.choices = [("", "—"), *self.coupons.items()]
@@ -155,11 +156,15 @@ class CampaignForm(AudienceForm):
         self.products = {str(p.pk): p for p in products}
         self.fields["product"].choices = [("", "—"), *((str(p.pk), f"{p.name} · {p.price} {p.currency}")
                                                       for p in self.products.values())]
+        self.events = {str(e.pk): e for e in events}
+        self.fields["event"].choices = [("", "—"), *((key, e.title) for key, e in self.events.items())]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("card_kind") == CardKind.PRODUCT and not data.get("product"):
             self.add_error("product", _("Choose a product of the catalogue."))
+        if data.get("card_kind") == CardKind.EVENT and (data.get("event") or "") not in self.events:
+            self.add_error("event", _("Choose an event."))
         return data
 
     def clean_confirm_hours(self) -> int:
@@ -179,6 +184,9 @@ class CampaignForm(AudienceForm):
         if kind == CardKind.PRODUCT:
             product = self.products.get(data.get("product") or "")
             return product_card_payload(product=product) if product is not None else {}
+        if kind == CardKind.EVENT:
+            event = self.events.get(data.get("event") or "")
+            return {"title": event.title, "ref": event.pk} if event else {"title": "-", "ref": 0}
         payload = {}
         for name, key in CARD_FIELDS.get(kind, {}).items():
             value = (data.get(name) or "").strip()
@@ -218,6 +226,8 @@ def initial_from(campaign: Campaign, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
         initial["survey"] = str((campaign.card_payload or {}).get("survey_id", ""))
     if campaign.card_kind == CardKind.PRODUCT:
         initial["product"] = str((campaign.card_payload or {}).get("product_id", ""))
+    if campaign.card_kind == CardKind.EVENT:
+        initial["event"] = str((campaign.card_payload or {}).get("ref", ""))
     if campaign.recurrence:
         initial["when"] = "recurring"
         if "cron" in campaign.recurrence:

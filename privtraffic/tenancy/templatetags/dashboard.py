@@ -23,6 +23,7 @@ NAV = [
     ("crm_surveys:list", _("Surveys"), Perm.MANAGE_CAMPAIGNS),
     ("campaigns:list", _("Campaigns"), Perm.MANAGE_CAMPAIGNS),
     ("coupons:list", _("Coupons"), Perm.MANAGE_CAMPAIGNS),
+    ("events:list", _("Events"), Perm.CHAT),
     ("chats:persona", _("Brand persona"), Perm.MANAGE_CAMPAIGNS),
     ("tenancy:settings", _("Settings"), Perm.MANAGE_SETTINGS),
     ("campaigns:webhooks:list", _("Webhooks"), Perm.MANAGE_SETTINGS),
