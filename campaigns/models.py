@@ -327,3 +327,4 @@ class CouponRedemption(BrandOwned):
 
     def __str__(self) -> str:
         return self.code
+from .groupbuys.models import *  # noqa: E402,F401,F403

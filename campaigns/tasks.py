@@ -10,8 +10,17 @@ def dispatch_campaigns() -> dict:
     from .sending.dispatcher import campaigns_dispatch
 
     result = campaigns_dispatch()
+    groupbuys_settled = _groupbuys_dispatch()
     return {"runs_started": result.runs_started, "chunks_queued": result.chunks_queued,
-            "runs_finished": result.runs_finished, "tasks_expired": result.tasks_expired}
+            "runs_finished": result.runs_finished, "tasks_expired": result.tasks_expired,
+            "groupbuys_settled": groupbuys_settled}
+
+
+def _groupbuys_dispatch() -> int:
+    """Group-buys past their deadline are settled (campaigns/groupbuys/services.py)."""
+    from .groupbuys.services import groupbuys_dispatch
+
+    return groupbuys_dispatch()
 
 
 # acks_late + reject_on_worker_lost (settings): a worker killed mid-chunk leaves the task to be redelivered,

@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("communities.urls")),
     path("", include("chats.urls")),
     path("", include("campaigns.urls")),
+    path("", include("campaigns.groupbuys.urls")),  # namespace "groupbuys" (groupbuys:list, ...)
     path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
     path(
         "api/docs/",

@@ -31,6 +31,7 @@ ID_FACTORIES: dict[str, Callable[[Brand], int]] = {
     "task_id": lambda brand: factories.make_rep_task(brand).pk,
     "persona_id": lambda brand: factories.make_persona(brand).pk,
     "attachment_id": lambda brand: factories.make_attachment(brand).pk,
+    "groupbuy_id": lambda brand: factories.make_group_buy(brand).pk,
 }
 
 _PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")

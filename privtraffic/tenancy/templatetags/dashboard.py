@@ -21,6 +21,7 @@ NAV = [
     ("crm_segments:list", _("Segments"), Perm.MANAGE_CAMPAIGNS),
     ("crm_surveys:list", _("Surveys"), Perm.MANAGE_CAMPAIGNS),
     ("campaigns:list", _("Campaigns"), Perm.MANAGE_CAMPAIGNS),
+    ("groupbuys:list", _("Group-buys"), Perm.MANAGE_CAMPAIGNS),
     ("chats:persona", _("Brand persona"), Perm.MANAGE_CAMPAIGNS),
     ("tenancy:settings", _("Settings"), Perm.MANAGE_SETTINGS),
 ]
