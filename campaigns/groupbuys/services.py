@@ -30,7 +30,8 @@ from chats.cards.services import card_refresh_on_commit
 from chats.models import ConversationKind, Message, MessageKind
 from chats.persona.selectors import persona_get
 from chats.services import Sender, conversation_for_group, message_send
-from communities.models import VipGroup
+from communities.join.services import device_session_start
+from communities.models import DeviceSession, VipGroup
 from crm.customers.services import customer_create, customer_join_as_user
 from crm.models import Customer, CustomerSource, Product
 from privtraffic.accounts.models import User
@@ -240,16 +241,28 @@ def _announce_tier(group_buy: GroupBuy, index: int, tier: Tier) -> None:
 # --- arriving by a referral link -------------------------------------------------------------------------
 
 
-def customer_join_by_referral(*, referrer: GroupBuyParticipant, name: str, consent_chat: bool,
-                              consent_promotions: bool, user: User | None = None) -> tuple[Customer, bool]:
-    """Someone who is not yet a customer of the brand arrives by a participant's link and gives their name and
-    consent: their customer record (for a signed-in login, found or created; otherwise a new login for this
-    device), in the referrer's store and with the referrer's rep. Answers (customer, whether it is new)."""
+@dataclass(frozen=True)
+class NewcomerJoin:
+    customer: Customer
+    participant: GroupBuyParticipant
+    device: DeviceSession | None  # a new login for this browser (someone who was not signed in)
+    secret: str
+
+
+def group_buy_join_by_referral(*, referrer: GroupBuyParticipant, name: str, consent_chat: bool,
+                               consent_promotions: bool, user: User | None = None,
+                               user_agent: str = "") -> NewcomerJoin:
+    """Someone who is not yet a customer of the brand arrives by a participant's link, gives their name and
+    consent, and joins: their customer record (for a signed-in login, found or created; otherwise a new login
+    and a device session for this browser) in the referrer's store and with the referrer's rep, and their
+    place in the group-buy, referred by the link's owner. All or nothing: a deal that ended meanwhile leaves
+    no customer behind."""
     brand = referrer.brand
     rep = referrer.customer.assigned_rep if referrer.customer.assigned_rep_id else None
     common = {"brand": brand, "name": name, "source": CustomerSource.REFERRAL, "source_ref": referrer.referral_code,
               "home_store": referrer.customer.home_store, "consent_chat": consent_chat,
               "consent_promotions": consent_promotions}
+    device, secret = None, ""
     with transaction.atomic():
         if user is not None:
             customer = customer_join_as_user(user=user, **common)
@@ -257,8 +270,12 @@ def customer_join_by_referral(*, referrer: GroupBuyParticipant, name: str, conse
             customer = customer_create(actor=SystemActor.for_brand(brand, "groupbuys:referral"),
                                        user=device_user_create(name=name), consent_source="join_form",
                                        assigned_rep=rep if rep is not None and rep.is_active else None, **common)
-    is_new = customer.source == CustomerSource.REFERRAL and customer.source_ref == referrer.referral_code
-    return customer, is_new
+            device, secret = device_session_start(customer=customer, user=customer.user,
+                                                  actor=CustomerActor(customer=customer), user_agent=user_agent)
+        is_new = customer.source == CustomerSource.REFERRAL and customer.source_ref == referrer.referral_code
+        result = group_buy_join(actor=CustomerActor(customer), group_buy_id=referrer.group_buy_id,
+                                referral_code=referrer.referral_code, new_customer=is_new)
+    return NewcomerJoin(customer=customer, participant=result.participant, device=device, secret=secret)
 
 
 # --- the deadline ---------------------------------------------------------------------------------------

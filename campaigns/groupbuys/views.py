@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from communities.groups.selectors import group_get, group_list
 from communities.join.forms import JoinForm
 from communities.join.middleware import remember_device
-from communities.join.services import device_session_start
 from crm.customers.selectors import customer_for_user
 from privtraffic.tenancy.actors import CustomerActor
 from privtraffic.tenancy.customer_pages import CustomerPageView, CustomerScope
@@ -184,16 +183,12 @@ class ReferralView(CustomerPageView):
         data = form.cleaned_data
         user = request.user if request.user.is_authenticated else None
         with form_errors(form, forbidden_on_form=True) as outcome:
-            customer, is_new = services.customer_join_by_referral(
+            joined = services.group_buy_join_by_referral(
                 referrer=self.referrer, name=data["name"], consent_chat=data["consent_chat"],
-                consent_promotions=data["consent_promotions"], user=user)
-            if user is None:
-                device, secret = device_session_start(customer=customer, user=customer.user,
-                                                      actor=CustomerActor(customer=customer),
-                                                      user_agent=request.headers.get("User-Agent", ""))
-                remember_device(request, device, secret)
-            services.group_buy_join(actor=CustomerActor(customer), group_buy_id=self.group_buy.pk,
-                                    referral_code=self.referrer.referral_code, new_customer=is_new)
+                consent_promotions=data["consent_promotions"], user=user,
+                user_agent=request.headers.get("User-Agent", ""))
+        if outcome.ok and joined.device is not None:
+            remember_device(request, joined.device, joined.secret)
         if not outcome.ok:
             return self._render(request, form, status=400)
         messages.success(request, _("You joined the group-buy."))
