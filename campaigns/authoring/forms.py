@@ -137,14 +137,17 @@ class CampaignForm(AudienceForm):
     coupon_title = forms.CharField(label=_("Coupon title"), required=False, max_length=120)
     image_url = forms.CharField(label=_("Image link"), required=False, max_length=500)
     survey = forms.ChoiceField(label=_("Survey"), required=False)
+    group_buy = forms.ChoiceField(label=_("Group-buy"), required=False)
     confirm_mode = forms.ChoiceField(label=_("Rep confirmation"), choices=ConfirmMode.choices,
                                      initial=ConfirmMode.AUTO, widget=forms.RadioSelect)
     confirm_hours = forms.CharField(label=_("Hours reps have to confirm"), initial="24", max_length=4)
 
     field_order = ["name", "kind", "body", "card_kind"]
 
-    def __init__(self, *args, surveys=(), **kwargs):
+    def __init__(self, *args, surveys=(), group_buys=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.group_buys = {str(g.pk): g for g in group_buys}
+        self.fields["group_buy"].choices = [("", "—"), *((str(g.pk), g.title) for g in group_buys)]
         surveys = list(surveys)
         self.surveys = {str(s.pk): s for s in surveys}
         self.fields["survey"].choices = [("", "—"), *((str(s.pk), s.title) for s in surveys)]
@@ -163,6 +166,9 @@ class CampaignForm(AudienceForm):
             if survey is None:
                 return {"survey_id": 0}
             return survey_card_payload(survey=survey)
+        if kind == CardKind.GROUP_BUY:
+            group_buy = self.group_buys.get(data.get("group_buy") or "")
+            return {"title": group_buy.title, "ref": group_buy.pk} if group_buy else {"title": "", "ref": 0}
         payload = {}
         for name, key in CARD_FIELDS.get(kind, {}).items():
             value = (data.get(name) or "").strip()
@@ -194,6 +200,8 @@ def initial_from(campaign: Campaign, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
         initial[name] = (campaign.card_payload or {}).get(key, "")
     if campaign.card_kind == CardKind.SURVEY:
         initial["survey"] = str((campaign.card_payload or {}).get("survey_id", ""))
+    if campaign.card_kind == CardKind.GROUP_BUY:
+        initial["group_buy"] = str((campaign.card_payload or {}).get("ref", ""))
     if campaign.recurrence:
         initial["when"] = "recurring"
         if "cron" in campaign.recurrence:

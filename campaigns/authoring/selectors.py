@@ -1,7 +1,7 @@
 """Reads of campaigns: the list, one campaign, the schedule (month calendar)."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -18,6 +18,8 @@ from privtraffic.tenancy.actors import Actor
 from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object
 
+from ..groupbuys.models import GroupBuyStatus
+from ..groupbuys.selectors import group_buy_list
 from ..models import Campaign, CampaignRun, CampaignStatus, Delivery, DeliveryStatus
 from ..scheduling.recurrence import occurrences_between
 
@@ -109,6 +111,7 @@ class BuilderReferences:
     segments: list
     surveys: list
     has_persona: bool
+    group_buys: list = field(default_factory=list)
 
 
 def builder_references(*, brand: Brand, actor: Actor) -> BuilderReferences:
@@ -118,7 +121,13 @@ def builder_references(*, brand: Brand, actor: Actor) -> BuilderReferences:
         segments=list(segment_list(brand=brand).order_by("name")[:500]),
         surveys=list(survey_active_list(brand=brand)[:200]),
         has_persona=BrandPersona.objects.filter(brand=brand).exists(),
+        group_buys=builder_group_buys(brand=brand),
     )
+
+
+def builder_group_buys(*, brand: Brand) -> list:
+    """The open group-buys a campaign's group_buy card may carry."""
+    return list(group_buy_list(brand, status=GroupBuyStatus.OPEN)[:200])
 
 
 def audience_labels(*, brand: Brand, campaigns: list[Campaign]) -> dict[int, str]:

@@ -71,7 +71,7 @@ class _BuilderMixin:
     def _builder_form(self, data=None, initial=None) -> CampaignForm:
         self.refs = selectors.builder_references(brand=self.brand, actor=self.actor)
         return CampaignForm(data, initial=initial, tz=self.brand.tzinfo, groups=self.refs.groups,
-                            segments=self.refs.segments, surveys=self.refs.surveys)
+                            segments=self.refs.segments, surveys=self.refs.surveys, group_buys=self.refs.group_buys)
 
     def _render_builder(self, request, form, campaign=None, status=200):
         context = {"form": form, "campaign": campaign, "refs": self.refs, "tz_name": self.brand.time_zone,
@@ -248,9 +248,9 @@ class CampaignBreakdownView(BrandView):
         return _json(compute)
 
 
-def _message_values(request, surveys) -> dict:
+def _message_values(request, surveys, group_buys=()) -> dict:
     """The builder's message fields (for the preview and the test send); the services check them."""
-    form = CampaignForm(request.POST, tz=datetime.UTC, surveys=surveys)
+    form = CampaignForm(request.POST, tz=datetime.UTC, surveys=surveys, group_buys=group_buys)
     form.is_valid()  # only the message fields are read; the services refuse what is wrong in them
     data = getattr(form, "cleaned_data", {})
     body = request.POST.get("body", "")
@@ -270,7 +270,8 @@ class CampaignPreviewView(BrandView):
         def compute():
             customer = selectors.preview_customer_get(brand=self.brand, actor=self.actor,
                                                       customer_id=request.POST.get("customer", ""))
-            values = _message_values(request, selectors.survey_active_list(brand=self.brand))
+            values = _message_values(request, selectors.survey_active_list(brand=self.brand),
+                                     selectors.builder_group_buys(brand=self.brand))
             campaign = previews.draft_message(brand=self.brand, body=values["body"], card_kind=values["card_kind"],
                                               card_payload=values["card_payload"], channel=values["channel"])
             rendered = previews.recipient_preview(campaign=campaign, customer=customer)
@@ -291,7 +292,8 @@ class CampaignSendTestView(BrandView):
 
     def post(self, request):
         def compute():
-            values = _message_values(request, selectors.survey_active_list(brand=self.brand))
+            values = _message_values(request, selectors.survey_active_list(brand=self.brand),
+                                     selectors.builder_group_buys(brand=self.brand))
             previews.campaign_send_test(brand=self.brand, actor=self.actor, body=values["body"],
                                         card_kind=values["card_kind"], card_payload=values["card_payload"],
                                         channel=values["channel"])
