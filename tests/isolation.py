@@ -32,6 +32,10 @@ ID_FACTORIES: dict[str, Callable[[Brand], int]] = {
     "persona_id": lambda brand: factories.make_persona(brand).pk,
     "attachment_id": lambda brand: factories.make_attachment(brand).pk,
     "groupbuy_id": lambda brand: factories.make_group_buy(brand).pk,
+    # The interactive card routes (/chat/cards/<kind>/<ref>/<verb>/, the inbox's): a group-buy card.
+    "kind": lambda brand: "group_buy",
+    "ref": lambda brand: factories.make_group_buy(brand).pk,
+    "verb": lambda brand: "join",
 }
 
 _PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")

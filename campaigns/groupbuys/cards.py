@@ -61,7 +61,7 @@ def card_state_for(group_buy: GroupBuy, participant: GroupBuyParticipant | None,
         url = share_url(participant.referral_code)
         lines.append(_("Invite friends with your link: %(url)s") % {"url": url})
         state.links = [CardLink(label=_("Your invite link"),
-                                url=reverse("groupbuys:referral", kwargs={"code": participant.referral_code}))]
+                                url=reverse("groupbuys:referral", kwargs={"token": participant.referral_code}))]
     elif customer:
         state.actions = [CardAction(verb="join", label=_("Join"))]
     return state

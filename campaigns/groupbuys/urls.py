@@ -13,5 +13,5 @@ urlpatterns = [
     path("b/<slug:slug>/group-buys/<int:groupbuy_id>/", views.GroupBuyDetailView.as_view(), name="detail"),
     path("b/<slug:slug>/group-buys/<int:groupbuy_id>/edit/", views.GroupBuyEditView.as_view(), name="edit"),
     path("b/<slug:slug>/group-buys/<int:groupbuy_id>/post/", views.GroupBuyPostView.as_view(), name="post"),
-    path("g/<slug:code>/", views.ReferralView.as_view(), name="referral"),
+    path("g/<slug:token>/", views.ReferralView.as_view(), name="referral"),  # token: the referral code
 ]

@@ -115,7 +115,8 @@ class GroupBuyPostView(GroupBuyDetailView):
     """Post the group-buy's card in one of the brand's VIP groups."""
 
     def get(self, request, groupbuy_id):
-        return redirect("groupbuys:detail", slug=self.brand.slug, groupbuy_id=groupbuy_id)
+        group_buy = _group_buy_or_404(self, groupbuy_id)
+        return redirect("groupbuys:detail", slug=self.brand.slug, groupbuy_id=group_buy.pk)
 
     def post(self, request, groupbuy_id):
         group_buy = _group_buy_or_404(self, groupbuy_id)
@@ -140,8 +141,8 @@ class ReferralView(CustomerPageView):
 
     login_required = False
 
-    def resolve(self, request, *, code: str, **kwargs) -> CustomerScope:
-        referrer = selectors.participant_by_referral_code(code=code)
+    def resolve(self, request, *, token: str, **kwargs) -> CustomerScope:
+        referrer = selectors.participant_by_referral_code(code=token)
         if referrer is None:
             raise ApplicationError.not_found("group-buy")
         self.referrer = referrer
@@ -149,7 +150,7 @@ class ReferralView(CustomerPageView):
         return CustomerScope(brand=referrer.brand, customer=customer_for_user(brand=referrer.brand, user=request.user))
 
     def _here(self) -> str:
-        return reverse("groupbuys:referral", kwargs={"code": self.referrer.referral_code})
+        return reverse("groupbuys:referral", kwargs={"token": self.referrer.referral_code})
 
     def _render(self, request, form=None, status=200):
         participant = None
@@ -166,10 +167,10 @@ class ReferralView(CustomerPageView):
             "share_url": services.share_url(participant.referral_code) if participant else "",
             "open": is_open, "form": form, "sign_in_url": sign_in}, status=status)
 
-    def get(self, request, code):
+    def get(self, request, token):
         return self._render(request)
 
-    def post(self, request, code):
+    def post(self, request, token):
         if self.customer is not None:
             with flash_errors(request) as outcome:
                 services.group_buy_join(actor=CustomerActor(self.customer), group_buy_id=self.group_buy.pk,

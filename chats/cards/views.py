@@ -58,8 +58,9 @@ class InboxCardView(BrandView):
     permission = Perm.CHAT
 
     def get(self, request, kind, ref, verb=None):
-        if verb is not None:
-            return _not_allowed()
+        if verb is not None:  # another brand's card is not found, whatever the method (the isolation matrix)
+            return _not_allowed() if card_brand(kind, ref) == self.brand.pk else _answer(
+                lambda: card_state_get(actor=self.membership, kind=kind, ref=ref))
         return _answer(lambda: card_state_get(actor=self.membership, kind=kind, ref=ref))
 
     def post(self, request, kind, ref, verb=None):
