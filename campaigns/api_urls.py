@@ -6,4 +6,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("campaigns.authoring.api_urls")),
     path("", include("campaigns.results.api_urls")),
+    path("", include("campaigns.groupbuys.api_urls")),
 ]

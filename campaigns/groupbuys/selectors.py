@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from crm.models import Customer, Product
 from privtraffic.tenancy.models import Brand
+from privtraffic.tenancy.parsing import is_int
 
 from .models import GroupBuy, GroupBuyParticipant
 
@@ -21,6 +22,8 @@ def group_buy_list(brand: Brand, *, status: str = "") -> QuerySet[GroupBuy]:
 
 def group_buy_get(brand: Brand | int, *, group_buy_id: int) -> GroupBuy | None:
     brand_id = brand if isinstance(brand, int) else brand.pk
+    if not is_int(group_buy_id, minimum=1):  # beyond 64 bits, or not a whole number: none
+        return None
     return GroupBuy.objects.select_related("brand", "product").filter(brand_id=brand_id, pk=group_buy_id).first()
 
 
