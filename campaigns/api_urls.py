@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("campaigns.webhooks.api_urls")),
     path("", include("campaigns.coupons.api_urls")),
     path("", include("campaigns.events.api_urls")),
+    path("", include("campaigns.groupbuys.api_urls")),
 ]

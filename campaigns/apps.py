@@ -9,6 +9,8 @@ FEATURE_HOOKS = [
     "coupons.crm_hooks",
     "events.cards",
     "events.crm_hooks",
+    "groupbuys.cards",
+    "groupbuys.subscribers",
     "orders.crm_hooks",
     "orders.subscribers",
     "webhooks.crm_hooks",

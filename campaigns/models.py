@@ -330,5 +330,6 @@ class CouponRedemption(BrandOwned):
 
 
 from .events.models import *  # noqa: E402,F401,F403
+from .groupbuys.models import *  # noqa: E402,F401,F403
 from .orders.models import *  # noqa: E402,F401,F403
 from .webhooks.models import *  # noqa: E402,F401,F403

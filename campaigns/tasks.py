@@ -14,8 +14,17 @@ def dispatch_campaigns() -> dict:
     result = campaigns_dispatch()
     webhooks_dispatch()  # webhook deliveries whose (re)try is due
     events_dispatch()  # event reminders, a day and an hour before
+    groupbuys_settled = _groupbuys_dispatch()
     return {"runs_started": result.runs_started, "chunks_queued": result.chunks_queued,
-            "runs_finished": result.runs_finished, "tasks_expired": result.tasks_expired}
+            "runs_finished": result.runs_finished, "tasks_expired": result.tasks_expired,
+            "groupbuys_settled": groupbuys_settled}
+
+
+def _groupbuys_dispatch() -> int:
+    """Group-buys past their deadline are settled (campaigns/groupbuys/services.py)."""
+    from .groupbuys.services import groupbuys_dispatch
+
+    return groupbuys_dispatch()
 
 
 # acks_late + reject_on_worker_lost (settings): a worker killed mid-chunk leaves the task to be redelivered,

@@ -49,6 +49,7 @@ urlpatterns = [
     path("", include("campaigns.urls")),
     path("", include("campaigns.coupons.urls")),  # namespace "coupons" (coupons:list, coupons:detail)
     path("", include("campaigns.events.urls")),  # namespace "events" (events:list, events:detail, ...)
+    path("", include("campaigns.groupbuys.urls")),  # namespace "groupbuys" (groupbuys:list, ...)
     path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
     path(
         "api/docs/",

@@ -204,3 +204,21 @@ def make_event(brand: Brand, *, title: str = "Saturday run club", capacity: int 
     fields.setdefault("actor", system(brand))
     return event_create(brand=brand, title=title, capacity=capacity, starts_at=starts_at,
                         ends_at=starts_at + datetime.timedelta(hours=hours), **fields)
+def make_group_buy(brand: Brand, *, title: str = "Serum team buy", tiers=None, deadline=None, price: str = "199.00",
+                   **fields):
+    """An open group-buy of a new product (list price `price` CNY), tiers 2 -> 179, 5 -> 159, 10 -> 139."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from campaigns.models import GroupBuy
+    from crm.models import Product
+
+    n = next(_seq)
+    product = Product.objects.create(brand=brand, sku=f"GB-{n}", name=f"Vitamin C Serum {n}", price=Decimal(price),
+                                     currency="CNY", image_url="https://img.example.test/serum.png")
+    return GroupBuy.objects.create(
+        brand=brand, product=product, title=title, currency="CNY",
+        tiers=tiers or [{"min": 2, "price": "179.00"}, {"min": 5, "price": "159.00"}, {"min": 10, "price": "139.00"}],
+        deadline=deadline or timezone.now() + datetime.timedelta(days=2), **fields)

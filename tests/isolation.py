@@ -36,6 +36,7 @@ ID_FACTORIES: dict[str, Callable[[Brand], int]] = {
     "ref": lambda brand: _card_coupon(brand),
     "verb": lambda brand: "claim",
     "report_id": lambda brand: _open_report(brand),
+    "groupbuy_id": lambda brand: factories.make_group_buy(brand).pk,
 }
 
 

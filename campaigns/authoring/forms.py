@@ -139,16 +139,19 @@ class CampaignForm(AudienceForm):
     image_url = forms.CharField(label=_("Image link"), required=False, max_length=500)
     survey = forms.ChoiceField(label=_("Survey"), required=False)
     event = forms.ChoiceField(label=_("Event"), required=False)
+    group_buy = forms.ChoiceField(label=_("Group-buy"), required=False)
     confirm_mode = forms.ChoiceField(label=_("Rep confirmation"), choices=ConfirmMode.choices,
                                      initial=ConfirmMode.AUTO, widget=forms.RadioSelect)
     confirm_hours = forms.CharField(label=_("Hours reps have to confirm"), initial="24", max_length=4)
 
     field_order = ["name", "kind", "body", "card_kind"]
 
-    def __init__(self, *args, surveys=(), products=(), coupons=(), events=(), **kwargs):
+    def __init__(self, *args, surveys=(), products=(), coupons=(), events=(), group_buys=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.coupons = {str(ref): title for ref, title in coupons}
         self.fields["coupon"].widget.choices = [("", "—"), *self.coupons.items()]
+        self.group_buys = {str(g.pk): g for g in group_buys}
+        self.fields["group_buy"].choices = [("", "—"), *((str(g.pk), g.title) for g in group_buys)]
         surveys = list(surveys)
         self.surveys = {str(s.pk): s for s in surveys}
         self.fields["survey"].choices = [("", "—"), *((str(s.pk), s.title) for s in surveys)]
@@ -187,6 +190,9 @@ class CampaignForm(AudienceForm):
         if kind == CardKind.EVENT:
             event = self.events.get(data.get("event") or "")
             return {"title": event.title, "ref": event.pk} if event else {"title": "-", "ref": 0}
+        if kind == CardKind.GROUP_BUY:
+            group_buy = self.group_buys.get(data.get("group_buy") or "")
+            return {"title": group_buy.title, "ref": group_buy.pk} if group_buy else {"title": "", "ref": 0}
         payload = {}
         for name, key in CARD_FIELDS.get(kind, {}).items():
             value = (data.get(name) or "").strip()
@@ -228,6 +234,8 @@ def initial_from(campaign: Campaign, tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
         initial["product"] = str((campaign.card_payload or {}).get("product_id", ""))
     if campaign.card_kind == CardKind.EVENT:
         initial["event"] = str((campaign.card_payload or {}).get("ref", ""))
+    if campaign.card_kind == CardKind.GROUP_BUY:
+        initial["group_buy"] = str((campaign.card_payload or {}).get("ref", ""))
     if campaign.recurrence:
         initial["when"] = "recurring"
         if "cron" in campaign.recurrence:

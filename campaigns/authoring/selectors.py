@@ -19,6 +19,8 @@ from privtraffic.tenancy.models import Brand
 from privtraffic.tenancy.selectors import brand_get_object
 
 from ..coupons.selectors import coupon_choices
+from ..groupbuys.models import GroupBuyStatus
+from ..groupbuys.selectors import group_buy_list
 from ..models import Campaign, CampaignRun, CampaignStatus, Delivery, DeliveryStatus
 from ..scheduling.recurrence import occurrences_between
 
@@ -111,6 +113,7 @@ class BuilderReferences:
     surveys: list
     has_persona: bool
     coupons: list = field(default_factory=list)  # (id, title) of the brand's live coupons
+    group_buys: list = field(default_factory=list)
 
 
 def builder_references(*, brand: Brand, actor: Actor) -> BuilderReferences:
@@ -121,7 +124,13 @@ def builder_references(*, brand: Brand, actor: Actor) -> BuilderReferences:
         surveys=list(survey_active_list(brand=brand)[:200]),
         has_persona=BrandPersona.objects.filter(brand=brand).exists(),
         coupons=coupon_choices(brand_id=brand.pk),
+        group_buys=builder_group_buys(brand=brand),
     )
+
+
+def builder_group_buys(*, brand: Brand) -> list:
+    """The open group-buys a campaign's group_buy card may carry."""
+    return list(group_buy_list(brand, status=GroupBuyStatus.OPEN)[:200])
 
 
 def audience_labels(*, brand: Brand, campaigns: list[Campaign]) -> dict[int, str]:

@@ -77,7 +77,7 @@ class _BuilderMixin:
         return CampaignForm(data, initial=initial, tz=self.brand.tzinfo, groups=self.refs.groups,
                             segments=self.refs.segments, surveys=self.refs.surveys,
                             products=_products(self.brand, chosen), coupons=self.refs.coupons,
-                            events=event_choices(self.brand))
+                            events=event_choices(self.brand), group_buys=self.refs.group_buys)
 
     def _render_builder(self, request, form, campaign=None, status=200):
         context = {"form": form, "campaign": campaign, "refs": self.refs, "tz_name": self.brand.time_zone,
@@ -259,9 +259,9 @@ def _products(brand, chosen) -> list:
     return product_choices(brand, chosen_id=int(chosen) if is_int(chosen or "", minimum=1) else None)
 
 
-def _message_values(request, surveys, events=()) -> dict:
+def _message_values(request, surveys, events=(), group_buys=()) -> dict:
     """The builder's message fields (for the preview and the test send); the services check them."""
-    form = CampaignForm(request.POST, tz=datetime.UTC, surveys=surveys, events=events,
+    form = CampaignForm(request.POST, tz=datetime.UTC, surveys=surveys, events=events, group_buys=group_buys,
                         products=_products(request.brand, request.POST.get("product")),
                         coupons=coupon_choices(brand_id=request.brand.pk))
     form.is_valid()  # only the message fields are read; the services refuse what is wrong in them
@@ -284,7 +284,8 @@ class CampaignPreviewView(BrandView):
             customer = selectors.preview_customer_get(brand=self.brand, actor=self.actor,
                                                       customer_id=request.POST.get("customer", ""))
             values = _message_values(request, selectors.survey_active_list(brand=self.brand),
-                                     event_choices(self.brand))
+                                     event_choices(self.brand),
+                                     selectors.builder_group_buys(brand=self.brand))
             campaign = previews.draft_message(brand=self.brand, body=values["body"], card_kind=values["card_kind"],
                                               card_payload=values["card_payload"], channel=values["channel"])
             rendered = previews.recipient_preview(campaign=campaign, customer=customer)
@@ -306,7 +307,8 @@ class CampaignSendTestView(BrandView):
     def post(self, request):
         def compute():
             values = _message_values(request, selectors.survey_active_list(brand=self.brand),
-                                     event_choices(self.brand))
+                                     event_choices(self.brand),
+                                     selectors.builder_group_buys(brand=self.brand))
             previews.campaign_send_test(brand=self.brand, actor=self.actor, body=values["body"],
                                         card_kind=values["card_kind"], card_payload=values["card_payload"],
                                         channel=values["channel"])

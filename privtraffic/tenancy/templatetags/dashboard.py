@@ -24,6 +24,7 @@ NAV = [
     ("campaigns:list", _("Campaigns"), Perm.MANAGE_CAMPAIGNS),
     ("coupons:list", _("Coupons"), Perm.MANAGE_CAMPAIGNS),
     ("events:list", _("Events"), Perm.CHAT),
+    ("groupbuys:list", _("Group-buys"), Perm.MANAGE_CAMPAIGNS),
     ("chats:persona", _("Brand persona"), Perm.MANAGE_CAMPAIGNS),
     ("tenancy:settings", _("Settings"), Perm.MANAGE_SETTINGS),
     ("campaigns:webhooks:list", _("Webhooks"), Perm.MANAGE_SETTINGS),
