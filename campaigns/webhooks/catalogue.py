@@ -24,6 +24,7 @@ EVENT_TYPES: dict[str, str] = {
     "coupon.redeemed": _("A coupon was redeemed."),
     "product.updated": _("A product was created or changed."),
     "group_buy.joined": _("A customer joined a group-buy."),
+    "group_buy.tier_unlocked": _("A group-buy reached a price tier."),
     "group_buy.settled": _("A group-buy reached its deadline."),
     "event.rsvp": _("A customer answered an event invitation."),
     "event.checked_in": _("A customer checked in at an event."),
