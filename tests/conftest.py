@@ -1,3 +1,5 @@
+import asyncio
+import inspect
 import os
 
 import pytest
@@ -115,3 +117,53 @@ def owner(brand):
 def system(brand):
     """The brand's own machinery as an actor (tasks, subscribers, seeding)."""
     return factories.system(brand)
+
+
+# --- async socket tests: one channel layer per event loop -----------------------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every async test (sockets, the channel layer) gets `fresh_channel_layer`."""
+    for item in items:
+        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.fixturenames.append("fresh_channel_layer")
+
+
+@pytest.fixture
+async def fresh_channel_layer():
+    """pytest-asyncio gives each test its own event loop, while Channels caches one channel layer object for
+    the process and channels_redis keeps receive state (its receive lock, buffers and counters) on it: each
+    async test starts with a new layer object, so no state of a closed loop reaches the next test."""
+    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    yield
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+
+
+# A test's event loop is closed by cancelling the tasks still running in it (asyncio.runners._cancel_all_tasks)
+# and waiting for all of them, without a limit. A socket a test left open still has channels_redis receiving
+# for it, and that receive can lose its cancellation: when the cancel lands as its Redis read times out,
+# redis-py turns it into a TimeoutError and retries, and channels_redis's `while content is None` BZPOPMIN loop
+# goes on for ever (seen with py-spy: RedisChannelLayer.receive "cancelling" at core.py:340). The loop's
+# teardown then never returns and pytest-timeout fails whichever test ran last. Teardown waits at most
+# LOOP_CLOSE_SECONDS for the cancelled tasks; what is still running then is left to die with the loop. Test
+# bodies and their assertions are untouched: this bounds only the cleanup after a test has finished.
+LOOP_CLOSE_SECONDS = 5
+
+
+def _cancel_all_tasks_bounded(loop) -> None:
+    tasks = asyncio.all_tasks(loop)
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    done, _stuck = loop.run_until_complete(asyncio.wait(tasks, timeout=LOOP_CLOSE_SECONDS))
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            loop.call_exception_handler({"message": "unhandled exception during test loop shutdown",
+                                         "exception": task.exception(), "task": task})
+
+
+if hasattr(asyncio.runners, "_cancel_all_tasks"):
+    asyncio.runners._cancel_all_tasks = _cancel_all_tasks_bounded
