@@ -1,3 +1,4 @@
+import asyncio
 import contextlib
 
 import pytest
@@ -43,6 +44,15 @@ async def receive_until(comm: WebsocketCommunicator, frame_type: str, timeout: f
             return frame
 
 
+async def disconnect_within(comm: WebsocketCommunicator, seconds: float = 5) -> None:
+    """Close the socket as a client would and give the server `seconds` to finish with it. The server-side
+    teardown is not awaited past that: channels_redis's receive can lose the cancellation Channels sends it
+    when a socket closes (see LOOP_CLOSE_SECONDS in tests/conftest.py), and awaiting it would hang the test
+    rather than fail it. What a client sees (the socket closed) is the same either way."""
+    closing = asyncio.ensure_future(comm.disconnect())
+    await asyncio.wait({closing}, timeout=seconds)
+
+
 @pytest.fixture
 async def connect():
     opened: list[WebsocketCommunicator] = []
@@ -57,4 +67,4 @@ async def connect():
     yield _connect
     for comm in opened:
         with contextlib.suppress(Exception):  # already closed by the test or the server
-            await comm.disconnect()
+            await disconnect_within(comm)

@@ -14,7 +14,7 @@ from chats.services import Sender, conversation_for_group, message_send
 from communities.groups.services import group_member_add
 from privtraffic.tenancy.roles import Role
 from tests import factories
-from tests.chats.conftest import communicator
+from tests.chats.conftest import communicator, disconnect_within
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -38,7 +38,7 @@ class Client:
         await self.request_sync()
 
     async def disconnect(self):
-        await self.socket.disconnect()
+        await disconnect_within(self.socket)
         self.socket = None
 
     async def request_sync(self):
