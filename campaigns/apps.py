@@ -10,7 +10,6 @@ FEATURE_HOOKS = [
     "events.cards",
     "events.crm_hooks",
     "groupbuys.cards",
-    "groupbuys.subscribers",
     "orders.crm_hooks",
     "orders.subscribers",
     "webhooks.crm_hooks",

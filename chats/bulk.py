@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -28,10 +29,11 @@ from privtraffic.tenancy.actors import SystemActor, authorize
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand
 
+from .cards.registry import card_posts_record
 from .models import Conversation, ConversationKind, Message, SenderType
 from .realtime import broadcast_many_on_commit
 from .serialization import message_frame_event
-from .services import Sender, _validate
+from .services import INTERACTIVE_KINDS, Sender, _validate
 
 
 @dataclass(frozen=True)
@@ -100,11 +102,13 @@ def messages_send_bulk(*, brand: Brand, actor: SystemActor, messages: list[BulkM
     conversation_ids = [m.conversation_id for m in messages]
     if len(set(conversation_ids)) != len(conversation_ids):
         raise ValueError("messages_send_bulk takes at most one message per conversation")
-    bodies = {}
+    bodies: dict[tuple[str, str, bytes], str] = {}
+    keys = []
     for m in messages:  # the same text and card are checked once, not per recipient
-        key = (m.kind, m.body, id(m.payload))
+        key = (m.kind, m.body, orjson.dumps(m.payload, default=str, option=orjson.OPT_SORT_KEYS))
         if key not in bodies:
             bodies[key] = _validate(m.kind, m.body, m.payload)
+        keys.append(key)
     now = timezone.now()
     with transaction.atomic():
         seqs = _take_seqs(brand, sorted(conversation_ids), now)
@@ -115,9 +119,15 @@ def messages_send_bulk(*, brand: Brand, actor: SystemActor, messages: list[BulkM
             brand_id=brand.pk, conversation_id=m.conversation_id, seq=seqs[m.conversation_id],
             sender_type=m.sender.type, sender_user=m.sender.user, sender_customer=None,
             sender_name=m.sender.name[:150], sender_key=m.sender.key, kind=m.kind,
-            body=bodies[(m.kind, m.body, id(m.payload))], payload=m.payload, client_msg_id=m.client_msg_id,
-            persona=m.sender.persona, created_at=now) for m in messages]
+            body=bodies[key], payload=m.payload, client_msg_id=m.client_msg_id,
+            persona=m.sender.persona, created_at=now) for m, key in zip(messages, keys, strict=True)]
         created = Message.objects.bulk_create(rows)
+        cards: dict[str, list[tuple[Any, int]]] = {}
+        for m in created:
+            if m.kind in INTERACTIVE_KINDS:
+                cards.setdefault(m.kind, []).append((m.payload.get("ref"), m.conversation_id))
+        for kind, posts in cards.items():
+            card_posts_record(brand_id=brand.pk, kind=kind, posts=posts)
         event_record(brand=brand, type="messages.created", payload={
             **(event_payload or {}), "count": len(created), "message_ids": [m.pk for m in created],
             "sender_types": sorted({m.sender_type for m in created if m.sender_type != SenderType.CUSTOMER}),

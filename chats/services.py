@@ -25,6 +25,7 @@ from privtraffic.tenancy.models import Membership
 from privtraffic.tenancy.roles import Perm, Role
 
 from . import selectors
+from .cards.registry import card_posts_record, card_ref_belongs
 from .models import (
     MAX_BODY_LENGTH,
     BrandPersona,
@@ -284,8 +285,6 @@ def message_content_check(*, brand_id: int, kind: str, body: str, payload: dict[
 
 def _check_card_ref(brand_id: int, kind: str, payload: dict[str, Any]) -> None:
     """An interactive card names an object of the conversation's brand (another brand's or a missing one: 404)."""
-    from .cards.registry import card_ref_belongs
-
     if kind in INTERACTIVE_KINDS and "ref" in payload and not card_ref_belongs(
             kind=kind, ref=payload["ref"], brand_id=brand_id):
         raise ApplicationError.not_found(str(MessageKind(kind).label).lower())
@@ -382,6 +381,8 @@ def message_send(
             )
             if broken:
                 rule_enforce(message=message, rule_name=broken)
+            elif kind in INTERACTIVE_KINDS:
+                card_posts_record(brand_id=locked.brand_id, kind=kind, posts=[(payload.get("ref"), locked.pk)])
             event_record(brand=locked.brand, type="message.created", payload={
                 "message_id": message.pk, "conversation_id": locked.pk, "seq": message.seq,
                 "sender_type": message.sender_type, "kind": message.kind,

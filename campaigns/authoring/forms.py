@@ -27,12 +27,23 @@ CARD_FIELDS = {
     CardKind.COUPON: {"coupon_title": "title"},  # and "ref": the coupon picked (see card_payload)
     CardKind.IMAGE: {"image_url": "url"},
 }
-PAYLOAD_TO_FIELD = {f"payload.{key}": name for fields in CARD_FIELDS.values() for name, key in fields.items()}
-PAYLOAD_TO_FIELD.update({"payload.survey_id": "survey", "payload.title": "survey", "payload.url": "survey",
-                         "payload.ref": "coupon"})
-# A product card is a product of the catalogue: any problem with its copy is about the product picked.
-PAYLOAD_TO_FIELD.update({f"payload.{key}": "product" for key in ("product_id", "name", "price", "currency",
-                                                                  "image_url")})
+# The form field a service's error on `payload.<key>` is about, per card kind (the same key means a
+# different picker on each kind: `payload.ref` is the coupon, the event or the group-buy picked).
+_PRODUCT_KEYS = ("product_id", "name", "price", "currency", "image_url")
+PAYLOAD_FIELDS: dict[str, dict[str, str]] = {
+    CardKind.COUPON: {"payload.title": "coupon_title", "payload.ref": "coupon"},
+    CardKind.IMAGE: {"payload.url": "image_url"},
+    CardKind.SURVEY: {"payload.survey_id": "survey", "payload.title": "survey", "payload.url": "survey"},
+    # A product card is a product of the catalogue: any problem with its copy is about the product picked.
+    CardKind.PRODUCT: {f"payload.{key}": "product" for key in _PRODUCT_KEYS},
+    CardKind.EVENT: {"payload.ref": "event", "payload.title": "event"},
+    CardKind.GROUP_BUY: {"payload.ref": "group_buy", "payload.title": "group_buy"},
+}
+
+
+def payload_field(card_kind: str, key: str) -> str | None:
+    """The builder's field for a service error on `key` ("payload.ref"...) of a card of this kind."""
+    return PAYLOAD_FIELDS.get(card_kind, {}).get(key)
 
 
 def _id(value: str, message) -> int:

@@ -26,20 +26,20 @@ from ..events.selectors import event_choices
 from ..models import CampaignStatus, SkipReason
 from ..sending.dispatcher import run_counts
 from . import previews, selectors, services
-from .forms import DAY_CHOICES, PAYLOAD_TO_FIELD, AudienceForm, CampaignForm, initial_from
+from .forms import DAY_CHOICES, AudienceForm, CampaignForm, initial_from, payload_field
 
 PAGE_SIZE = 50
 # A service's field names, as the builder's form calls them.
 SERVICE_TO_FIELD = {"exclude_segment_id": "exclude_segment", "exclude_segment": "exclude_segment",
-                    "audience": "audience_type", "recurrence": "when", "card_payload": "card_kind",
-                    **PAYLOAD_TO_FIELD}
+                    "audience": "audience_type", "recurrence": "when", "card_payload": "card_kind"}
 
 
 def _apply(form, exc: ApplicationError) -> None:
     """A service refusal on the builder: each message beside the field it is about."""
     placed = False
+    card_kind = form.data.get("card_kind") or ""
     for field, field_messages in exc.fields.items():
-        name = SERVICE_TO_FIELD.get(field, field)
+        name = payload_field(card_kind, field) or SERVICE_TO_FIELD.get(field, field)
         if name in form.fields:
             for message in field_messages if isinstance(field_messages, list) else [field_messages]:
                 if name not in form.errors or str(message) not in form.errors[name]:

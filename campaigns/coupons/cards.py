@@ -70,4 +70,4 @@ def coupon_card_claim(*, actor, ref: int) -> CardState:
 
 card_kind_register(CardKind(kind="coupon", brand_of=_brand_of, state=coupon_card_state,
                             actions={"claim": coupon_card_claim}))
-card_choices_register("coupon", lambda brand_id: selectors.coupon_choices(brand_id=brand_id))
+card_choices_register("coupon", lambda brand_id, ref=None: selectors.coupon_choices(brand_id=brand_id, ref=ref))

@@ -30,12 +30,15 @@ def coupon_get(*, brand: Brand, coupon_id) -> Coupon:
     return brand_get_object(Coupon.objects.select_related("campaign"), brand=brand, what="coupon", pk=coupon_id)
 
 
-def coupon_choices(*, brand_id: int) -> list[tuple[int, str]]:
-    """The brand's coupons a rep or a marketer can send now, as (id, title): active, not past their end."""
+def coupon_choices(*, brand_id: int, ref: int | None = None) -> list[tuple[int, str]]:
+    """The brand's coupons a rep or a marketer can send now, as (id, title): active, not past their end.
+    With `ref`, that coupon alone (or nothing)."""
     now = timezone.now()
-    return list(Coupon.objects.filter(brand_id=brand_id, active=True)
-                .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
-                .order_by("-created_at", "-id").values_list("id", "title")[:200])
+    coupons = Coupon.objects.filter(brand_id=brand_id, active=True).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+    if ref is not None:
+        coupons = coupons.filter(pk=ref)
+    return list(coupons.order_by("-created_at", "-id").values_list("id", "title")[:200])
 
 
 def coupon_claim_list(*, brand: Brand, coupon: Coupon) -> QuerySet[CouponClaim]:

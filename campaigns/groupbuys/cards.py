@@ -18,7 +18,7 @@ from privtraffic.tenancy.errors import ApplicationError
 
 from . import selectors
 from .models import GroupBuy, GroupBuyParticipant, GroupBuyStatus
-from .services import deadline_text, group_buy_join, share_url
+from .services import deadline_text, group_buy_card_posted, group_buy_join, share_url
 from .tiers import money, tier_reached, tiers_of
 
 
@@ -90,4 +90,5 @@ def group_buy_card_join(*, actor, ref: int) -> CardState:
 
 
 card_kind_register(CardKind(kind=MessageKind.GROUP_BUY.value, brand_of=selectors.group_buy_brand_id,
-                            state=group_buy_card_state, actions={"join": group_buy_card_join}))
+                            state=group_buy_card_state, actions={"join": group_buy_card_join},
+                            on_post=group_buy_card_posted))

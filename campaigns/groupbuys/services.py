@@ -120,18 +120,14 @@ def _posted_conversations(group_buy: GroupBuy, *, kind: str | None = None) -> li
     return list(posts.order_by("conversation_id").values_list("conversation_id", flat=True))
 
 
-def group_buy_posts_record(*, actor: SystemActor, brand: Brand, message_ids: list[int]) -> int:
-    """Remember where group-buy cards went (from the messages' outbox events: a rep's card in the inbox, a
-    campaign's chunk). One read by primary key, one INSERT ... ON CONFLICT DO NOTHING; safe to repeat."""
-    authorize(actor, None, brand, what="brand")
-    cards = list(Message.objects.filter(brand=brand, pk__in=message_ids, kind=MessageKind.GROUP_BUY)
-                 .values_list("conversation_id", "payload"))
-    wanted = {(payload.get("ref"), cid) for cid, payload in cards if isinstance(payload, dict)}
-    refs = {ref for ref, _cid in wanted if isinstance(ref, int)}
-    ours = set(GroupBuy.objects.filter(brand=brand, pk__in=refs).values_list("pk", flat=True))
-    rows = [GroupBuyPost(brand=brand, group_buy_id=ref, conversation_id=cid) for ref, cid in wanted if ref in ours]
-    GroupBuyPost.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+def group_buy_card_posted(brand_id: int, posts: list[tuple[int, int]]) -> None:
+    """The card kind's `on_post` hook: chats calls it in the transaction that writes group-buy cards (a rep's
+    post, a campaign's chunk), so joins refresh the card there and tier unlocks are announced. One read of the
+    brand's group-buys, one INSERT ... ON CONFLICT DO NOTHING; safe to repeat."""
+    ours = set(GroupBuy.objects.filter(brand_id=brand_id, pk__in={ref for ref, _cid in posts})
+               .values_list("pk", flat=True))
+    GroupBuyPost.objects.bulk_create([GroupBuyPost(brand_id=brand_id, group_buy_id=ref, conversation_id=cid)
+                                      for ref, cid in set(posts) if ref in ours], ignore_conflicts=True)
 
 
 def group_buy_post_to_group(*, actor: Membership, group_buy: GroupBuy, group: VipGroup) -> Message:
@@ -141,12 +137,9 @@ def group_buy_post_to_group(*, actor: Membership, group_buy: GroupBuy, group: Vi
     if group_buy.status != GroupBuyStatus.OPEN:
         raise ApplicationError("group_buy_closed", _("This group-buy has ended."), status=409)
     conversation = conversation_for_group(group=group)
-    with transaction.atomic():
-        message = message_send(conversation=conversation, sender=Sender.of_staff(actor), body="",
-                               kind=MessageKind.GROUP_BUY, payload={"title": group_buy.title, "ref": group_buy.pk})
-        GroupBuyPost.objects.bulk_create([GroupBuyPost(brand_id=group_buy.brand_id, group_buy=group_buy,
-                                                       conversation=conversation)], ignore_conflicts=True)
-    return message
+    # message_send records the post through the card kind's on_post hook (group_buy_card_posted).
+    return message_send(conversation=conversation, sender=Sender.of_staff(actor), body="",
+                        kind=MessageKind.GROUP_BUY, payload={"title": group_buy.title, "ref": group_buy.pk})
 
 
 # --- joining --------------------------------------------------------------------------------------------

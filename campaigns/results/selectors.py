@@ -36,6 +36,7 @@ from ..models import (
     DeliveryStatus,
     SkipReason,
 )
+from ..sending.tally import delivery_tally
 from .clicks import click_token_read, safe_target
 
 DEFAULT_ATTRIBUTION_DAYS = 5
@@ -138,17 +139,10 @@ def attributed_orders(brand: Brand, *, campaign: Campaign) -> list[dict]:
 
 def campaign_stats(brand: Brand, *, campaign: Campaign) -> dict:
     """The campaign's figures over all its runs (CONTRACT.md stats, and more). A handful of queries."""
-    counts = {"pending": 0, "sent": 0, "skipped": 0, "failed": 0}
-    skipped_by_reason: dict[str, int] = {}
-    deferred = 0
-    rows = (Delivery.objects.filter(brand=brand, campaign=campaign).order_by().values("status", "reason")
-            .annotate(n=Count("id")))
-    for row in rows:
-        counts[row["status"]] += row["n"]
-        if row["status"] == DeliveryStatus.SKIPPED:
-            skipped_by_reason[row["reason"]] = skipped_by_reason.get(row["reason"], 0) + row["n"]
-        elif row["status"] == DeliveryStatus.PENDING and row["reason"] == SkipReason.QUIET_HOURS:
-            deferred += row["n"]
+    tally = delivery_tally(Delivery.objects.filter(brand=brand, campaign=campaign))
+    counts = tally.counts
+    skipped_by_reason = tally.reasons(DeliveryStatus.SKIPPED)
+    deferred = tally.by_status_reason.get((DeliveryStatus.PENDING, SkipReason.QUIET_HOURS), 0)
     metrics = _metrics()
     if campaign.channel == CampaignChannel.GROUP:
         metrics["readers"] = Coalesce(Sum(_readers()), 0)

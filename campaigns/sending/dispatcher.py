@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, Value
 from django.db.models.expressions import Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from crm.models import Customer
@@ -42,6 +42,7 @@ from ..models import (
 )
 from ..scheduling.recurrence import next_occurrence
 from .fanout import CHUNK_CLAIMABLE
+from .tally import delivery_tally
 
 logger = logging.getLogger(__name__)
 
@@ -233,13 +234,8 @@ def _finish_done_runs(now: datetime.datetime, result: DispatchResult) -> None:
 
 
 def run_counts(*, run: CampaignRun) -> dict[str, int]:
-    """sent / skipped / failed / pending of a run, and skipped by reason (the progress bar)."""
-    rows = (Delivery.objects.filter(run=run).order_by().values("status", "reason")
-            .annotate(n=Coalesce(Count("id"), 0)))
-    counts = {"pending": 0, "sent": 0, "skipped": 0, "failed": 0}
-    reasons: dict[str, int] = {}
-    for row in rows:
-        counts[row["status"]] += row["n"]
-        if row["status"] in (DeliveryStatus.SKIPPED, DeliveryStatus.PENDING) and row["reason"]:
-            reasons[row["reason"]] = reasons.get(row["reason"], 0) + row["n"]
-    return counts | {"by_reason": reasons}
+    """sent / skipped / failed / pending of a run, and skipped (or deferred) by reason (the progress bar)."""
+    tally = delivery_tally(Delivery.objects.filter(run=run))
+    by_reason = {reason: n for reason, n in tally.reasons(DeliveryStatus.SKIPPED, DeliveryStatus.PENDING).items()
+                 if reason}
+    return tally.counts | {"by_reason": by_reason}

@@ -10,7 +10,9 @@ imports nothing of it), and chats serves it to the customer's phone and the rep'
 `brand_of(ref)` answers the brand id of an object (None when there is none); `state(actor=, ref=)`
 answers a CardState for the viewer (a CustomerActor on the phone, a Membership in the inbox); each action
 `fn(actor=, ref=)` does one thing (raising ApplicationError when it may not) and answers the new state.
-Handlers scope every lookup by `actor.brand_id`, so another brand's ref is `not_found`.
+Handlers scope every lookup by `actor.brand_id`, so another brand's ref is `not_found`. An optional
+`on_post(brand_id, [(ref, conversation_id), ...])` runs inside the transaction that writes card messages of
+the kind (one rep's card or a campaign's chunk): the owning app remembers where its card went, with the write.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class CardKind:
     brand_of: Callable[[int], int | None]
     state: Callable[..., CardState]
     actions: dict[str, Callable[..., CardState]] = field(default_factory=dict)
+    on_post: Callable[[int, list[tuple[int, int]]], None] | None = None
 
 
 _kinds: dict[str, CardKind] = {}
@@ -96,6 +99,15 @@ def card_brand(kind: str, ref: Any) -> int | None:
     if card is None or not isinstance(ref, int) or isinstance(ref, bool) or not 0 < ref < 2 ** 63:
         return None
     return card.brand_of(ref)
+
+
+def card_posts_record(*, brand_id: int, kind: str, posts: list[tuple[Any, int]]) -> None:
+    """Tell the kind's app that its cards were just posted: `posts` is [(ref, conversation_id), ...], written in
+    the caller's transaction (so the record commits or rolls back with the messages)."""
+    card = _kinds.get(kind)
+    posts = [(ref, cid) for ref, cid in posts if isinstance(ref, int) and not isinstance(ref, bool)]
+    if card is not None and card.on_post is not None and posts:
+        card.on_post(brand_id, posts)
 
 
 def card_ref_belongs(*, kind: str, ref: Any, brand_id: int) -> bool:

@@ -30,9 +30,14 @@ class CustomerCardView(CustomerPageView):
     """GET: the card as this customer sees it. POST <verb>/: press a button."""
 
     def resolve(self, request, *, kind, ref, verb=None) -> CustomerScope:
-        brand_id = card_brand(kind, ref)
         identity = chat_selectors.chat_identity_for_user(user=request.user)
-        customer = identity.customer_in(brand_id) if brand_id is not None else None
+        if len(identity.customers) == 1:
+            # The usual case: a customer of one brand. The service checks the card is that brand's (else 404),
+            # so the card's brand is read once, there.
+            customer = identity.customers[0]
+        else:
+            brand_id = card_brand(kind, ref)
+            customer = identity.customer_in(brand_id) if brand_id is not None else None
         if customer is None:
             raise ApplicationError.not_found("card")
         return CustomerScope(brand=customer.brand, customer=customer)

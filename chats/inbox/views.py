@@ -30,7 +30,7 @@ from privtraffic.tenancy.roles import Perm
 
 from .. import selectors as chat_selectors
 from ..attachments.services import attachment_send
-from ..cards.pickers import card_choices
+from ..cards.pickers import card_choice, card_choices
 from ..models import Conversation, ConversationKind, ConversationStatus
 from ..persona.selectors import persona_get
 from ..persona.services import persona_sender
@@ -187,7 +187,7 @@ class InboxConversationView(InboxView):
                          client_msg_id=data["client_msg_id"])
             return _("Card sent.")
         if action == "coupon":  # the interactive card of one of the brand's active coupons (campaigns owns it)
-            title = dict(card_choices("coupon", brand_id=self.brand.pk)).get(data["coupon_ref"])
+            title = card_choice("coupon", brand_id=self.brand.pk, ref=data["coupon_ref"])
             if title is None:
                 raise ApplicationError.not_found("coupon")
             message_send(conversation=conversation, sender=Sender.of_staff(self.actor), kind=action,

@@ -133,6 +133,12 @@ def test_unknown_variables_and_bad_cards_are_shown_beside_their_fields(brand, ma
     theirs = factories.make_product(factories.make_brand())
     response = client.post(url(brand, "new/"), builder_post(card_kind="product", product=str(theirs.pk)))
     assert response.status_code == 400 and "product" in response.context["form"].errors
+    # Each card kind's picker carries its own card's errors (a `payload.ref` error is not always the coupon's).
+    for kind in ("group_buy", "event", "coupon"):
+        response = client.post(url(brand, "new/"), builder_post(card_kind=kind))
+        errors = response.context["form"].errors
+        assert response.status_code == 400 and kind in errors, (kind, errors)
+        assert not {"coupon", "event", "group_buy", "survey"} - {kind} & set(errors), (kind, errors)
     response = client.post(url(brand, "new/"), builder_post(name="", audience_type="groups"))
     errors = response.context["form"].errors
     assert "name" in errors and "groups" in errors

@@ -5,22 +5,37 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from campaigns.groupbuys.models import GroupBuyPost
 from campaigns.groupbuys.services import group_buy_join, group_buy_save
 from campaigns.groupbuys.tiers import tiers_clean, tiers_parse_lines
 from chats.models import Message
-from privtraffic.events.models import Event
+from chats.services import Sender, conversation_for_group, message_send
+from privtraffic.events.models import Event, EventReceipt
 from privtraffic.tenancy.actors import CustomerActor
 from privtraffic.tenancy.errors import ApplicationError
 from tests import factories
 
 
-def test_the_card_posted_in_a_group_is_remembered_by_the_outbox_subscriber(brand, deal, posted):
+def test_the_card_posted_in_a_group_is_remembered_by_the_post_itself(brand, deal, posted):
     conversation = posted(deal)
     assert list(GroupBuyPost.objects.filter(group_buy=deal).values_list("conversation_id", flat=True)) == [
         conversation.pk]
+    # Recorded in the message's own transaction (the card kind's on_post hook), not by an outbox subscriber:
+    # relaying the message's event leaves no receipt of group-buys.
+    assert not EventReceipt.objects.filter(subscriber__startswith="groupbuys").exists()
+
+
+def test_a_card_post_that_rolls_back_leaves_no_record(brand, deal, marketer):
+    conversation = conversation_for_group(group=factories.make_group(brand, "Serum lovers"))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        message_send(conversation=conversation, sender=Sender.of_staff(marketer), body="", kind="group_buy",
+                     payload={"title": deal.title, "ref": deal.pk})
+        assert GroupBuyPost.objects.filter(group_buy=deal, conversation=conversation).exists()
+        raise RuntimeError("the caller's transaction fails after the post")
+    assert not GroupBuyPost.objects.filter(group_buy=deal).exists()
 
 
 def test_joining_counts_once_and_a_second_join_answers_the_same_place(brand, deal, customer_actor):

@@ -36,12 +36,19 @@ def _ping(*, actor, ref):
     return state
 
 
+brand_lookups: list[int] = []
+
+
+def _brand_of(ref):
+    brand_lookups.append(ref)
+    return Store.objects.filter(pk=ref).values_list("brand_id", flat=True).first()
+
+
 @pytest.fixture(autouse=True)
 def store_card():
-    card_kind_register(CardKind(kind="storecard", state=_state, actions={"ping": _ping},
-                                brand_of=lambda ref: Store.objects.filter(pk=ref).values_list("brand_id", flat=True)
-                                .first()))
+    card_kind_register(CardKind(kind="storecard", state=_state, actions={"ping": _ping}, brand_of=_brand_of))
     pressed.clear()
+    brand_lookups.clear()
     yield
     _kinds.pop("storecard", None)
 
@@ -63,6 +70,23 @@ def test_a_customer_reads_the_card_as_themselves(client, world):
     assert body["title"] == "Jing'an" and body["lines"] == ["seen by customer"]
     assert body["progress"] == {"value": 3, "max": 10, "label": "3 of 10"}
     assert body["actions"] == [{"verb": "ping", "label": "Ping", "primary": True}]
+
+
+def test_a_card_read_looks_up_the_cards_brand_once(client, world):
+    client.force_login(world["user"])
+    assert client.get(f"/chat/cards/storecard/{world['store'].pk}/").status_code == 200
+    assert brand_lookups == [world["store"].pk]
+
+
+def test_a_customer_of_two_brands_reads_each_brands_card_as_that_brands_customer(client, world):
+    other_brand = factories.make_brand("other")
+    other_store = factories.make_store(other_brand, "Elsewhere")
+    factories.make_customer(other_brand, "Mei at other", email=world["user"].email, user=world["user"])
+    client.force_login(world["user"])
+    assert client.get(f"/chat/cards/storecard/{world['store'].pk}/").json()["title"] == "Jing'an"
+    assert client.get(f"/chat/cards/storecard/{other_store.pk}/").json()["title"] == "Elsewhere"
+    client.post(f"/chat/cards/storecard/{other_store.pk}/ping/")
+    assert pressed[0][0].startswith("customer:") and pressed[0][0] != f"customer:{world['customer'].pk}"
 
 
 def test_pressing_a_button_acts_once_and_answers_the_new_state(client, world):
