@@ -5,12 +5,13 @@ services.analytics_days_fill; today is computed live from today's messages only.
 
 import datetime
 
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
 from privtraffic.tenancy.models import Brand
 
-from ..models import MessageDayStat, ResponseDayStat
+from ..models import MessageDayStat
 from . import rollup
 
 
@@ -39,17 +40,38 @@ def message_counts_by_day(brand: Brand, *, start: datetime.datetime, store_id: i
     return result
 
 
+# The finished days' histograms summed per responder and bucket (PostgreSQL's jsonb, SQLite's JSON1 text).
+_HISTOGRAMS_SQL = {
+    vendor: "SELECT s.responder_id, h.key, SUM(CAST(h.value AS integer)) "
+            "FROM chats_responsedaystat s, " + each + "(s.histogram) h "
+            "WHERE s.brand_id = %(brand)s AND s.day >= %(first_day)s AND s.day < %(before)s "
+            "AND (%(store)s IS NULL OR s.store_key = %(store)s) GROUP BY s.responder_id, h.key"
+    for vendor, each in (("postgresql", "jsonb_each_text"), ("sqlite", "json_each"))
+}
+
+
+def _stored_histograms(brand: Brand, *, first_day: datetime.date, before: datetime.date,
+                       store_id: int | None) -> list[dict]:
+    """The finished days' histograms, already summed per responder by the database: [{"responder_id",
+    "histogram"}]. One row per responder and bucket comes back, however many days and stores the period has
+    (90 days of 200 reps are ~18,000 stored rows: merging their JSON in Python took ~400 ms)."""
+    sql = _HISTOGRAMS_SQL["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    params = {"brand": brand.pk, "first_day": first_day, "before": before, "store": store_id}
+    merged: dict[int | None, dict] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for responder_id, key, count in cursor.fetchall():
+            merged.setdefault(responder_id, {})[str(key)] = int(count)
+    return [{"responder_id": responder_id, "histogram": histogram} for responder_id, histogram in merged.items()]
+
+
 def first_response_stats(brand: Brand, *, start: datetime.datetime, store_id: int | None = None) -> dict:
     """Median first-response time in seconds over the period's answered waits, overall and per responding
     staff user: {"median": s | None, "count": n, "by_user": {user_id: {"median": s, "count": n}}}. Finished
     days' histograms (a few rows per day) merged with today's waits; medians within half a histogram step."""
     today, today_start = _today_start(brand)
     first_day = start.astimezone(brand.tzinfo).date()
-    stored = ResponseDayStat.objects.filter(brand=brand, day__gte=first_day, day__lt=today)
-    if store_id is not None:
-        stored = stored.filter(store_key=store_id)
-    rows = [{"responder_id": r, "count": c, "histogram": h}
-            for r, c, h in stored.values_list("responder_id", "count", "histogram")]
+    rows = _stored_histograms(brand, first_day=first_day, before=today, store_id=store_id)
     live = [w for w in rollup.waits(brand, start=max(start, today_start), end=timezone.now() + datetime.timedelta(seconds=1))
             if store_id is None or w["store_key"] == store_id]
     rows += [{"responder_id": key[2], **entry} for key, entry in rollup.wait_histograms(live).items()]

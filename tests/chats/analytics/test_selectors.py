@@ -131,3 +131,28 @@ def test_histogram_median_matches_the_exact_median_within_half_a_step():
         exact = statistics.median(waits)
         assert abs(histogram_median(histogram) - exact) <= max(30, exact * 0.05)
     assert histogram_median({}) is None
+
+
+def test_finished_days_sum_per_responder_across_days_and_stores(brand, rep, other_rep):
+    """The rolled-up days are summed by the database per responder and bucket: the period's figures, a store's
+    figures and each rep's are those of the waits themselves, whatever day and store they fell on."""
+    far = factories.make_member(brand, "rep", store=factories.make_store(brand, "Xuhui"),
+                                user=factories.make_user(name="Fay Far"))
+    now = timezone.now()
+    waits = [(rep, 3, 60), (rep, 2, 120), (rep, 2, 240), (other_rep, 3, 600), (far, 2, 1800), (far, 4, 1800)]
+    for responder, days_ago, seconds in waits:
+        conversation = factories.make_conversation(brand, _customer(brand, responder))
+        asked = now - datetime.timedelta(days=days_ago)
+        _send(conversation, Sender.of_customer(conversation.customer), asked)
+        _send(conversation, Sender.of_staff(responder), asked + datetime.timedelta(seconds=seconds))
+    start = now - datetime.timedelta(days=6)
+    stats = first_response_stats(brand, start=start)
+    assert ResponseDayStat.objects.filter(brand=brand).count() >= 4  # several finished days were rolled up
+    assert stats["count"] == 6 and stats["median"] == pytest.approx((240 + 600) / 2, abs=30)
+    assert stats["by_user"][rep.user_id] == {"median": pytest.approx(120, abs=8), "count": 3}
+    assert stats["by_user"][other_rep.user_id] == {"median": pytest.approx(600, abs=30), "count": 1}
+    assert stats["by_user"][far.user_id] == {"median": pytest.approx(1800, abs=30), "count": 2}
+    xuhui = selectors.first_response_stats(brand, start=start, store_id=far.store_id)
+    assert xuhui["count"] == 2 and set(xuhui["by_user"]) == {far.user_id}
+    jingan = selectors.first_response_stats(brand, start=start, store_id=rep.store_id)
+    assert jingan["count"] == 4 and set(jingan["by_user"]) == {rep.user_id, other_rep.user_id}
