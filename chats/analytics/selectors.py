@@ -54,7 +54,7 @@ def _stored_histograms(brand: Brand, *, first_day: datetime.date, before: dateti
                        store_id: int | None) -> list[dict]:
     """The finished days' histograms, already summed per responder by the database: [{"responder_id",
     "histogram"}]. One row per responder and bucket comes back, however many days and stores the period has
-    (90 days of 200 reps are ~18,000 stored rows: merging their JSON in Python took ~400 ms)."""
+    (not every day-row's JSON merged in Python)."""
     sql = _HISTOGRAMS_SQL["postgresql" if connection.vendor == "postgresql" else "sqlite"]
     params = {"brand": brand.pk, "first_day": first_day, "before": before, "store": store_id}
     merged: dict[int | None, dict] = {}
