@@ -23,7 +23,7 @@ from privtraffic.tenancy.models import Brand
 DEFAULT_REGION = "CN"
 CODE_DIGITS = 6
 _TYPED = re.compile(r"\+?[0-9 ()./-]{5,30}", re.ASCII)
-_CODE = re.compile(r"[0-9]{%d}" % CODE_DIGITS, re.ASCII)
+_CODE = re.compile(rf"[0-9]{{{CODE_DIGITS}}}", re.ASCII)
 _SALT = "communities.join.phone-code"
 
 
