@@ -2,7 +2,9 @@
 
 Two taps: a new person gives their name and the consent to chat and is in, on this device, at once (a
 device session: see services.py and middleware.py); proving an email address is optional and comes later
-(/join/secure/<customer id>/, "use your chat on another device"), with allauth's emailed one-time code.
+(/join/secure/<customer id>/, "use your chat on another device"), with allauth's emailed one-time code or a
+6-digit code texted to a mobile number (phone.py, SMS_BACKEND); a linked number brings the chat to another
+phone through the brand's link (/join/<token>/phone/, "continue with your phone").
 Returning devices go straight to the chat. Every page here resolves the invite (and so the brand) from the
 token once, in `resolve()`: an unknown token is a 404, a dead link a 410 page that points to the brand's stores.
 """
