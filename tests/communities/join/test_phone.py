@@ -187,6 +187,19 @@ def test_a_number_of_a_login_without_a_chat_in_this_brand_takes_the_chat_over(cl
     assert client.get(f"/chat/group/{invite.group_id}/").status_code == 200  # signed in as the number's login
 
 
+def test_a_login_with_an_address_does_not_move_to_a_number_held_by_another(client, brand, sms_outbox, mailoutbox):
+    known = factories.make_user("zhang@example.test", password=None)
+    User.objects.filter(pk=known.pk).update(phone=E164)
+    customer = _join(client, factories.make_invite(brand))
+    response = client.post(f"/join/secure/{customer.pk}/", {"email": "mei@example.test"})
+    code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", mailoutbox[-1].body, re.M).group(1)
+    client.post(response["Location"], {"code": code})
+    done = _link(client, customer, sms_outbox)
+    assert done.status_code == 409 and "already linked to another chat" in done.content.decode()
+    customer.refresh_from_db()
+    assert customer.user.email == "mei@example.test" and customer.user.phone is None and customer.phone == ""
+
+
 def test_continue_with_an_unknown_number_tells_nothing_and_signs_nobody_in(client, brand, sms_outbox):
     invite = factories.make_invite(brand)
     response = client.post(f"/join/{invite.token}/phone/", {"phone": "13800138000"})
