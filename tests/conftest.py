@@ -167,3 +167,13 @@ def _cancel_all_tasks_bounded(loop) -> None:
 
 if hasattr(asyncio.runners, "_cancel_all_tasks"):
     asyncio.runners._cancel_all_tasks = _cancel_all_tasks_bounded
+
+
+@pytest.fixture
+def sms_outbox(settings):
+    """The text messages sent during the test (the locmem SMS backend), like pytest-django's mailoutbox."""
+    import sms
+
+    settings.SMS_BACKEND = "sms.backends.locmem.SmsBackend"
+    sms.outbox = []
+    return sms.outbox

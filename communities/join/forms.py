@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .phone import code_clean, phone_normalize
+
 
 class JoinForm(forms.Form):
     """Two taps: a name and the consent to chat (promotions stay optional and unticked)."""
@@ -22,3 +24,23 @@ class SecureForm(forms.Form):
 
 class SecureCodeForm(forms.Form):
     code = forms.CharField(label=_("The code from the email"), max_length=20)
+
+
+class PhoneForm(forms.Form):
+    """The phone route: a mobile number to confirm with a texted code (read into E.164; +86 when no country
+    code is given)."""
+
+    phone = forms.CharField(label=_("Mobile number"), max_length=32,
+                            help_text=_("We text a 6-digit code to this number."),
+                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}))
+
+    def clean_phone(self) -> str:
+        return phone_normalize(self.cleaned_data["phone"])
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(label=_("The code from the text message"), max_length=12,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+
+    def clean_code(self) -> str:
+        return code_clean(self.cleaned_data["code"])

@@ -54,3 +54,8 @@ def user_by_email(*, email: str) -> User | None:
 
 def customer_of_user_in_brand(*, brand_id: int, user: User) -> Customer | None:
     return Customer.objects.filter(brand_id=brand_id, user=user).first()
+
+
+def user_by_phone(*, phone: str) -> User | None:
+    """The active login holding this proven number (E.164), if any."""
+    return User.objects.filter(phone=phone, is_active=True).first()

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from crm.customers.services import customer_changes_apply, customer_create
 from crm.models import Customer
 from privtraffic.accounts.models import User
-from privtraffic.accounts.services import device_user_create, user_email_adopt
+from privtraffic.accounts.services import device_user_create, user_email_adopt, user_phone_adopt
 from privtraffic.tenancy.actors import CustomerActor, SystemActor, authorize
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.roles import Perm
@@ -139,4 +139,46 @@ def customer_email_link(*, customer: Customer, device_user: User, owner: User | 
             customer.refresh_from_db()
         if not customer.email and not Customer.objects.filter(brand_id=customer.brand_id, email=email).exists():
             customer = customer_changes_apply(customer=customer, consent_source="join_form", email=email)
+    return customer
+
+
+def _phone_taken() -> ApplicationError:
+    # The same words whoever holds the number: the person learns it is linked, never to whom.
+    return ApplicationError("phone_taken", _("This number is already linked to another chat. To open that chat, "
+                                             "sign out of this device and continue with your phone."), status=409)
+
+
+def customer_phone_link(*, customer: Customer, device_user: User, owner: User | None, phone: str,
+                        actor: CustomerActor) -> Customer:
+    """After the code texted to `phone` (E.164) was confirmed on this device: the customer's chat is now
+    reachable with that number (Customer.phone, and the login's proven phone).
+
+    A number no login holds becomes this login's. A number another login holds is refused when that login
+    has a customer record of its own in this brand (another chat), or when this login is more than a device
+    (it has an address or a number already); otherwise the record and its device sessions move to the
+    number's login, as with a proven address (customer_email_link)."""
+    authorize(actor, Perm.CHAT, customer, what="customer")
+    if customer.user_id != device_user.pk:
+        raise ApplicationError.not_found("customer")
+    with transaction.atomic():
+        if owner is None or owner.pk == device_user.pk:
+            if device_user.phone and device_user.phone != phone:
+                raise ApplicationError("phone_linked", _("Your chat is already linked to another number."),
+                                       status=409)
+            try:
+                with transaction.atomic():
+                    user_phone_adopt(user=device_user, phone=phone)
+            except IntegrityError:  # taken meanwhile
+                raise _phone_taken()
+        else:
+            existing = customer_of_user_in_brand(brand_id=customer.brand_id, user=owner)
+            if existing is not None and existing.pk != customer.pk:
+                raise _phone_taken()
+            if device_user.has_real_email or device_user.phone:
+                raise _phone_taken()
+            Customer.objects.filter(pk=customer.pk, user=device_user).update(user=owner)
+            DeviceSession.objects.filter(customer=customer, user=device_user).update(user=owner)
+            customer.refresh_from_db()
+        if customer.phone != phone:
+            customer = customer_changes_apply(customer=customer, consent_source="join_form", phone=phone)
     return customer

@@ -2,7 +2,9 @@
 
 Two taps: a new person gives their name and the consent to chat and is in, on this device, at once (a
 device session: see services.py and middleware.py); proving an email address is optional and comes later
-(/join/secure/<customer id>/, "use your chat on another device"), with allauth's emailed one-time code.
+(/join/secure/<customer id>/, "use your chat on another device"), with allauth's emailed one-time code or a
+6-digit code texted to a mobile number (phone.py, SMS_BACKEND); a linked number brings the chat to another
+phone through the brand's link (/join/<token>/phone/, "continue with your phone").
 Returning devices go straight to the chat. Every page here resolves the invite (and so the brand) from the
 token once, in `resolve()`: an unknown token is a 404, a dead link a 410 page that points to the brand's stores.
 """
@@ -38,14 +40,25 @@ from ..invites import qr
 from ..invites.selectors import group_membership_in_series, invite_by_token
 from ..invites.services import JOIN_SOURCES, invite_join, invite_open_record, invite_unusable_error
 from ..models import InviteKind, InviteLink
-from .forms import JoinForm, SecureCodeForm, SecureForm
+from .forms import JoinForm, PhoneCodeForm, PhoneForm, SecureCodeForm, SecureForm
 from .middleware import BACKEND, SESSION_KEY, forget_device, remember_device
-from .selectors import customer_of_user, secret_hash, user_by_email
-from .services import customer_email_link, customer_join_on_device, device_session_start
+from .phone import (
+    phone_code_live,
+    phone_code_matches,
+    phone_code_new,
+    phone_code_pending,
+    phone_code_text,
+    phone_display,
+    phone_unknown_text,
+)
+from .selectors import customer_of_user, customer_of_user_in_brand, secret_hash, user_by_email, user_by_phone
+from .services import customer_email_link, customer_join_on_device, customer_phone_link, device_session_start
 
 # The brand an allauth page (the code page) shows while a customer is in one of its flows.
 BRAND_SESSION_KEY = "customer_brand"
 SECURE_SESSION_KEY = "secure_chat"
+SECURE_PHONE_SESSION_KEY = "secure_chat_phone"
+PHONE_SIGN_IN_SESSION_KEY = "phone_sign_in"
 MAX_CODE_TRIES = 3
 
 
@@ -131,7 +144,8 @@ class JoinView(InvitePage):
                 return redirect(landing)
             return render(request, "communities/join.html", self.context(customer=self.customer))
         request.session[BRAND_SESSION_KEY] = brand_look(self.brand)  # for the code page, when signing in
-        return render(request, "communities/join.html", self.context(form=JoinForm(), sign_in_url=self._sign_in_url()))
+        return render(request, "communities/join.html", self.context(form=JoinForm(), sign_in_url=self._sign_in_url(),
+                                                                     phone_sign_in_url=self._phone_sign_in_url()))
 
     def post(self, request, token: str):
         reason = self.invite.unusable_reason()
@@ -143,7 +157,8 @@ class JoinView(InvitePage):
         form = JoinForm(request.POST)
         if not form.is_valid():
             return render(request, "communities/join.html",
-                          self.context(form=form, sign_in_url=self._sign_in_url()), status=400)
+                          self.context(form=form, sign_in_url=self._sign_in_url(),
+                                       phone_sign_in_url=self._phone_sign_in_url()), status=400)
         data = form.cleaned_data
         if request.user.is_authenticated:
             return self._create_customer_and_join(request, data, form)
@@ -160,6 +175,10 @@ class JoinView(InvitePage):
         """For someone who joined on another device: the emailed code, then back to this link."""
         here = reverse("communities:join", kwargs={"token": self.invite.token})
         return f"{reverse('account_request_login_code')}?{urlencode({'next': here})}"
+
+    def _phone_sign_in_url(self) -> str:
+        """For someone who linked a phone on another device: a texted code, then back to this link."""
+        return reverse("communities:join_phone", kwargs={"token": self.invite.token})
 
     def _join_on_this_device(self, request, data):
         """A new person: their record, a login for this browser and a device session, then the join."""
@@ -214,9 +233,17 @@ class _OwnCustomerPage(CustomerPageView):
         return CustomerScope(brand=customer.brand, customer=customer, extra={"brand": customer.brand})
 
     def _render(self, request, form=None, status=200, **extra):
+        phone = request.user.phone
         context = {"brand": self.brand, "customer": self.customer, "form": form,
-                   "device": request.session.get(SESSION_KEY) is not None, **extra}
+                   "device": request.session.get(SESSION_KEY) is not None,
+                   "linked_phone": phone_display(phone) if phone else "", **extra}
         return render(request, "communities/secure.html", context, status=status)
+
+    def _choices(self, request, status=200, **extra):
+        """The page with both ways offered: an email or a phone (each only while not linked yet)."""
+        extra.setdefault("form", None if request.user.has_real_email else SecureForm())
+        extra.setdefault("phone_form", None if request.user.phone else PhoneForm())
+        return self._render(request, status=status, **extra)
 
 
 class ForgetDeviceView(_OwnCustomerPage):
@@ -236,18 +263,18 @@ class SecureView(_OwnCustomerPage):
     one-time code (allauth's code format and mail) makes the chat reachable from any device and recoverable."""
 
     def get(self, request, customer_id):
-        return self._render(request, None if request.user.has_real_email else SecureForm())
+        return self._choices(request)
 
     def post(self, request, customer_id):
         if request.user.has_real_email:
             return redirect("communities:secure", customer_id=self.customer.pk)
         form = SecureForm(request.POST)
         if not form.is_valid():
-            return self._render(request, form, status=400)
+            return self._choices(request, form=form, status=400)
         email = form.cleaned_data["email"].strip().lower()
         if not ratelimit.consume(request, action="request_login_code", key=email):
             form.add_error("email", _("Too many codes were sent to this address. Wait a few minutes and try again."))
-            return self._render(request, form, status=429)
+            return self._choices(request, form=form, status=429)
         code = get_adapter().generate_login_code()
         request.session[SECURE_SESSION_KEY] = {"customer": self.customer.pk, "user": request.user.pk, "email": email,
                                                "code": secret_hash(_code_key(code)), "at": time.time(), "tries": 0}
@@ -303,7 +330,7 @@ class SecureCodeView(_OwnCustomerPage):
                                            owner=owner, email=pending["email"],
                                            actor=CustomerActor(customer=self.customer))
         if not outcome.ok:
-            return self._render(request, SecureForm(), status=outcome.error.status, error=outcome.error.message)
+            return self._choices(request, status=outcome.error.status, error=outcome.error.message)
         if owner is not None and owner.pk != request.user.pk:
             login(request, owner, backend=BACKEND)  # the code proved the address: its own login from now on
             if device_id is not None:
@@ -314,3 +341,172 @@ class SecureCodeView(_OwnCustomerPage):
 
     def _code_page(self, request, form, pending, status=200):
         return self._render(request, form, status=status, code_sent_to=pending["email"])
+
+
+def _too_many_texts() -> str:
+    return _("Too many codes were sent to this number. Wait a few minutes and try again.")
+
+
+class SecurePhoneView(_OwnCustomerPage):
+    """The phone route of the optional later step: a mobile number (E.164; +86 when typed without a country
+    code) gets a 6-digit code by text message (SMS_BACKEND), entered on SecurePhoneCodeView."""
+
+    def get(self, request, customer_id):
+        return redirect("communities:secure", customer_id=self.customer.pk)
+
+    def post(self, request, customer_id):
+        if request.user.phone:
+            return redirect("communities:secure", customer_id=self.customer.pk)
+        form = PhoneForm(request.POST)
+        if not form.is_valid():
+            return self._choices(request, phone_form=form, status=400)
+        phone = form.cleaned_data["phone"]
+        if not ratelimit.consume(request, action="request_login_code", key=phone):
+            form.add_error("phone", _too_many_texts())
+            return self._choices(request, phone_form=form, status=429)
+        code = phone_code_new()
+        with refusals() as outcome:
+            phone_code_text(phone=phone, code=code, brand=self.brand)
+        if not outcome.ok:
+            return self._choices(request, phone_form=form, status=outcome.error.status, error=outcome.error.message)
+        request.session[SECURE_PHONE_SESSION_KEY] = phone_code_pending(phone=phone, code=code,
+                                                                       customer=self.customer.pk, user=request.user.pk)
+        return redirect("communities:secure_phone_code", customer_id=self.customer.pk)
+
+
+class SecurePhoneCodeView(_OwnCustomerPage):
+    """The texted code, on a page that carries the brand. MAX_CODE_TRIES tries within the code timeout, for
+    the customer, login and number this browser asked for; then the number is linked (customer_phone_link)."""
+
+    def _pending(self, request) -> dict | None:
+        pending = request.session.get(SECURE_PHONE_SESSION_KEY)
+        if (not phone_code_live(pending) or pending.get("customer") != self.customer.pk
+                or pending.get("user") != request.user.pk):
+            return None
+        return pending
+
+    def get(self, request, customer_id):
+        pending = self._pending(request)
+        if pending is None:
+            return redirect("communities:secure", customer_id=self.customer.pk)
+        return self._code_page(request, PhoneCodeForm(), pending)
+
+    def post(self, request, customer_id):
+        pending = self._pending(request)
+        if pending is None:
+            return redirect("communities:secure", customer_id=self.customer.pk)
+        form = PhoneCodeForm(request.POST)
+        if not form.is_valid():
+            return self._code_page(request, form, pending, status=400)
+        if not phone_code_matches(pending, form.cleaned_data["code"]):
+            pending["tries"] += 1
+            if pending["tries"] >= MAX_CODE_TRIES:
+                request.session.pop(SECURE_PHONE_SESSION_KEY, None)
+                messages.error(request, _("Too many wrong codes. Ask for a new one."))
+                return redirect("communities:secure", customer_id=self.customer.pk)
+            request.session[SECURE_PHONE_SESSION_KEY] = pending
+            form.add_error("code", _("This code is not right. Check the text message and try again."))
+            return self._code_page(request, form, pending, status=400)
+        request.session.pop(SECURE_PHONE_SESSION_KEY, None)
+        phone, device_id = pending["phone"], request.session.get(SESSION_KEY)
+        owner = user_by_phone(phone=phone)
+        with refusals() as outcome:
+            customer = customer_phone_link(customer=self.customer, device_user=request.user, owner=owner,
+                                           phone=phone, actor=CustomerActor(customer=self.customer))
+        if not outcome.ok:
+            return self._choices(request, status=outcome.error.status, error=outcome.error.message)
+        if owner is not None and owner.pk != request.user.pk:
+            login(request, owner, backend=BACKEND)  # the code proved the number: its own login from now on
+            if device_id is not None:
+                request.session[SESSION_KEY] = device_id
+        messages.success(request, _("Your chat is linked to %(phone)s: continue with it on any device.") % {
+            "phone": phone_display(phone)})
+        return redirect("communities:secure", customer_id=customer.pk)
+
+    def _code_page(self, request, form, pending, status=200):
+        return self._render(request, form, status=status, code_sent_to=phone_display(pending["phone"]),
+                            code_by_text=True)
+
+
+class PhoneSignInView(InvitePage):
+    """"Continue with my phone" on another device, from the brand's link: the number linked earlier gets a
+    texted code. A number linked to no chat gets a text saying so, and the page goes on the same way, so it
+    tells nobody which numbers are linked."""
+
+    template = "communities/join_phone.html"
+
+    def _page(self, request, form, status=200, **extra):
+        return render(request, self.template, self.context(form=form, **extra), status=status)
+
+    def get(self, request, token: str):
+        if request.user.is_authenticated:
+            return redirect("communities:join", token=self.invite.token)
+        request.session[BRAND_SESSION_KEY] = brand_look(self.brand)
+        return self._page(request, PhoneForm())
+
+    def post(self, request, token: str):
+        if request.user.is_authenticated:
+            return redirect("communities:join", token=self.invite.token)
+        form = PhoneForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, form, status=400)
+        phone = form.cleaned_data["phone"]
+        if not ratelimit.consume(request, action="request_login_code", key=phone):
+            form.add_error("phone", _too_many_texts())
+            return self._page(request, form, status=429)
+        code = phone_code_new()
+        with refusals() as outcome:
+            if user_by_phone(phone=phone) is not None:
+                phone_code_text(phone=phone, code=code, brand=self.brand)
+            else:
+                phone_unknown_text(phone=phone, brand=self.brand)
+        if not outcome.ok:
+            return self._page(request, form, status=outcome.error.status, error=outcome.error.message)
+        request.session[PHONE_SIGN_IN_SESSION_KEY] = phone_code_pending(phone=phone, code=code, brand=self.brand.pk)
+        return redirect("communities:join_phone_code", token=self.invite.token)
+
+
+class PhoneSignInCodeView(PhoneSignInView):
+    """The texted code on another device: right, and this browser is signed in to the number's login with a
+    device session for its chat in this brand, then on through the link (straight to the chat)."""
+
+    def _pending(self, request) -> dict | None:
+        pending = request.session.get(PHONE_SIGN_IN_SESSION_KEY)
+        if not phone_code_live(pending) or pending.get("brand") != self.brand.pk:
+            return None
+        return pending
+
+    def get(self, request, token: str):
+        pending = self._pending(request)
+        if request.user.is_authenticated or pending is None:
+            return redirect("communities:join_phone", token=self.invite.token)
+        return self._page(request, PhoneCodeForm(), code_sent_to=phone_display(pending["phone"]))
+
+    def post(self, request, token: str):
+        pending = self._pending(request)
+        if request.user.is_authenticated or pending is None:
+            return redirect("communities:join_phone", token=self.invite.token)
+        form = PhoneCodeForm(request.POST)
+        shown = phone_display(pending["phone"])
+        if not form.is_valid():
+            return self._page(request, form, status=400, code_sent_to=shown)
+        user = user_by_phone(phone=pending["phone"])
+        if user is None or not phone_code_matches(pending, form.cleaned_data["code"]):
+            pending["tries"] += 1
+            if pending["tries"] >= MAX_CODE_TRIES:
+                request.session.pop(PHONE_SIGN_IN_SESSION_KEY, None)
+                messages.error(request, _("Too many wrong codes. Ask for a new one."))
+                return redirect("communities:join_phone", token=self.invite.token)
+            request.session[PHONE_SIGN_IN_SESSION_KEY] = pending
+            form.add_error("code", _("This code is not right. Check the text message and try again."))
+            return self._page(request, form, status=400, code_sent_to=shown)
+        request.session.pop(PHONE_SIGN_IN_SESSION_KEY, None)
+        customer = customer_of_user_in_brand(brand_id=self.brand.pk, user=user)
+        if customer is not None and customer.erased_at is None:
+            device, secret = device_session_start(customer=customer, user=user,
+                                                  actor=CustomerActor(customer=customer),
+                                                  user_agent=request.headers.get("User-Agent", ""))
+            remember_device(request, device, secret)
+        else:  # their login, without a chat in this brand yet: the link offers to join
+            login(request, user, backend=BACKEND)
+        return redirect("communities:join", token=self.invite.token)

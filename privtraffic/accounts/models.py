@@ -44,6 +44,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(_("email address"), unique=True)
     name = models.CharField(_("name"), max_length=150, blank=True)
+    # A mobile number (E.164) proven with a texted code: a customer's second way back to their chat on another
+    # device (communities.join). Only proven numbers are stored, so it is unique like the email.
+    phone = models.CharField(_("phone"), max_length=20, null=True, blank=True, unique=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

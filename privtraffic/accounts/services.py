@@ -36,3 +36,11 @@ def user_email_adopt(*, user: User, email: str) -> User:
         EmailAddress.objects.filter(user=user).exclude(email__iexact=email).update(primary=False)
         EmailAddress.objects.update_or_create(user=user, email=email, defaults={"primary": True, "verified": True})
     return user
+
+
+def user_phone_adopt(*, user: User, phone: str) -> User:
+    """Give a login a mobile number (E.164) proven with a texted code. A number another login holds raises
+    IntegrityError (the unique constraint decides, also under a race)."""
+    User.objects.filter(pk=user.pk).update(phone=phone)
+    user.phone = phone
+    return user

@@ -240,6 +240,12 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Private Traffic <no-reply@privtraffic.local>")
 
+# --- SMS (django-sms): the join flow's phone codes. The console backend prints each text (the embedded
+# default); a provider is a dotted path to a sms.backends.base.BaseSmsBackend subclass, e.g. django-sms's
+# "sms.backends.twilio.SmsBackend" (pip install twilio; TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) or your own.
+SMS_BACKEND = env_str("SMS_BACKEND", "sms.backends.console.SmsBackend")
+DEFAULT_FROM_SMS = env_str("DEFAULT_FROM_SMS", "")
+
 # --- I18N / time: store UTC, show in the brand's zone ---
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
