@@ -14,6 +14,7 @@ import logging
 
 import sms
 from django.conf import settings
+from django.core import checks
 from django.utils.translation import gettext as _
 
 from privtraffic.tenancy.errors import ApplicationError
@@ -31,3 +32,19 @@ def sms_send(*, to: str, body: str) -> None:
     if not sent:
         raise ApplicationError("sms_failed", _("We could not send a text message just now. Try again later."),
                                status=503)
+
+
+# Backends that never reach a phone: fine for `make run` and tests, wrong for a deployment.
+LOCAL_BACKENDS = {"sms.backends.console.SmsBackend", "sms.backends.locmem.SmsBackend",
+                  "sms.backends.dummy.SmsBackend", "sms.backends.filebased.SmsBackend"}
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def sms_backend_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`check --deploy`: a deployment whose SMS_BACKEND prints texts would show customers a code page whose
+    code never arrives (the phone route of the join flow)."""
+    if settings.SMS_BACKEND in LOCAL_BACKENDS:
+        return [checks.Warning(f"SMS_BACKEND is {settings.SMS_BACKEND}: texted sign-in codes are not sent.",
+                               hint="Set SMS_BACKEND to your SMS provider's backend (README, Configuration).",
+                               id="privtraffic.W001")]
+    return []

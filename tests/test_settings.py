@@ -67,6 +67,11 @@ def test_production_requires_secrets_and_passes_deploy_check():
         "DATABASE_URL": "postgres://u:p@db.internal:5432/pt",
         "REDIS_URL": "redis://cache.internal:6379/0",
     })
+    # Texts that are only printed (the embedded default) would leave customers waiting for a code.
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "privtraffic.W001" in result.stderr + result.stdout
+    env["SMS_BACKEND"] = "sms.backends.twilio.SmsBackend"
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr + result.stdout
