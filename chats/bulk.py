@@ -105,7 +105,7 @@ def messages_send_bulk(*, brand: Brand, actor: SystemActor, messages: list[BulkM
     bodies: dict[tuple[str, str, bytes], str] = {}
     keys = []
     for m in messages:  # the same text and card are checked once, not per recipient
-        key = (m.kind, m.body, orjson.dumps(m.payload, default=str, option=orjson.OPT_SORT_KEYS))
+        key = (m.kind, m.body, orjson.dumps(m.payload, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS))
         if key not in bodies:
             bodies[key] = _validate(m.kind, m.body, m.payload)
         keys.append(key)

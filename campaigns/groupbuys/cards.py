@@ -13,12 +13,12 @@ from django.utils.translation import ngettext
 
 from chats.cards.registry import CardAction, CardKind, CardLink, CardProgress, CardState, card_kind_register
 from chats.models import MessageKind
-from privtraffic.tenancy.actors import CustomerActor
+from privtraffic.tenancy.actors import CustomerActor, SystemActor
 from privtraffic.tenancy.errors import ApplicationError
 
 from . import selectors
 from .models import GroupBuy, GroupBuyParticipant, GroupBuyStatus
-from .services import deadline_text, group_buy_card_posted, group_buy_join, share_url
+from .services import deadline_text, group_buy_join, group_buy_posts_record, share_url
 from .tiers import money, tier_reached, tiers_of
 
 
@@ -89,6 +89,10 @@ def group_buy_card_join(*, actor, ref: int) -> CardState:
     return card_state_for(_group_buy(actor, ref), result.participant, customer=True)
 
 
+def _record_posts(brand_id: int, posts: list[tuple[int, int]]) -> None:
+    group_buy_posts_record(actor=SystemActor.for_brand(brand_id, "card:group_buy"), brand_id=brand_id, posts=posts)
+
+
 card_kind_register(CardKind(kind=MessageKind.GROUP_BUY.value, brand_of=selectors.group_buy_brand_id,
                             state=group_buy_card_state, actions={"join": group_buy_card_join},
-                            on_post=group_buy_card_posted))
+                            on_post=_record_posts))

@@ -120,10 +120,12 @@ def _posted_conversations(group_buy: GroupBuy, *, kind: str | None = None) -> li
     return list(posts.order_by("conversation_id").values_list("conversation_id", flat=True))
 
 
-def group_buy_card_posted(brand_id: int, posts: list[tuple[int, int]]) -> None:
-    """The card kind's `on_post` hook: chats calls it in the transaction that writes group-buy cards (a rep's
-    post, a campaign's chunk), so joins refresh the card there and tier unlocks are announced. One read of the
-    brand's group-buys, one INSERT ... ON CONFLICT DO NOTHING; safe to repeat."""
+def group_buy_posts_record(*, actor: SystemActor, brand_id: int, posts: list[tuple[int, int]]) -> None:
+    """Remember where group-buy cards went ([(group-buy id, conversation id), ...]), so joins refresh the card
+    there and tier unlocks are announced. chats calls it (the card kind's `on_post` hook, see cards.py) in the
+    transaction that writes the cards: a rep's post, a campaign's chunk. One read of the brand's group-buys,
+    one INSERT ... ON CONFLICT DO NOTHING; safe to repeat."""
+    authorize(actor, None, brand_id, what="brand")
     ours = set(GroupBuy.objects.filter(brand_id=brand_id, pk__in={ref for ref, _cid in posts})
                .values_list("pk", flat=True))
     GroupBuyPost.objects.bulk_create([GroupBuyPost(brand_id=brand_id, group_buy_id=ref, conversation_id=cid)
@@ -137,7 +139,7 @@ def group_buy_post_to_group(*, actor: Membership, group_buy: GroupBuy, group: Vi
     if group_buy.status != GroupBuyStatus.OPEN:
         raise ApplicationError("group_buy_closed", _("This group-buy has ended."), status=409)
     conversation = conversation_for_group(group=group)
-    # message_send records the post through the card kind's on_post hook (group_buy_card_posted).
+    # message_send records the post through the card kind's on_post hook (group_buy_posts_record).
     return message_send(conversation=conversation, sender=Sender.of_staff(actor), body="",
                         kind=MessageKind.GROUP_BUY, payload={"title": group_buy.title, "ref": group_buy.pk})
 

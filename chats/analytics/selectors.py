@@ -40,13 +40,15 @@ def message_counts_by_day(brand: Brand, *, start: datetime.datetime, store_id: i
     return result
 
 
-# The finished days' histograms summed per responder and bucket (PostgreSQL's jsonb, SQLite's JSON1 text).
+# The finished days' histograms summed per responder and bucket (PostgreSQL's jsonb, SQLite's JSON1 text),
+# for the whole brand or one store.
 _HISTOGRAMS_SQL = {
-    vendor: "SELECT s.responder_id, h.key, SUM(CAST(h.value AS integer)) "
-            "FROM chats_responsedaystat s, " + each + "(s.histogram) h "
-            "WHERE s.brand_id = %(brand)s AND s.day >= %(first_day)s AND s.day < %(before)s "
-            "AND (%(store)s IS NULL OR s.store_key = %(store)s) GROUP BY s.responder_id, h.key"
-    for vendor, each in (("postgresql", "jsonb_each_text"), ("sqlite", "json_each"))
+    (vendor, by_store): "SELECT s.responder_id, h.key, SUM(CAST(h.value AS integer)) "
+                        "FROM chats_responsedaystat s, " + each + "(s.histogram) h "
+                        "WHERE s.brand_id = %(brand)s AND s.day >= %(first_day)s AND s.day < %(before)s "
+                        + ("AND s.store_key = %(store)s " if by_store else "")
+                        + "GROUP BY s.responder_id, h.key"
+    for vendor, each in (("postgresql", "jsonb_each_text"), ("sqlite", "json_each")) for by_store in (False, True)
 }
 
 
@@ -55,7 +57,7 @@ def _stored_histograms(brand: Brand, *, first_day: datetime.date, before: dateti
     """The finished days' histograms, already summed per responder by the database: [{"responder_id",
     "histogram"}]. One row per responder and bucket comes back, however many days and stores the period has
     (not every day-row's JSON merged in Python)."""
-    sql = _HISTOGRAMS_SQL["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    sql = _HISTOGRAMS_SQL[("postgresql" if connection.vendor == "postgresql" else "sqlite", store_id is not None)]
     params = {"brand": brand.pk, "first_day": first_day, "before": before, "store": store_id}
     merged: dict[int | None, dict] = {}
     with connection.cursor() as cursor:
