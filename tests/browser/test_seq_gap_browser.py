@@ -11,6 +11,7 @@ from chats.models import Message
 from chats.services import Sender, conversation_for_customer, message_send
 from tests import factories
 from tests.browser.test_live_chat import LIVE, AsgiServer, _off_loop, _open
+from tests.faults.conftest import subprocess_sessions_ended
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,6 +24,7 @@ def asgi(transactional_db):
         yield server
     finally:
         server.stop()
+        subprocess_sessions_ended()
 
 
 def _send_lost(**kwargs):

@@ -25,10 +25,27 @@ def group_chat(members: int, slug: str = "faults") -> dict:
 
 
 @pytest.fixture
-def suite_database_url(transactional_db) -> str:
+def suite_database_url(transactional_db):
     """The test database, for a uvicorn or Celery subprocess: it sees what the test committed."""
     from tests.faults.servers import database_url
 
     if connection.vendor != "postgresql":
         pytest.fail("tests/testenv.py provides PostgreSQL; the fault tests need it")
-    return database_url(connection.settings_dict)
+    yield database_url(connection.settings_dict)
+    subprocess_sessions_ended()
+
+
+def subprocess_sessions_ended(timeout: float = 15) -> None:
+    """Wait (at most `timeout`) until the stopped subprocesses' database sessions are gone: PostgreSQL ends a
+    dead client's backend a moment later, and the run's last test is followed by DROP DATABASE, which any
+    session left would make fail."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.2)
