@@ -36,6 +36,7 @@ from ..serialization import message_to_dict
 from ..services import Sender, conversation_mark_read, message_find_retry, message_send
 from . import broadcast as realtime
 from . import fanout
+from .layer_receive import WAKE_TYPE, receive_until_cancelled
 from .tokens import chat_token_find, chat_token_group, chat_token_is_live
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,25 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self._follow(identity, dict(visible))
         # Told only now: every subscription is live, so a message committed from here on reaches this socket.
         await self.send_json({"type": "ready", "conversations": sorted(self.joined)})
+
+    # Channels sets `channel_receive` to the layer's receive for this socket's channel and cancels it when the
+    # socket closes; the getter hands Channels a receive that stops even if the layer loses that cancellation.
+    @property
+    def channel_receive(self):
+        return self._receive_until_cancelled
+
+    @channel_receive.setter
+    def channel_receive(self, receive) -> None:
+        self._layer_receive = receive
+
+    async def _receive_until_cancelled(self) -> dict:
+        return await receive_until_cancelled(self._layer_receive, wake=self._wake_layer_receive)
+
+    async def _wake_layer_receive(self) -> None:
+        await self.channel_layer.send(self.channel_name, {"type": WAKE_TYPE})
+
+    async def chat_layer_wake(self, event) -> None:
+        """The wake-up of a receive that lost its cancellation (layer_receive.py): nothing to do."""
 
     async def disconnect(self, code):
         if getattr(self, "_auth_timer", None) is not None:

@@ -90,7 +90,10 @@ TEMPLATES = [
 # --- Database: PostgreSQL when DATABASE_URL is set, else SQLite under var/ ---
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+    # conn_health_checks: a persistent connection (DB_CONN_MAX_AGE) is checked before a request or task reuses
+    # it, so a PostgreSQL restart costs a reconnect, not a failed request (tests/faults/test_postgres_restart.py).
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+                                                  conn_health_checks=True)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default must start on a fresh clone
     DATABASES = {

@@ -3,6 +3,7 @@
 Kept apart from tenancy.api because DRF imports these while rest_framework.views loads.
 """
 
+import logging
 import math
 import re
 import time
@@ -17,6 +18,8 @@ from rest_framework.settings import api_settings
 
 from .models import ApiKey
 from .services import api_key_authenticate
+
+logger = logging.getLogger(__name__)
 
 
 class ApiClient:
@@ -97,7 +100,13 @@ class ApiKeyRateThrottle(throttling.BaseThrottle):
         now = self.timer()
         window_index = int(now // window)
         key = f"throttle:{self.scope}:{request.auth.prefix}:{window}:{window_index}"
-        count = self._count(key, window)
+        try:
+            count = self._count(key, window)
+        except Exception:
+            # The cache (Redis) is down: the limit cannot be counted. Serve rather than fail every call while
+            # PostgreSQL, where the writes go, is fine (tests/faults/test_redis_stopped.py).
+            logger.warning("API throttle skipped: the cache is unavailable", exc_info=True)
+            return True
         if count <= limit:
             return True
         self._wait = (window_index + 1) * window - now

@@ -84,3 +84,14 @@ def test_local_memory_cache_counts_atomically_too(monkeypatch):
     for thread in threads:
         thread.join()
     assert allowed.count(True) == 30
+
+
+def test_the_limit_is_not_counted_while_the_cache_is_unreachable(settings, caplog):
+    """Redis down: the API serves (its writes go to PostgreSQL) instead of failing every call; a warning says why.
+    The whole-app version is tests/faults/test_redis_stopped.py."""
+    from tests.helpers import free_port
+
+    # Nothing listens there; the settings fixture swaps the cache client (and restores it after the test).
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+    assert ApiKeyRateThrottle().allow_request(_Request(ApiKey(prefix="nocache1")), None) is True
+    assert "the cache is unavailable" in caplog.text
