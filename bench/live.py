@@ -184,7 +184,51 @@ def s6(stack: Stack, quick: bool) -> list[dict]:
     ]
 
 
-SCENARIOS = [s1, s3, s6, s8]
+def s7(stack: Stack, quick: bool) -> list[dict]:
+    """List endpoints under API-key auth at concurrency 16, against the same view bodies with auth off
+    (bench/urls.py) and a minimal JSON view, all served by the same process."""
+    customers, requests = (5_000, 300) if quick else (100_000, 3_000)
+    data = stack.seed("customers", customers=customers)
+    auth = {"Authorization": f"Bearer {data['api_key']}"}
+    segment = f"customers/?segment={data['segment']}"
+    paths = {
+        "segment": (f"/api/v1/{segment}", auth), "segment_noauth": (f"/bench/noauth/{data['brand']}/{segment}", {}),
+        "stores": ("/api/v1/stores/", auth), "stores_noauth": (f"/bench/noauth/{data['brand']}/stores/", {}),
+        "json": ("/bench/json", {}),
+    }
+    results, sequential = {}, {}
+    for name, (path, headers) in paths.items():
+        _http(stack, {"concurrency": 4, "requests": [{"path": path, "headers": headers}] * 20})  # warm up
+        results[name] = _http(stack, {"concurrency": 16, "requests": [{"path": path, "headers": headers}] * requests})
+        # One at a time: the server time of one request, without the queue of 16 in front of it.
+        sequential[name] = _http(stack, {"concurrency": 1, "requests": [{"path": path, "headers": headers}] * 100})
+    print("S7", {k: (v["p50_ms"], v["p99_ms"], v["per_s"], v["statuses"]) for k, v in results.items()},
+          {k: v["p50_ms"] for k, v in sequential.items()}, flush=True)
+    base = {"scenario": f"S7 list endpoints with API-key auth, concurrency 16, {customers:,} customers"}
+    ok = all(set(r["statuses"]) == {"200"} for r in [*results.values(), *sequential.values()])
+    rows = []
+    for name, label in (("segment", "customers/?segment= p99"), ("stores", "stores/ p99")):
+        rows += [
+            {**base, "figure": label, "value": results[name]["p99_ms"], "unit": "ms",
+             "baseline": "same view, auth off", "baseline_value": results[f"{name}_noauth"]["p99_ms"],
+             "target": "< 50 ms"},
+            {**base, "figure": f"{label.split()[0]} p99 against a minimal JSON view", "value": results[name]["p99_ms"],
+             "unit": "ms", "baseline": "minimal JSON view", "baseline_value": results["json"]["p99_ms"], "target": "-"},
+            {**base, "figure": f"{label.split()[0]} requests/s", "value": results[name]["per_s"], "unit": "/s",
+             "baseline": "same view, auth off", "baseline_value": results[f"{name}_noauth"]["per_s"], "target": "-"},
+        ]
+    added = sequential["stores"]["p50_ms"] - sequential["stores_noauth"]["p50_ms"]
+    rows.append({**base, "figure": "the key check adds (stores/ p50 one at a time, minus auth off)",
+                 "value": round(added, 2), "unit": "ms",
+                 "baseline": f"stores/ auth off, p50 one at a time: {sequential['stores_noauth']['p50_ms']} ms",
+                 "baseline_value": None, "target": "<= 1 ms"})
+    rows.append({**base, "figure": "answers other than 200", "value": 0 if ok else sum(
+        n for r in [*results.values(), *sequential.values()] for code, n in r["statuses"].items() if code != "200"),
+        "unit": "", "baseline": "none", "baseline_value": None, "target": "0"})
+    return rows
+
+
+SCENARIOS = [s1, s3, s6, s8, s7]
 if os.environ.get("BENCH_ONLY"):
     SCENARIOS = [s for s in SCENARIOS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]
 
