@@ -101,6 +101,90 @@ def s1(stack: Stack, quick: bool) -> list[dict]:
     ]
 
 
+def _ramp(url: str, tokens_file: str, *, rates: list[float], step: float) -> dict:
+    gen = Loadgen("ramp", url, tokens_file, "--rates", ",".join(str(r) for r in rates), "--step", str(step),
+                  "--concurrency", "100")
+    gen.read()
+    gen.tell()
+    return gen.finish()
+
+
+def s2(stack: Stack, quick: bool) -> list[dict]:
+    """The S1 group at rising rates until p99 passes 1 s, on the app and on the raw server."""
+    members = 200 if quick else 500
+    data = stack.seed("group", members=members, slug="s2")
+    tokens = _file(data["tokens"])
+    rates = [10, 20, 40, 80, 160, 320] if quick else [5, 10, 15, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480]
+    step = 2 if quick else 8
+    raw, raw_url = start_raw_server()
+    try:
+        floor = _ramp(raw_url, tokens, rates=rates, step=step)
+    finally:
+        raw.terminate()
+        raw.wait()
+    app = _ramp(stack.ws_url, tokens, rates=rates, step=step)
+    print("S2 app", app, "raw", floor, flush=True)
+    base = {"scenario": f"S2 ramp into a {members - 1}-socket group until p99 > 1 s ({step:g} s per rate)"}
+
+    def steps(result):
+        return "; ".join(f"{s['rate']:g}/s: p99 {s['p99_ms'] if s['p99_ms'] is not None else 'missing ' + str(s['missing'])}"
+                         for s in result["steps"])
+
+    return [
+        {**base, "figure": "saturation rate (highest rate with p99 <= 1 s)", "value": app["saturation_rate"],
+         "unit": "msg/s" + ("" if app["saturated"] else " (not reached)"), "baseline": "raw websockets server",
+         "baseline_value": floor["saturation_rate"], "target": ">= 50% of baseline"},
+        {**base, "figure": "receivers with a seq gap below saturation", "value": app["receivers_with_gaps_below_saturation"],
+         "unit": f"of {members - 1}", "baseline": "raw websockets server",
+         "baseline_value": floor["receivers_with_gaps_below_saturation"], "target": "0"},
+        {**base, "figure": "steps (app)", "value": steps(app), "unit": "", "baseline": f"raw: {steps(floor)}",
+         "baseline_value": None, "target": "-"},
+    ]
+
+
+def s4(stack: Stack, quick: bool) -> list[dict]:
+    """Clients in 20 groups with one sender each, 5 msg/s in all; kill -9 and restart of the ASGI process, then
+    of Redis. Each client reconnects with backoff and syncs by seq; the baseline counts, from the same clients,
+    what they would have lost without the resync (what they did not get live)."""
+    clients, rate, settle = (200, 5, 4) if quick else (1000, 5, 15)
+    data = stack.seed("group", members=clients, groups=20, slug="s4")
+    gen = Loadgen("faults", stack.ws_url, _file(data["tokens"]), "--rate", str(rate), "--concurrency", "100",
+                  "--settle", "30")
+    connected = gen.read()
+    gen.tell("go")
+    time.sleep(settle)
+    gen.tell("fault web")
+    stack.kill_web()
+    stack.start_web()
+    gen.tell("up web")
+    time.sleep(settle)
+    gen.tell("fault redis")
+    stack.restart_redis()
+    gen.tell("up redis")
+    time.sleep(settle)
+    gen.tell("stop")
+    result = gen.finish()
+    print("S4", connected, result, flush=True)
+    base = {"scenario": f"S4 {clients:,} clients in 20 groups, {rate} msg/s in all; kill -9 of uvicorn, then of Redis"}
+    catch = result["catch_up"]
+    return [
+        {**base, "figure": "acknowledged messages lost after resync", "value": result["lost"],
+         "unit": f"of {result['expected_deliveries']:,} deliveries ({result['acked']} messages)",
+         "baseline": "same clients, live frames only (no resync)", "baseline_value": result["lost_without_resync"],
+         "target": "0"},
+        {**base, "figure": "messages duplicated (stored or shown twice)", "value": result["duplicated"]
+         + result["conflicting_seqs"], "unit": "", "baseline": "none", "baseline_value": None, "target": "0"},
+        {**base, "figure": "slowest client caught up after the ASGI restart", "value": catch["web"]["max_s"],
+         "unit": f"s (p50 {catch['web']['p50_s']} s, {catch['web']['not_caught_up']} never)",
+         "baseline": "none", "baseline_value": None, "target": "<= 10 s"},
+        {**base, "figure": "slowest client caught up after the Redis restart", "value": catch["redis"]["max_s"],
+         "unit": f"s (p50 {catch['redis']['p50_s']} s, {catch['redis']['not_caught_up']} never)",
+         "baseline": "none", "baseline_value": None, "target": "<= 10 s"},
+        {**base, "figure": "sends never acknowledged", "value": result["unacked"], "unit": f"of {result['sent']}",
+         "baseline": "none", "baseline_value": None, "target": "0"},
+    ]
+
+
 def s3(stack: Stack, quick: bool) -> list[dict]:
     count = 500 if quick else 5000
     data = stack.seed("group", members=count, groups=max(1, count // 500), direct=True, slug="s3")
@@ -228,7 +312,7 @@ def s7(stack: Stack, quick: bool) -> list[dict]:
     return rows
 
 
-SCENARIOS = [s1, s3, s6, s8, s7]
+SCENARIOS = [s1, s2, s3, s6, s8, s7, s4]
 if os.environ.get("BENCH_ONLY"):
     SCENARIOS = [s for s in SCENARIOS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]
 
@@ -237,12 +321,14 @@ def run(*, quick: bool) -> list[dict]:
     rows: list[dict] = []
     with Stack() as stack:
         for scenario in SCENARIOS:
+            began = time.monotonic()
             try:
                 rows += scenario(stack, quick)
             except Exception as exc:  # one scenario failing leaves the others' figures
                 traceback.print_exc()
                 rows.append({"scenario": scenario.__name__.upper(), "figure": "failed to run", "value": None,
                              "unit": "", "baseline": repr(exc)[:200], "baseline_value": None, "target": "-"})
+            print(f"[live] {scenario.__name__}: {time.monotonic() - began:.0f} s", flush=True)
     return rows
 
 

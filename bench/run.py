@@ -79,7 +79,8 @@ def _ratio(row: dict) -> str:
     return f"{value / base:.1f}x"
 
 
-def write_report(rows: list[dict], failures: list[str], *, quick: bool, load: list[str], seconds: float) -> None:
+def write_report(rows: list[dict], failures: list[str], *, quick: bool, load: list[str], seconds: float,
+                 timings: dict[str, float] | None = None) -> None:
     lines = [
         "# Benchmarks",
         "",
@@ -90,6 +91,7 @@ def write_report(rows: list[dict], failures: list[str], *, quick: bool, load: li
         "## Machine",
         "",
         *load,
+        *([f"- seconds per module: {', '.join(f'{name} {t:.0f} s' for name, t in timings.items())}"] if timings else []),
         "",
         "## Figures",
         "",
@@ -115,10 +117,12 @@ def main(argv: list[str]) -> int:
     start = time.monotonic()
     rows: list[dict] = []
     failures: list[str] = []
+    timings: dict[str, float] = {}
     for name, module in discover():
         if only and name not in only:
             continue
         print(f"[bench] {name}", flush=True)
+        began = time.monotonic()
         try:
             got = module.run(quick=quick)
             rows += got
@@ -127,7 +131,9 @@ def main(argv: list[str]) -> int:
         except Exception:
             traceback.print_exc()
             failures.append(f"`bench/{name}.py`: {traceback.format_exc().strip().splitlines()[-1]}")
-    write_report(rows, failures, quick=quick, load=load, seconds=time.monotonic() - start)
+        timings[name] = time.monotonic() - began
+        print(f"[bench] {name}: {timings[name]:.0f} s", flush=True)
+    write_report(rows, failures, quick=quick, load=load, seconds=time.monotonic() - start, timings=timings)
     print(REPORT.read_text())
     return 1 if failures else 0
 
