@@ -44,6 +44,14 @@ UNAUTHENTICATED = 4401
 TYPING_INTERVAL_SECONDS = 2.0
 
 
+def connect_reads(func):
+    """The connect path's database reads (read-only, no transaction, nothing shared with the socket's later
+    frames) run on the executor's pool rather than the one thread-sensitive thread that serialises every
+    database_sync_to_async call of the process: concurrent connects overlap their PostgreSQL round trips
+    instead of queueing behind each other and behind message writes."""
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
 def _flood_allows(sender_key: str) -> bool:
     """A fixed-window counter per sender, shared by every socket and process through the cache."""
     window = int(time.time() // settings.CHAT_FLOOD_WINDOW_SECONDS)
@@ -78,13 +86,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         identity = selectors.ChatIdentity()
         if user is not None and user.is_authenticated:
-            identity = await database_sync_to_async(self._identify_session)(user)
+            identity = await connect_reads(self._identify_session)(user)
         await self.accept()
         if not identity.is_empty:
             await self._group_add_all(self._personal_groups(identity))
             # Read only now that the personal groups are joined: a visibility change committed from here on
             # arrives as an event that re-checks.
-            visible = await database_sync_to_async(selectors.conversation_brands_visible)(identity=identity)
+            visible = await connect_reads(selectors.conversation_brands_visible)(identity=identity)
             await self._start(identity, visible)
             return
         # No session: the first frame must carry a chat token, within the allowed time.
@@ -113,7 +121,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return  # one try only: later frames were in flight when the socket was refused
         self._auth_tried = True
         token = content.get("token") if isinstance(content, dict) and content.get("type") == "auth" else None
-        row = await database_sync_to_async(chat_token_find)(token)
+        row = await connect_reads(chat_token_find)(token)
         if row is None:
             await self.close(code=UNAUTHENTICATED)
             return
@@ -128,7 +136,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 return None
             return selectors.conversation_brands_visible(identity=identity)
 
-        visible = await database_sync_to_async(check)()
+        visible = await connect_reads(check)()
         if visible is None:
             await self.close(code=UNAUTHENTICATED)
             return

@@ -2,14 +2,15 @@
 
 A token socket (an integrator's app) and a session socket (a browser) are connected until `ready`, once for an
 identity that sees one or two conversations and once for one that sees many more; every query of the connect
-path (the auth middleware's session and user reads included) is counted on the connection of the thread that
-runs the consumer's database work.
+path (the auth middleware's session and user reads included) is counted, on whichever thread it runs: the
+connect reads run on the executor's pool, and every database connection opened while counting is watched.
 """
+
+import threading
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
+from django.db.backends.signals import connection_created
 
 from chats.realtime.tokens import chat_token_issue
 from chats.services import conversation_for_customer, conversation_for_group
@@ -41,25 +42,47 @@ def _customer_in_groups(slug: str, groups: int) -> dict:
     return {"token": token, "owner": owner.user, "rep": rep.user, "conversations": groups + 1}
 
 
-def _begin_capture() -> CaptureQueriesContext:
-    # On the connection of the thread that serves database_sync_to_async calls (one thread in tests).
-    capture = CaptureQueriesContext(connections["default"])
-    capture.__enter__()
-    return capture
+class QueryLog:
+    """Every SQL statement run on a database connection opened while it is active, from any thread (tests run
+    with persistent connections off, so each database hop opens its connection)."""
+
+    def __init__(self):
+        self.sql: list[str] = []
+        self.lock = threading.Lock()
+        self.watched = []
+
+    def _record(self, execute, sql, params, many, context):
+        with self.lock:
+            self.sql.append(sql)
+        return execute(sql, params, many, context)
+
+    def _watch(self, sender, connection, **kwargs):
+        with self.lock:
+            if self._record not in connection.execute_wrappers:
+                connection.execute_wrappers.append(self._record)
+                self.watched.append(connection)
+
+    def __enter__(self):
+        connection_created.connect(self._watch, dispatch_uid="test-connect-query-log")
+        return self
+
+    def __exit__(self, *exc):
+        connection_created.disconnect(dispatch_uid="test-connect-query-log")
+        for connection in self.watched:
+            connection.execute_wrappers.remove(self._record)
 
 
 async def _count_connect_queries(**socket) -> tuple[int, dict, list[str]]:
-    """Queries run from the handshake to `ready` by the thread that serves the consumer's database calls."""
-    comm = await communicator(**socket)  # (a browser's session is made before the capture starts)
-    capture = await database_sync_to_async(_begin_capture)()
-    try:
-        connected, _ = await comm.connect(timeout=10)
-        assert connected
-        ready = await receive_until(comm, "ready", timeout=10)
-    finally:
-        await database_sync_to_async(capture.__exit__)(None, None, None)
-        await disconnect_within(comm)
-    return len(capture), ready, [q["sql"] for q in capture.captured_queries]
+    """Queries run from the handshake to `ready`."""
+    comm = await communicator(**socket)  # (a browser's session is made before counting starts)
+    with QueryLog() as log:
+        try:
+            connected, _ = await comm.connect(timeout=10)
+            assert connected
+            ready = await receive_until(comm, "ready", timeout=10)
+        finally:
+            await disconnect_within(comm)
+    return len(log.sql), ready, log.sql
 
 
 async def test_token_socket_connects_in_the_same_few_queries_for_two_or_twenty_conversations():
@@ -90,9 +113,8 @@ async def test_owner_and_rep_session_sockets_connect_in_a_constant_number_of_que
 
 
 async def test_a_bad_token_costs_one_query_and_a_4401():
-    capture = await database_sync_to_async(_begin_capture)()
     comm = await communicator(token="not-a-real-token-but-long-enough")
-    await comm.connect()
-    assert (await comm.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4401}
-    await database_sync_to_async(capture.__exit__)(None, None, None)
-    assert len(capture) == 1, [q["sql"] for q in capture.captured_queries]
+    with QueryLog() as log:
+        await comm.connect()
+        assert (await comm.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4401}
+    assert len(log.sql) == 1, log.sql
