@@ -47,6 +47,10 @@ async def open_socket(url: str, token: str):
             return ws, frame
 
 
+async def close_all(sockets) -> None:
+    await asyncio.gather(*[ws.close() for ws in sockets], return_exceptions=True)
+
+
 async def open_all(url: str, tokens: list[str], concurrency: int):
     gate = asyncio.Semaphore(concurrency)
 
@@ -119,8 +123,7 @@ async def broadcast(args) -> dict:
         "send_s": round(send_s, 2), "elapsed_s": round(elapsed, 2),
         "deliveries_per_s": round(len(latencies) / max(elapsed, 1e-9), 1),
     }
-    for ws, _ in opened:
-        await ws.close()
+    await close_all([ws for ws, _ in opened])
     return result
 
 
@@ -159,6 +162,12 @@ async def ramp(args) -> dict:
             await sender.recv()
 
     drain = asyncio.ensure_future(drain_sender())
+    # Warm-up, not measured: the server's first messages pay one-time costs (imports, connections, plans).
+    for n in range(5):
+        await sender.send(json.dumps({"type": "send", "conversation": conversation, "client_msg_id": f"w{n}-{time.time()}",
+                                      "body": f"warm-up {n}"}))
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(args.grace)
     steps, number, saturated_at = [], 0, None
     for step, rate in enumerate(rates):
         count = max(1, int(rate * args.step))
@@ -194,8 +203,7 @@ async def ramp(args) -> dict:
         # Every message below saturation arrived, and in seq order with no hole between consecutive messages.
         if None in seqs or any(b != a + 1 for a, b in zip(seqs, seqs[1:], strict=False)):
             gaps += 1
-    for ws, _ in opened:
-        await ws.close()
+    await close_all([ws for ws, _ in opened])
     return {"sockets": len(opened), "connect_s": round(connect_s, 3), "steps": steps,
             "saturation_rate": below[-1]["rate"] if below else 0.0,
             "saturated": saturated_at is not None, "receivers_with_gaps_below_saturation": gaps}
@@ -370,9 +378,7 @@ async def faults(args) -> dict:
     resender.cancel()
     for client in clients:
         client.stopping = True
-        if client.ws is not None:
-            with contextlib.suppress(Exception):
-                await client.ws.close()
+    await close_all([c.ws for c in clients if c.ws is not None])
     for task in tasks:
         task.cancel()
     lost = lost_live = duplicated = 0
@@ -402,8 +408,7 @@ async def idle(args) -> dict:
     opened, connect_s = await open_all(args.url, tokens, args.concurrency)
     print(json.dumps({"ready": len(opened), "connect_s": round(connect_s, 3)}), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    for ws, _ in opened:
-        await ws.close()
+    await close_all([ws for ws, _ in opened])
     return {"sockets": len(opened), "connect_s": round(connect_s, 3),
             "connects_per_s": round(len(opened) / connect_s, 1),
             "conversations_per_socket": statistics.fmean(len(f["conversations"]) for _, f in opened)}

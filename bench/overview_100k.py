@@ -10,7 +10,7 @@ and for one store, and the whole page through the test client. The baseline, mea
 plain COUNT(*) of the brand's customers.
 
     python bench/overview_100k.py            # 100,000 customers
-    python bench/overview_100k.py --quick    # 10,000 customers (a smoke run)
+    python bench/overview_100k.py --quick    # 3,000 customers (a smoke run)
 
 `run(quick=...)` returns the rows {"scenario", "figure", "value", "unit", "baseline", "baseline_value",
 "target"}; run as a script it prints them as a table.
@@ -131,7 +131,7 @@ def _ensure_database() -> None:
 
 
 def run(*, quick: bool) -> list[dict]:
-    customers = 10_000 if quick else 100_000
+    customers = 3_000 if quick else 100_000
     postgres = None
     if not os.environ.get("DATABASE_URL"):
         from tests.testenv import Postgres

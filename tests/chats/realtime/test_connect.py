@@ -3,13 +3,17 @@
 A token socket (an integrator's app) and a session socket (a browser) are connected until `ready`, once for an
 identity that sees one or two conversations and once for one that sees many more; every query of the connect
 path (the auth middleware's session and user reads included) is counted, on whichever thread it runs: the
-connect reads run on the executor's pool, and every database connection opened while counting is watched.
+connect reads run on the executor's pool (a fresh pool per count, so each of its threads opens its connection
+while watched) and the rest on the one thread-sensitive thread (watched directly).
 """
 
+import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connections
 from django.db.backends.signals import connection_created
 
 from chats.realtime.tokens import chat_token_issue
@@ -43,8 +47,8 @@ def _customer_in_groups(slug: str, groups: int) -> dict:
 
 
 class QueryLog:
-    """Every SQL statement run on a database connection opened while it is active, from any thread (tests run
-    with persistent connections off, so each database hop opens its connection)."""
+    """Every SQL statement run, while it is active, on the thread-sensitive thread's connection and on every
+    connection opened meanwhile (the executor pool's threads, fresh for each count)."""
 
     def __init__(self):
         self.sql: list[str] = []
@@ -62,20 +66,24 @@ class QueryLog:
                 connection.execute_wrappers.append(self._record)
                 self.watched.append(connection)
 
-    def __enter__(self):
+    async def __aenter__(self):
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="connect-count")
+        asyncio.get_running_loop().set_default_executor(self.pool)
         connection_created.connect(self._watch, dispatch_uid="test-connect-query-log")
+        await database_sync_to_async(lambda: self._watch(None, connections["default"]))()
         return self
 
-    def __exit__(self, *exc):
+    async def __aexit__(self, *exc):
         connection_created.disconnect(dispatch_uid="test-connect-query-log")
         for connection in self.watched:
             connection.execute_wrappers.remove(self._record)
+        self.pool.shutdown(wait=False)
 
 
 async def _count_connect_queries(**socket) -> tuple[int, dict, list[str]]:
     """Queries run from the handshake to `ready`."""
     comm = await communicator(**socket)  # (a browser's session is made before counting starts)
-    with QueryLog() as log:
+    async with QueryLog() as log:
         try:
             connected, _ = await comm.connect(timeout=10)
             assert connected
@@ -114,7 +122,7 @@ async def test_owner_and_rep_session_sockets_connect_in_a_constant_number_of_que
 
 async def test_a_bad_token_costs_one_query_and_a_4401():
     comm = await communicator(token="not-a-real-token-but-long-enough")
-    with QueryLog() as log:
+    async with QueryLog() as log:
         await comm.connect()
         assert (await comm.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4401}
     assert len(log.sql) == 1, log.sql
