@@ -81,7 +81,7 @@ def _idle(url: str, pid: int, tokens_file: str, warm_file: str) -> dict:
 def s1(stack: Stack, quick: bool) -> list[dict]:
     data = stack.seed("group", members=500, slug="s1")
     tokens = _file(data["tokens"])
-    rate, duration = 10, (5 if quick else 30)
+    rate, duration = 10, (3 if quick else 30)
     raw, raw_url = start_raw_server()
     try:
         floor = _broadcast(raw_url, raw.pid, tokens, rate=rate, duration=duration)
@@ -120,10 +120,10 @@ def _ramp(url: str, tokens_file: str, *, rates: list[float], step: float) -> dic
 
 def s2(stack: Stack, quick: bool) -> list[dict]:
     """The S1 group at rising rates until p99 passes 1 s, on the app and on the raw server."""
-    members = 200 if quick else 500
+    members = 100 if quick else 500
     data = stack.seed("group", members=members, slug="s2")
     tokens = _file(data["tokens"])
-    rates = [10, 20, 40, 80, 160] if quick else [5, 10, 15, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480]
+    rates = [10, 40, 160] if quick else [5, 10, 15, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480]
     step = 2 if quick else 8
     raw, raw_url = start_raw_server()
     try:
@@ -155,7 +155,7 @@ def s4(stack: Stack, quick: bool) -> list[dict]:
     """Clients in 20 groups with one sender each, 5 msg/s in all; kill -9 and restart of the ASGI process, then
     of Redis. Each client reconnects with backoff and syncs by seq; the baseline counts, from the same clients,
     what they would have lost without the resync (what they did not get live)."""
-    clients, rate, settle = (200, 5, 4) if quick else (1000, 5, 15)
+    clients, rate, settle = (100, 5, 3) if quick else (1000, 5, 15)
     data = stack.seed("group", members=clients, groups=20, slug="s4")
     gen = Loadgen("faults", stack.ws_url, _file(data["tokens"]), "--rate", str(rate), "--concurrency", "100",
                   "--settle", "30")
@@ -195,7 +195,7 @@ def s4(stack: Stack, quick: bool) -> list[dict]:
 
 
 def s3(stack: Stack, quick: bool) -> list[dict]:
-    count = 300 if quick else 5000
+    count = 200 if quick else 5000
     data = stack.seed("group", members=count + 50, groups=max(1, count // 500), direct=True, slug="s3")
     tokens, warm = _file(data["tokens"][:count]), _file(data["tokens"][count:])
     raw, raw_url = start_raw_server()
@@ -284,7 +284,7 @@ def s6(stack: Stack, quick: bool) -> list[dict]:
 def s7(stack: Stack, quick: bool) -> list[dict]:
     """List endpoints under API-key auth at concurrency 16, against the same view bodies with auth off
     (bench/urls.py) and a minimal JSON view, all served by the same process."""
-    customers, requests = (5_000, 300) if quick else (100_000, 3_000)
+    customers, requests, one_by_one = (2_000, 80, 20) if quick else (100_000, 3_000, 100)
     data = stack.seed("customers", customers=customers)
     auth = {"Authorization": f"Bearer {data['api_key']}"}
     segment = f"customers/?segment={data['segment']}"
@@ -295,10 +295,11 @@ def s7(stack: Stack, quick: bool) -> list[dict]:
     }
     results, sequential = {}, {}
     for name, (path, headers) in paths.items():
-        _http(stack, {"concurrency": 4, "requests": [{"path": path, "headers": headers}] * 20})  # warm up
+        _http(stack, {"concurrency": 4, "requests": [{"path": path, "headers": headers}] * 8})  # warm up
         results[name] = _http(stack, {"concurrency": 16, "requests": [{"path": path, "headers": headers}] * requests})
         # One at a time: the server time of one request, without the queue of 16 in front of it.
-        sequential[name] = _http(stack, {"concurrency": 1, "requests": [{"path": path, "headers": headers}] * 100})
+        sequential[name] = _http(stack, {"concurrency": 1,
+                                         "requests": [{"path": path, "headers": headers}] * one_by_one})
     print("S7", {k: (v["p50_ms"], v["p99_ms"], v["per_s"], v["statuses"]) for k, v in results.items()},
           {k: v["p50_ms"] for k, v in sequential.items()}, flush=True)
     base = {"scenario": f"S7 list endpoints with API-key auth, concurrency 16, {customers:,} customers"}
