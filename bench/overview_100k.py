@@ -92,8 +92,8 @@ def _load(brand, customers: int) -> dict:
         cur.execute("INSERT INTO communities_inviteopen (brand_id, invite_id, day, count) "
                     "SELECT %(brand)s, i.id, current_date - d, 1 + (random() * 20)::int "
                     "FROM communities_invitelink i, generate_series(0, 364) d WHERE i.brand_id = %(brand)s", params)
-        cur.execute("INSERT INTO chats_conversation (brand_id, kind, customer_id, last_seq, created_at) "
-                    "SELECT brand_id, 'direct', id, 10, now() FROM crm_customer WHERE brand_id = %(brand)s "
+        cur.execute("INSERT INTO chats_conversation (brand_id, kind, status, customer_id, last_seq, created_at) "
+                    "SELECT brand_id, 'direct', 'open', id, 10, now() FROM crm_customer WHERE brand_id = %(brand)s "
                     "ORDER BY id LIMIT %(n)s", {**params, "n": conversations})
         # Ten messages per chat, customer and rep taking turns a few minutes apart, starting on a random day.
         cur.execute("""

@@ -1,5 +1,6 @@
 """The app's routes plus the baselines that benchmarks compare with, served by the same process."""
 
+import threading
 from functools import cache
 
 from django.db import connection
@@ -24,11 +25,25 @@ def minimal_json(request):
     return JsonResponse({"ok": True})
 
 
+_table_lock = threading.Lock()
+_table_made = False
+
+
+def _bench_table() -> None:
+    """Created once per process (concurrent CREATE TABLE IF NOT EXISTS races on PostgreSQL's catalog)."""
+    global _table_made
+    with _table_lock:
+        if not _table_made:
+            with connection.cursor() as cursor:
+                cursor.execute("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, body text NOT NULL)")
+            _table_made = True
+
+
 @csrf_exempt
 def bare_insert(request):
     """One INSERT in autocommit and a JSON answer: the floor for an API write."""
+    _bench_table()
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, body text NOT NULL)")
         cursor.execute("INSERT INTO bench_insert (body) VALUES (%s) RETURNING id", [request.body.decode()[:4000]])
         row_id = cursor.fetchone()[0]
     return JsonResponse({"id": row_id}, status=201)
