@@ -77,7 +77,18 @@ class QueryLog:
         connection_created.disconnect(dispatch_uid="test-connect-query-log")
         for connection in self.watched:
             connection.execute_wrappers.remove(self._record)
+        # The pool's threads end with the pool: close the connections they opened (from a plain thread: not
+        # from the event loop), or the test database could not be dropped at the end of the session.
+        await asyncio.to_thread(self._close_watched)
         self.pool.shutdown(wait=False)
+
+    def _close_watched(self) -> None:
+        for connection in self.watched:
+            connection.inc_thread_sharing()
+            try:
+                connection.close()
+            finally:
+                connection.dec_thread_sharing()
 
 
 async def _count_connect_queries(**socket) -> tuple[int, dict, list[str]]:
