@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""S5: a promotion to 100,000 customers (QUICK: 10,000) plus a post to 200 groups, through the real engine.
+"""S5: a promotion to 100,000 customers (QUICK: 5,000) plus a post to 200 groups, through the real engine.
 
     python bench/campaign_100k.py [--quick]     # starts a throwaway PostgreSQL + Redis (tests/testenv.py)
     DATABASE_URL=... REDIS_URL=... python bench/campaign_100k.py [--quick]
@@ -44,7 +44,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privtraffic.settings.base")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 SCENARIO = "S5"
-CUSTOMERS = {False: 100_000, True: 10_000}
+CUSTOMERS = {False: 100_000, True: 5_000}
 GROUPS = 200
 STORES = 50
 REPS = 200

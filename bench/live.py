@@ -57,22 +57,31 @@ def profile(pid: int, seconds: float):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _idle(url: str, pid: int, tokens_file: str) -> dict:
-    rss_before = rss_bytes(pid)
+def _idle(url: str, pid: int, tokens_file: str, warm_file: str) -> dict:
+    # A few sockets first, closed again: the server's one-time costs (lazy imports, pools, threads) stay out of
+    # the per-socket figures.
+    warm = Loadgen("idle", url, warm_file, "--concurrency", "50")
+    warm.read()
+    warm.tell("done")
+    warm.finish()
+    time.sleep(1)
+    rss_before, cpu_before = rss_bytes(pid), cpu_seconds(pid)
     gen = Loadgen("idle", url, tokens_file, "--concurrency", "100")
     ready = gen.read()
+    cpu_ms_per_connect = (cpu_seconds(pid) - cpu_before) * 1000 / max(ready["ready"], 1)
     time.sleep(1)
     rss_after = rss_bytes(pid)
     gen.tell("done")
     result = gen.finish()
     result["rss_kib_per_socket"] = round((rss_after - rss_before) / 1024 / max(ready["ready"], 1), 1)
+    result["cpu_ms_per_connect"] = round(cpu_ms_per_connect, 3)
     return result
 
 
 def s1(stack: Stack, quick: bool) -> list[dict]:
     data = stack.seed("group", members=500, slug="s1")
     tokens = _file(data["tokens"])
-    rate, duration = 10, (5 if quick else 30)
+    rate, duration = 10, (3 if quick else 30)
     raw, raw_url = start_raw_server()
     try:
         floor = _broadcast(raw_url, raw.pid, tokens, rate=rate, duration=duration)
@@ -101,17 +110,103 @@ def s1(stack: Stack, quick: bool) -> list[dict]:
     ]
 
 
-def s3(stack: Stack, quick: bool) -> list[dict]:
-    count = 500 if quick else 5000
-    data = stack.seed("group", members=count, groups=max(1, count // 500), direct=True, slug="s3")
+def _ramp(url: str, tokens_file: str, *, rates: list[float], step: float) -> dict:
+    gen = Loadgen("ramp", url, tokens_file, "--rates", ",".join(str(r) for r in rates), "--step", str(step),
+                  "--concurrency", "100")
+    gen.read()
+    gen.tell()
+    return gen.finish()
+
+
+def s2(stack: Stack, quick: bool) -> list[dict]:
+    """The S1 group at rising rates until p99 passes 1 s, on the app and on the raw server."""
+    members = 100 if quick else 500
+    data = stack.seed("group", members=members, slug="s2")
     tokens = _file(data["tokens"])
+    rates = [2.5, 10, 40, 160] if quick else [2.5, 5, 10, 15, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480]
+    step = 2 if quick else 8
     raw, raw_url = start_raw_server()
     try:
-        floor = _idle(raw_url, raw.pid, tokens)
+        floor = _ramp(raw_url, tokens, rates=rates, step=step)
     finally:
         raw.terminate()
         raw.wait()
-    app = _idle(stack.ws_url, stack.web.pid, tokens)
+    app = _ramp(stack.ws_url, tokens, rates=rates, step=step)
+    print("S2 app", app, "raw", floor, flush=True)
+    base = {"scenario": f"S2 ramp into a {members - 1}-socket group until p99 > 1 s ({step:g} s per rate)"}
+
+    def steps(result):
+        return "; ".join(f"{s['rate']:g}/s: p99 {s['p99_ms'] if s['p99_ms'] is not None else 'missing ' + str(s['missing'])}"
+                         for s in result["steps"])
+
+    return [
+        {**base, "figure": "saturation rate (highest rate with p99 <= 1 s)", "value": app["saturation_rate"],
+         "unit": "msg/s" + ("" if app["saturated"] else " (not reached)")
+         + ("" if app["saturation_rate"] else f" (the lowest rate, {rates[0]:g}/s, was already missed)"),
+         "baseline": "raw websockets server",
+         "baseline_value": floor["saturation_rate"], "target": ">= 50% of baseline"},
+        {**base, "figure": "receivers with a seq gap below saturation", "value": app["receivers_with_gaps_below_saturation"],
+         "unit": f"of {members - 1}", "baseline": "raw websockets server",
+         "baseline_value": floor["receivers_with_gaps_below_saturation"], "target": "0"},
+        {**base, "figure": "steps (app)", "value": steps(app), "unit": "", "baseline": f"raw: {steps(floor)}",
+         "baseline_value": None, "target": "-"},
+    ]
+
+
+def s4(stack: Stack, quick: bool) -> list[dict]:
+    """Clients in 20 groups with one sender each, 5 msg/s in all; kill -9 and restart of the ASGI process, then
+    of Redis. Each client reconnects with backoff and syncs by seq; the baseline counts, from the same clients,
+    what they would have lost without the resync (what they did not get live)."""
+    clients, rate, settle = (100, 5, 3) if quick else (1000, 5, 15)
+    data = stack.seed("group", members=clients, groups=20, slug="s4")
+    gen = Loadgen("faults", stack.ws_url, _file(data["tokens"]), "--rate", str(rate), "--concurrency", "100",
+                  "--settle", "30")
+    connected = gen.read()
+    gen.tell("go")
+    time.sleep(settle)
+    gen.tell("fault web")
+    stack.kill_web()
+    stack.start_web()
+    gen.tell("up web")
+    time.sleep(settle)
+    gen.tell("fault redis")
+    stack.restart_redis()
+    gen.tell("up redis")
+    time.sleep(settle)
+    gen.tell("stop")
+    result = gen.finish()
+    print("S4", connected, result, flush=True)
+    base = {"scenario": f"S4 {clients:,} clients in 20 groups, {rate} msg/s in all; kill -9 of uvicorn, then of Redis"}
+    catch = result["catch_up"]
+    return [
+        {**base, "figure": "acknowledged messages lost after resync", "value": result["lost"],
+         "unit": f"of {result['expected_deliveries']:,} deliveries ({result['acked']} messages)",
+         "baseline": "same clients, live frames only (no resync)", "baseline_value": result["lost_without_resync"],
+         "target": "0"},
+        {**base, "figure": "messages duplicated (stored or shown twice)", "value": result["duplicated"]
+         + result["conflicting_seqs"], "unit": "", "baseline": "none", "baseline_value": None, "target": "0"},
+        {**base, "figure": "slowest client caught up after the ASGI restart", "value": catch["web"]["max_s"],
+         "unit": f"s (p50 {catch['web']['p50_s']} s, {catch['web']['not_caught_up']} never)",
+         "baseline": "none", "baseline_value": None, "target": "<= 10 s"},
+        {**base, "figure": "slowest client caught up after the Redis restart", "value": catch["redis"]["max_s"],
+         "unit": f"s (p50 {catch['redis']['p50_s']} s, {catch['redis']['not_caught_up']} never)",
+         "baseline": "none", "baseline_value": None, "target": "<= 10 s"},
+        {**base, "figure": "sends never acknowledged", "value": result["unacked"], "unit": f"of {result['sent']}",
+         "baseline": "none", "baseline_value": None, "target": "0"},
+    ]
+
+
+def s3(stack: Stack, quick: bool) -> list[dict]:
+    count = 200 if quick else 5000
+    data = stack.seed("group", members=count + 50, groups=max(1, count // 500), direct=True, slug="s3")
+    tokens, warm = _file(data["tokens"][:count]), _file(data["tokens"][count:])
+    raw, raw_url = start_raw_server()
+    try:
+        floor = _idle(raw_url, raw.pid, tokens, warm)
+    finally:
+        raw.terminate()
+        raw.wait()
+    app = _idle(stack.ws_url, stack.web.pid, tokens, warm)
     print("S3 app", app, "raw", floor, flush=True)
     base = {"scenario": f"S3 {count:,} idle authenticated sockets, each in 2 conversations"}
     return [
@@ -119,6 +214,9 @@ def s3(stack: Stack, quick: bool) -> list[dict]:
          "baseline": "raw websockets server", "baseline_value": floor["rss_kib_per_socket"], "target": "<= 60 KiB"},
         {**base, "figure": "connects/s with auth (100 at a time)", "value": app["connects_per_s"], "unit": "/s",
          "baseline": "raw websockets server", "baseline_value": floor["connects_per_s"], "target": ">= 300/s"},
+        {**base, "figure": "server CPU per connect (uvicorn process; the load does not inflate it)",
+         "value": app["cpu_ms_per_connect"], "unit": "ms", "baseline": "raw websockets server",
+         "baseline_value": floor["cpu_ms_per_connect"], "target": "-"},
     ]
 
 
@@ -128,7 +226,8 @@ def _http(stack: Stack, plan: dict) -> dict:
 
 
 def s8(stack: Stack, quick: bool) -> list[dict]:
-    data = stack.seed("joins", customers=1000, capacity=500)
+    joins, capacity = (200, 100) if quick else (1000, 500)
+    data = stack.seed("joins", customers=joins, capacity=capacity)
     headers = {"Authorization": f"Bearer {data['api_key']}"}
     plan = {"concurrency": 100, "requests": [
         {"method": "POST", "path": f"/api/v1/groups/{data['group']}/members/", "headers": headers,
@@ -139,13 +238,13 @@ def s8(stack: Stack, quick: bool) -> list[dict]:
     members = json.loads(check["bodies"][0])["member_count"]
     statuses = result["statuses"]
     print("S8", result["statuses"], result["p99_ms"], members, flush=True)
-    base = {"scenario": "S8 1,000 concurrent joins (100 at a time) to a 500-capacity group over the API"}
+    base = {"scenario": f"S8 {joins:,} concurrent joins (100 at a time) to a {capacity}-capacity group over the API"}
     errors = sum(n for code, n in statuses.items() if code not in ("201", "409"))
     return [
         {**base, "figure": "members after (201 answers)", "value": members, "unit": f"({statuses.get('201', 0)})",
-         "baseline": "none", "baseline_value": None, "target": "exactly 500"},
+         "baseline": "none", "baseline_value": None, "target": f"exactly {capacity}"},
         {**base, "figure": "group_full answers naming the overflow", "value": statuses.get("409", 0), "unit": "",
-         "baseline": "none", "baseline_value": None, "target": "500"},
+         "baseline": "none", "baseline_value": None, "target": f"{joins - capacity}"},
         {**base, "figure": "other errors", "value": errors, "unit": "", "baseline": "none", "baseline_value": None,
          "target": "0"},
         {**base, "figure": "p99 join", "value": result["p99_ms"], "unit": "ms", "baseline": "none",
@@ -184,7 +283,60 @@ def s6(stack: Stack, quick: bool) -> list[dict]:
     ]
 
 
-SCENARIOS = [s1, s3, s6, s8]
+def s7(stack: Stack, quick: bool) -> list[dict]:
+    """List endpoints under API-key auth at concurrency 16, against the same view bodies with auth off
+    (bench/urls.py) and a minimal JSON view, all served by the same process."""
+    customers, requests, one_by_one = (2_000, 80, 20) if quick else (100_000, 3_000, 100)
+    data = stack.seed("customers", customers=customers)
+    auth = {"Authorization": f"Bearer {data['api_key']}"}
+    segment = f"customers/?segment={data['segment']}"
+    paths = {
+        "segment": (f"/api/v1/{segment}", auth), "segment_noauth": (f"/bench/noauth/{data['brand']}/{segment}", {}),
+        "stores": ("/api/v1/stores/", auth), "stores_noauth": (f"/bench/noauth/{data['brand']}/stores/", {}),
+        "json": ("/bench/json", {}),
+    }
+    results, sequential, cpu_ms = {}, {}, {}
+    for name, (path, headers) in paths.items():
+        _http(stack, {"concurrency": 4, "requests": [{"path": path, "headers": headers}] * 8})  # warm up
+        results[name] = _http(stack, {"concurrency": 16, "requests": [{"path": path, "headers": headers}] * requests})
+        # One at a time: the server time of one request, without the queue of 16 in front of it.
+        cpu_before = cpu_seconds(stack.web.pid)
+        sequential[name] = _http(stack, {"concurrency": 1,
+                                         "requests": [{"path": path, "headers": headers}] * one_by_one})
+        cpu_ms[name] = (cpu_seconds(stack.web.pid) - cpu_before) * 1000 / one_by_one
+    print("S7", {k: (v["p50_ms"], v["p99_ms"], v["per_s"], v["statuses"]) for k, v in results.items()},
+          {k: v["p50_ms"] for k, v in sequential.items()}, cpu_ms, flush=True)
+    base = {"scenario": f"S7 list endpoints with API-key auth, concurrency 16, {customers:,} customers"}
+    ok = all(set(r["statuses"]) == {"200"} for r in [*results.values(), *sequential.values()])
+    rows = []
+    for name, label in (("segment", "customers/?segment= p99"), ("stores", "stores/ p99")):
+        rows += [
+            {**base, "figure": label, "value": results[name]["p99_ms"], "unit": "ms",
+             "baseline": "same view, auth off", "baseline_value": results[f"{name}_noauth"]["p99_ms"],
+             "target": "< 50 ms"},
+            {**base, "figure": f"{label.split()[0]} p99 against a minimal JSON view", "value": results[name]["p99_ms"],
+             "unit": "ms", "baseline": "minimal JSON view", "baseline_value": results["json"]["p99_ms"], "target": "-"},
+            {**base, "figure": f"{label.split()[0]} requests/s", "value": results[name]["per_s"], "unit": "/s",
+             "baseline": "same view, auth off", "baseline_value": results[f"{name}_noauth"]["per_s"], "target": "-"},
+        ]
+    added = sequential["stores"]["p50_ms"] - sequential["stores_noauth"]["p50_ms"]
+    rows.append({**base, "figure": "the key check adds (stores/ p50 one at a time, minus auth off)",
+                 "value": round(added, 2), "unit": "ms",
+                 "baseline": f"stores/ auth off, p50 one at a time: {sequential['stores_noauth']['p50_ms']} ms",
+                 "baseline_value": None, "target": "<= 1 ms"})
+    rows.append({**base, "figure": "the key check's server CPU per request (stores/, minus auth off)",
+                 "value": round(cpu_ms["stores"] - cpu_ms["stores_noauth"], 2), "unit": "ms",
+                 "baseline": f"stores/ auth off: {cpu_ms['stores_noauth']:.2f} ms CPU per request",
+                 "baseline_value": None, "target": "<= 1 ms"})
+    rows.append({**base, "figure": "answers other than 200", "value": 0 if ok else sum(
+        n for r in [*results.values(), *sequential.values()] for code, n in r["statuses"].items() if code != "200"),
+        "unit": "", "baseline": "none", "baseline_value": None, "target": "0"})
+    return rows
+
+
+# S3 first: its RSS per socket is the growth of a process that has not held more sockets before (memory freed by an
+# earlier scenario's sockets would be reused and hide the cost). S4 last: it kills uvicorn and Redis.
+SCENARIOS = [s3, s1, s2, s6, s8, s7, s4]
 if os.environ.get("BENCH_ONLY"):
     SCENARIOS = [s for s in SCENARIOS if s.__name__ in os.environ["BENCH_ONLY"].split(",")]
 
@@ -193,12 +345,14 @@ def run(*, quick: bool) -> list[dict]:
     rows: list[dict] = []
     with Stack() as stack:
         for scenario in SCENARIOS:
+            began = time.monotonic()
             try:
                 rows += scenario(stack, quick)
             except Exception as exc:  # one scenario failing leaves the others' figures
                 traceback.print_exc()
                 rows.append({"scenario": scenario.__name__.upper(), "figure": "failed to run", "value": None,
                              "unit": "", "baseline": repr(exc)[:200], "baseline_value": None, "target": "-"})
+            print(f"[live] {scenario.__name__}: {time.monotonic() - began:.0f} s", flush=True)
     return rows
 
 

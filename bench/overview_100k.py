@@ -10,7 +10,7 @@ and for one store, and the whole page through the test client. The baseline, mea
 plain COUNT(*) of the brand's customers.
 
     python bench/overview_100k.py            # 100,000 customers
-    python bench/overview_100k.py --quick    # 10,000 customers (a smoke run)
+    python bench/overview_100k.py --quick    # 3,000 customers (a smoke run)
 
 `run(quick=...)` returns the rows {"scenario", "figure", "value", "unit", "baseline", "baseline_value",
 "target"}; run as a script it prints them as a table.
@@ -92,8 +92,8 @@ def _load(brand, customers: int) -> dict:
         cur.execute("INSERT INTO communities_inviteopen (brand_id, invite_id, day, count) "
                     "SELECT %(brand)s, i.id, current_date - d, 1 + (random() * 20)::int "
                     "FROM communities_invitelink i, generate_series(0, 364) d WHERE i.brand_id = %(brand)s", params)
-        cur.execute("INSERT INTO chats_conversation (brand_id, kind, customer_id, last_seq, created_at, status) "
-                    "SELECT brand_id, 'direct', id, 10, now(), 'open' FROM crm_customer WHERE brand_id = %(brand)s "
+        cur.execute("INSERT INTO chats_conversation (brand_id, kind, status, customer_id, last_seq, created_at) "
+                    "SELECT brand_id, 'direct', 'open', id, 10, now() FROM crm_customer WHERE brand_id = %(brand)s "
                     "ORDER BY id LIMIT %(n)s", {**params, "n": conversations})
         # Ten messages per chat, customer and rep taking turns a few minutes apart, starting on a random day.
         cur.execute("""
@@ -131,21 +131,7 @@ def _ensure_database() -> None:
 
 
 def run(*, quick: bool) -> list[dict]:
-    """In a child process: `make bench` runs modules one after another in one process, where Django is already
-    set up on an earlier module's (stopped) database; this module needs its own, loaded with 100k customers."""
-    import json
-    import subprocess
-
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "REDIS_URL")}
-    done = subprocess.run([sys.executable, __file__, "--rows", *(["--quick"] if quick else [])], env=env,
-                          cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600)
-    if done.returncode != 0:
-        raise RuntimeError(f"overview bench failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _run_here(*, quick: bool) -> list[dict]:
-    customers = 10_000 if quick else 100_000
+    customers = 3_000 if quick else 100_000
     postgres = None
     if not os.environ.get("DATABASE_URL"):
         from tests.testenv import Postgres
@@ -230,12 +216,7 @@ def _measure(customers: int) -> list[dict]:
 
 
 if __name__ == "__main__":
-    result = _run_here(quick="--quick" in sys.argv)
-    if "--rows" in sys.argv:  # for run(): the rows as one JSON line
-        import json
-
-        print(json.dumps(result))
-        sys.exit(0)
+    result = run(quick="--quick" in sys.argv)
     width = max(len(r["figure"]) for r in result)
     for r in result:
         base = f"{r['baseline_value']} ms baseline" if r["baseline_value"] is not None else r["baseline"]

@@ -3,14 +3,14 @@
 
 A module is any `bench/*.py` exposing `run(*, quick: bool) -> list[dict]`; each starts its own throwaway stack
 and returns rows {"scenario", "figure", "value", "unit", "baseline", "baseline_value", "target"}, the baseline
-measured in the same run. Modules run one after another (they share the machine); a module that fails is
-reported as failed and the others still run.
+measured in the same run. Modules run one after another (they share the machine), each in its own Python
+process (some set Django up in-process against their own servers, which must not leak into the next one); a
+module that fails is reported as failed and the others still run.
 
     python bench/run.py [--quick] [--only live,foundation]
 """
 
 import contextlib
-import importlib
 import json
 import os
 import platform
@@ -32,15 +32,31 @@ PACKAGES = ["Django", "channels", "channels-redis", "redis", "uvicorn", "websock
             "orjson", "uvloop", "httptools"]
 
 
-def discover() -> list[tuple[str, object]]:
-    found = []
-    for path in sorted((ROOT / "bench").glob("*.py")):
-        if path.stem == "run" or "\ndef run(" not in path.read_text():
-            continue  # helpers (stack, loadgen, seed...) are not imported: some set up Django on import
-        module = importlib.import_module(f"bench.{path.stem}")
-        if callable(getattr(module, "run", None)):
-            found.append((path.stem, module))
-    return found
+ROWS_MARK = "@@bench-rows@@"
+
+
+def discover() -> list[str]:
+    """Modules with a top-level `def run(` (helpers such as stack, loadgen and seed have none)."""
+    return [path.stem for path in sorted((ROOT / "bench").glob("*.py"))
+            if path.stem != "run" and "\ndef run(" in path.read_text()]
+
+
+def run_module(name: str, *, quick: bool) -> list[dict]:
+    """`bench.<name>.run(quick=...)` in a child process; its output passes through, its rows come back as JSON."""
+    code = (f"import json; from bench import {name} as m; rows = m.run(quick={quick!r}); "
+            f"print({ROWS_MARK!r} + json.dumps(rows, default=str), flush=True)")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    rows, last = None, ""
+    for line in proc.stdout:
+        if line.startswith(ROWS_MARK):
+            rows = json.loads(line[len(ROWS_MARK):])
+            continue
+        print(line, end="", flush=True)
+        last = line.strip() or last
+    if proc.wait() != 0 or rows is None:
+        raise RuntimeError(f"exited with {proc.returncode}: {last[:300]}")
+    return rows
 
 
 def machine() -> list[str]:
@@ -79,7 +95,8 @@ def _ratio(row: dict) -> str:
     return f"{value / base:.1f}x"
 
 
-def write_report(rows: list[dict], failures: list[str], *, quick: bool, load: list[str], seconds: float) -> None:
+def write_report(rows: list[dict], failures: list[str], *, quick: bool, load: list[str], seconds: float,
+                 timings: dict[str, float] | None = None) -> None:
     lines = [
         "# Benchmarks",
         "",
@@ -90,6 +107,7 @@ def write_report(rows: list[dict], failures: list[str], *, quick: bool, load: li
         "## Machine",
         "",
         *load,
+        *([f"- seconds per module: {', '.join(f'{name} {t:.0f} s' for name, t in timings.items())}"] if timings else []),
         "",
         "## Figures",
         "",
@@ -115,19 +133,23 @@ def main(argv: list[str]) -> int:
     start = time.monotonic()
     rows: list[dict] = []
     failures: list[str] = []
-    for name, module in discover():
+    timings: dict[str, float] = {}
+    for name in discover():
         if only and name not in only:
             continue
         print(f"[bench] {name}", flush=True)
+        began = time.monotonic()
         try:
-            got = module.run(quick=quick)
+            got = run_module(name, quick=quick)
             rows += got
             for row in got:
                 print("[bench]", json.dumps(row), flush=True)
         except Exception:
             traceback.print_exc()
             failures.append(f"`bench/{name}.py`: {traceback.format_exc().strip().splitlines()[-1]}")
-    write_report(rows, failures, quick=quick, load=load, seconds=time.monotonic() - start)
+        timings[name] = time.monotonic() - began
+        print(f"[bench] {name}: {timings[name]:.0f} s", flush=True)
+    write_report(rows, failures, quick=quick, load=load, seconds=time.monotonic() - start, timings=timings)
     print(REPORT.read_text())
     return 1 if failures else 0
 

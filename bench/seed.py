@@ -89,6 +89,39 @@ def seed_direct(customers: int = 200) -> dict:
     return {"api_key": key, "conversations": [c.pk for c in rows], "brand": brand.pk}
 
 
+def seed_customers(customers: int = 100_000, stores: int = 20) -> dict:
+    """S7: one brand with `customers` customers (30% tagged vip, a third each skin type), `stores` stores, a saved
+    segment "vip with oily skin" and an API key; ANALYZE so the planner knows the sizes."""
+    import random
+
+    from django.db import connection
+
+    from crm.models import AttributeDefinition, CustomerTag, Tag
+    from crm.segments.services import segment_save
+    from privtraffic.tenancy.models import Store
+
+    rng = random.Random(7)
+    brand, system = _brand("s7")
+    Store.objects.bulk_create([Store(brand=brand, name=f"Store {i}", city="Shanghai") for i in range(stores)])
+    vip = Tag.objects.create(brand=brand, name="vip")
+    AttributeDefinition.objects.create(brand=brand, key="skin_type", label="Skin", type="choice",
+                                       choices=["oily", "dry", "normal"])
+    for offset in range(0, customers, 5000):
+        created = Customer.objects.bulk_create(
+            [Customer(brand=brand, name=f"Bench Customer {i}", email=f"s7-{i}@bench.test", consent_chat=True,
+                      attributes={"skin_type": ("oily", "dry", "normal")[i % 3]})
+             for i in range(offset, min(customers, offset + 5000))])
+        CustomerTag.objects.bulk_create([CustomerTag(brand=brand, customer=c, tag=vip) for c in created
+                                         if rng.random() < 0.3])
+    segment = segment_save(brand=brand, actor=system, name="VIP oily skin", definition={"all": [
+        {"field": "tag", "op": "has", "value": "vip"},
+        {"field": "attribute", "key": "skin_type", "op": "eq", "value": "oily"}]})
+    _, key = api_key_create(brand=brand, actor=system, name="bench")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"api_key": key, "segment": segment.pk, "brand": brand.slug}
+
+
 def count_messages(brand: int) -> dict:
     from chats.models import Message
 
@@ -96,7 +129,8 @@ def count_messages(brand: int) -> dict:
     return {"messages": rows.count(), "distinct": rows.values("conversation_id", "client_msg_id").distinct().count()}
 
 
-KINDS = {"group": seed_group, "joins": seed_joins, "direct": seed_direct, "count": count_messages}
+KINDS = {"group": seed_group, "joins": seed_joins, "direct": seed_direct, "count": count_messages,
+         "customers": seed_customers}
 
 if __name__ == "__main__":
     result = KINDS[sys.argv[1]](**json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}"))

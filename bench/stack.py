@@ -100,6 +100,14 @@ class Stack:
         self.web.wait()
         self.procs.remove(self.web)
 
+    def restart_redis(self, down_s: float = 1.0) -> None:
+        """kill -9 of redis-server, `down_s` without it, then the same server again on the same port (empty:
+        the bench Redis keeps nothing on disk)."""
+        self.redis.proc.send_signal(signal.SIGKILL)
+        self.redis.proc.wait()
+        time.sleep(down_s)
+        self.redis.start()
+
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/chat/"

@@ -45,6 +45,14 @@ UNAUTHENTICATED = 4401
 TYPING_INTERVAL_SECONDS = 2.0
 
 
+def connect_reads(func):
+    """The connect path's database reads (read-only, no transaction, nothing shared with the socket's later
+    frames) run on the executor's pool rather than the one thread-sensitive thread that serialises every
+    database_sync_to_async call of the process: concurrent connects overlap their PostgreSQL round trips
+    instead of queueing behind each other and behind message writes."""
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
 def _flood_allows(sender_key: str) -> bool:
     """A fixed-window counter per sender, shared by every socket and process through the cache."""
     window = int(time.time() // settings.CHAT_FLOOD_WINDOW_SECONDS)
@@ -74,18 +82,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self._expiry_timer: asyncio.Task | None = None
         self._auth_tried = False
         self.device_id: int | None = None  # the join flow's device session this browser signed in with
-        identity = await database_sync_to_async(self._identify_session)()
+        # AuthMiddlewareStack resolved scope["user"] already: a socket without a session (an app's token
+        # socket) costs no database hop here.
+        user = self.scope.get("user")
+        identity = selectors.ChatIdentity()
+        if user is not None and user.is_authenticated:
+            identity = await connect_reads(self._identify_session)(user)
         await self.accept()
         if not identity.is_empty:
-            await self._start(identity)
+            await self._group_add_all(self._personal_groups(identity))
+            # Read only now that the personal groups are joined: a visibility change committed from here on
+            # arrives as an event that re-checks.
+            visible = await connect_reads(selectors.conversation_brands_visible)(identity=identity)
+            await self._start(identity, visible)
             return
         # No session: the first frame must carry a chat token, within the allowed time.
         self._auth_timer = asyncio.get_running_loop().create_task(self._close_unless_authenticated())
 
-    def _identify_session(self) -> selectors.ChatIdentity:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            return selectors.ChatIdentity()
+    def _identify_session(self, user) -> selectors.ChatIdentity:
         session = self.scope.get("session")
         self.device_id = session.get(DEVICE_SESSION_KEY) if session is not None else None
         return selectors.chat_identity_for_user(user=user)
@@ -108,20 +122,27 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return  # one try only: later frames were in flight when the socket was refused
         self._auth_tried = True
         token = content.get("token") if isinstance(content, dict) and content.get("type") == "auth" else None
-        row = await database_sync_to_async(chat_token_find)(token)
+        row = await connect_reads(chat_token_find)(token)
         if row is None:
             await self.close(code=UNAUTHENTICATED)
             return
         self.token_id = row.pk
-        group = chat_token_group(row.customer_id)
-        self.personal_groups.append(group)
-        await self.channel_layer.group_add(group, self.channel_name)
-        # A revoke committed between the lookup and joining the group would not reach this socket: look again.
-        if not await database_sync_to_async(chat_token_is_live)(row.pk):
+        identity = selectors.chat_identity_for_customer(customer=row.customer)
+        await self._group_add_all([chat_token_group(row.customer_id), *self._personal_groups(identity)])
+
+        def check():
+            # A revoke committed between the lookup and joining the groups would not reach this socket: look
+            # again, in the same hop as what the customer sees (read after the groups are joined).
+            if not chat_token_is_live(row.pk):
+                return None
+            return selectors.conversation_brands_visible(identity=identity)
+
+        visible = await connect_reads(check)()
+        if visible is None:
             await self.close(code=UNAUTHENTICATED)
             return
         self._expiry_timer = asyncio.get_running_loop().create_task(self._close_when_expired(row.expires_at))
-        await self._start(selectors.chat_identity_for_customer(customer=row.customer))
+        await self._start(identity, visible)
 
     async def _close_when_expired(self, expires_at) -> None:
         """A token socket lives no longer than its token: at the expiry it closes with 4401 (the app asks
@@ -130,17 +151,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self._expiry_timer = None
         await self.close(code=UNAUTHENTICATED)
 
-    async def _start(self, identity: selectors.ChatIdentity) -> None:
-        self.identity = identity
-        self.authenticated = True
+    def _personal_groups(self, identity: selectors.ChatIdentity) -> list[str]:
         groups = [realtime.brand_staff_group(m.brand_id) for m in identity.memberships]
         groups += [realtime.customer_group(c.pk) for c in identity.customers]
         if isinstance(self.device_id, int):
             groups.append(device_group(self.device_id))
-        for group in groups:
-            self.personal_groups.append(group)
-            await self.channel_layer.group_add(group, self.channel_name)
-        visible = await database_sync_to_async(selectors.conversation_brands_visible)(identity=identity)
+        return groups
+
+    async def _group_add_all(self, groups: list[str]) -> None:
+        """Join the channel-layer groups of per-user events, all at once (one Redis round trip's wait)."""
+        self.personal_groups += groups
+        await asyncio.gather(*[self.channel_layer.group_add(group, self.channel_name) for group in groups])
+
+    async def _start(self, identity: selectors.ChatIdentity, visible: list[tuple[int, int]]) -> None:
+        """The socket is signed in, its personal groups joined and `visible` read after that: follow the
+        conversations, then tell the client it is ready."""
+        self.identity = identity
+        self.authenticated = True
         await self._follow(identity, dict(visible))
         # Told only now: every subscription is live, so a message committed from here on reaches this socket.
         await self.send_json({"type": "ready", "conversations": sorted(self.joined)})
