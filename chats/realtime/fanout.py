@@ -333,12 +333,18 @@ class RedisSubscriber:
         if not futures:
             return
         async with self.lock:
+            # Only keys that still have a local socket: a subscription lost while this join waited for the lock
+            # has emptied the registry (and failed these futures), and SUBSCRIBE takes at least one channel.
             if self.task is None or self.task.done():
-                await self._connect()
-                await self.pubsub.subscribe(*[self._channel(k) for k in self.registry.members])
-                self.task = loop.create_task(self._read())
+                channels = [self._channel(k) for k in self.registry.members]
+                if channels:
+                    await self._connect()
+                    await self.pubsub.subscribe(*channels)
+                    self.task = loop.create_task(self._read())
             elif fresh:
-                await self.pubsub.subscribe(*[self._channel(k) for k in fresh])
+                channels = [self._channel(k) for k in fresh if k in self.registry.members]
+                if channels:
+                    await self.pubsub.subscribe(*channels)
         try:
             await asyncio.wait_for(asyncio.gather(*futures), SUBSCRIBE_TIMEOUT_SECONDS)
         except TimeoutError:

@@ -186,3 +186,33 @@ async def test_a_bulk_write_reaches_each_conversation_and_the_brand_wide_staff_a
     assert got == {world["direct"].pk, other_direct.pk}
     for socket in sockets[:2]:  # each customer only their own
         assert await socket.receive_nothing(timeout=0.3)
+
+
+async def test_a_join_whose_socket_was_dropped_meanwhile_fails_clearly_without_an_empty_subscribe(settings, caplog):
+    """Redis restarted while a socket was joining: the lost subscription emptied the registry before the join
+    got the lock. The join ends with a ConnectionError (the socket reconnects and resyncs), never an empty
+    SUBSCRIBE that Redis refuses ("wrong number of arguments")."""
+    from chats.realtime import fanout
+
+    registry = fanout.registry()
+    assert registry.subscriber is not None  # the Redis layer, as in production
+    closed = []
+
+    async def send(message):
+        pass
+
+    async def close(code):
+        closed.append(code)
+
+    member = fanout.Member(send=send, close=close)
+    await registry.join(member, [fanout.conversation_key(1)])  # a live subscription
+    registry.subscriber._lost()  # what a dropped connection does: every local socket is let go
+    registry.members.clear()
+    caplog.clear()
+    with pytest.raises(ConnectionError):
+        await registry.subscriber.ensure([], [fanout.conversation_key(2)])
+    await asyncio.sleep(0.5)
+    assert closed == [fanout.SERVICE_RESTART]
+    # No connection was opened for nothing, so none was lost either (the empty SUBSCRIBE broke a fresh one).
+    assert registry.subscriber.client is None and registry.subscriber.task is None
+    assert not [r for r in caplog.records if "subscription lost" in r.getMessage()]
