@@ -206,8 +206,15 @@ async def test_a_join_whose_socket_was_dropped_meanwhile_fails_clearly_without_a
 
     member = fanout.Member(send=send, close=close)
     await registry.join(member, [fanout.conversation_key(1)])  # a live subscription
-    registry.subscriber._lost()  # what a dropped connection does: every local socket is let go
-    registry.members.clear()
+    import redis
+
+    redis.Redis.from_url(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"]).client_kill_filter(
+        _type="pubsub")  # Redis drops the subscription: every local socket is let go
+    for _ in range(100):
+        if registry.subscriber.task is None:
+            break
+        await asyncio.sleep(0.05)
+    assert registry.subscriber.task is None and not registry.members
     caplog.clear()
     with pytest.raises(ConnectionError):
         await registry.subscriber.ensure([], [fanout.conversation_key(2)])
