@@ -138,7 +138,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "privtraffic.cache.SharedPoolRedisCache",  # one pool per process (privtraffic/cache.py)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "pt"),
             "OPTIONS": dict(REDIS_CLIENT_OPTIONS),

@@ -1,0 +1,34 @@
+"""Django's Redis cache with one connection pool per process instead of one per request.
+
+Django keeps a cache object per thread and async context; under ASGI every request runs in a context of its
+own, so each request built a new cache object with a new connection pool, and opened a new TCP connection to
+Redis for the API-key throttle's first command (S7 in docs/benchmarks.md). The pools are kept here, per server
+and options, and shared by every cache object of the process (redis-py's pools are thread-safe and reset
+themselves in a forked child).
+"""
+
+import threading
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+_pools: dict[tuple[str, str], object] = {}
+_pools_lock = threading.Lock()
+
+
+class SharedPoolRedisCacheClient(RedisCacheClient):
+    def _get_connection_pool(self, write):
+        server = self._servers[self._get_connection_pool_index(write)]
+        key = (server, repr(sorted((name, repr(value)) for name, value in self._pool_options.items())))
+        pool = _pools.get(key)
+        if pool is None:
+            with _pools_lock:
+                pool = _pools.get(key)
+                if pool is None:
+                    pool = _pools[key] = self._pool_class.from_url(server, **self._pool_options)
+        return pool
+
+
+class SharedPoolRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = SharedPoolRedisCacheClient
