@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from crm.customers.phones import phone_e164, phone_parse
 from privtraffic.sms import sms_send
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.models import Brand
@@ -42,17 +43,14 @@ def phone_normalize(value: str) -> str:
     if not _TYPED.fullmatch(value):
         raise ValidationError(_("Enter a mobile number with digits only, e.g. 13800138000 or +85291234567."),
                               code="invalid")
-    try:
-        parsed = phonenumbers.parse(value, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
+    parsed = phone_parse(value, region=DEFAULT_REGION)  # crm's reader, the one the customer fields use
+    if parsed is None:
         raise ValidationError(_("This is not a valid mobile number. Check it, or add the country code (+…)."),
                               code="invalid")
     if phonenumbers.number_type(parsed) not in (phonenumbers.PhoneNumberType.MOBILE,
                                                 phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
         raise ValidationError(_("Enter a mobile number: we send the code by text message."), code="not_mobile")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return phone_e164(parsed)
 
 
 def phone_display(phone: str) -> str:
