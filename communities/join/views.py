@@ -414,8 +414,9 @@ class SecurePhoneView(_OwnCustomerPage):
 
 
 class SecurePhoneCodeView(_OwnCustomerPage):
-    """The texted code, on a page that carries the brand. MAX_CODE_TRIES tries within the code timeout, for
-    the customer, login and number this browser asked for; then the number is linked (customer_phone_link)."""
+    """The texted code, on a page that carries the brand. MAX_CODE_TRIES tries within the code timeout (and the
+    number's own PHONE_CODE_MAX_TRIES_PER_HOUR, whatever the browser: code_check), for the customer, login and
+    number this browser asked for; then the number is linked (customer_phone_link)."""
 
     def _pending(self, request) -> dict | None:
         pending = request.session.get(SECURE_PHONE_SESSION_KEY)
