@@ -6,6 +6,7 @@ import hmac
 from crm.models import Customer
 from privtraffic.accounts.models import User
 from privtraffic.tenancy.errors import ApplicationError
+from privtraffic.tenancy.models import Membership
 from privtraffic.tenancy.parsing import parse_int
 
 from ..models import DeviceSession
@@ -59,3 +60,19 @@ def customer_of_user_in_brand(*, brand_id: int, user: User) -> Customer | None:
 def user_by_phone(*, phone: str) -> User | None:
     """The active login holding this proven number (E.164), if any."""
     return User.objects.filter(phone=phone, is_active=True).first()
+
+
+def user_is_team_member(*, user: User) -> bool:
+    """Whether this login is staff: Django staff, or an active member of any brand's team. Such a login is
+    never linked to a phone number nor signed in by a texted code (a code is weaker than its password)."""
+    return bool(user.is_staff or user.is_superuser
+                or Membership.objects.filter(user=user, is_active=True).exists())
+
+
+def customer_login_by_phone(*, phone: str) -> User | None:
+    """The login "continue with your phone" may text a code to and sign in: the active login holding this
+    proven number, unless it is a team member's (then None, as for a number linked to nothing)."""
+    user = user_by_phone(phone=phone)
+    if user is None or user_is_team_member(user=user):
+        return None
+    return user

@@ -27,7 +27,7 @@ from privtraffic.tenancy.roles import Perm
 
 from ..invites.services import JOIN_SOURCES
 from ..models import DeviceSession, InviteLink
-from .selectors import customer_of_user_in_brand, secret_hash
+from .selectors import customer_of_user_in_brand, secret_hash, user_is_team_member
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +148,14 @@ def _phone_taken() -> ApplicationError:
                                              "sign out of this device and continue with your phone."), status=409)
 
 
+def phone_link_check(*, device_user: User) -> None:
+    """Refuse a team member's login (staff, or an active membership of any brand) a phone number: a texted
+    code would then sign a staff login in. Called before a code is texted, and again when linking."""
+    if user_is_team_member(user=device_user):
+        raise ApplicationError("phone_staff_login", _("A team member's login cannot be linked to a phone number. "
+                                                      "Sign in with your email and password instead."), status=409)
+
+
 def customer_phone_link(*, customer: Customer, device_user: User, owner: User | None, phone: str,
                         actor: CustomerActor) -> Customer:
     """After the code texted to `phone` (E.164) was confirmed on this device: the customer's chat is now
@@ -156,10 +164,15 @@ def customer_phone_link(*, customer: Customer, device_user: User, owner: User | 
     A number no login holds becomes this login's. A number another login holds is refused when that login
     has a customer record of its own in this brand (another chat), or when this login is more than a device
     (it has an address or a number already); otherwise the record and its device sessions move to the
-    number's login, as with a proven address (customer_email_link)."""
+    number's login, as with a proven address (customer_email_link). A team member's login is refused on
+    either side (phone_link_check; a number a team login holds reads as taken). The customer's phone on file
+    is filled only when blank: a number the brand already had (a rep's, an integrator's) stays."""
     authorize(actor, Perm.CHAT, customer, what="customer")
     if customer.user_id != device_user.pk:
         raise ApplicationError.not_found("customer")
+    phone_link_check(device_user=device_user)
+    if owner is not None and owner.pk != device_user.pk and user_is_team_member(user=owner):
+        raise _phone_taken()
     with transaction.atomic():
         if owner is None or owner.pk == device_user.pk:
             if device_user.phone and device_user.phone != phone:
@@ -179,6 +192,6 @@ def customer_phone_link(*, customer: Customer, device_user: User, owner: User | 
             Customer.objects.filter(pk=customer.pk, user=device_user).update(user=owner)
             DeviceSession.objects.filter(customer=customer, user=device_user).update(user=owner)
             customer.refresh_from_db()
-        if customer.phone != phone:
+        if not customer.phone:
             customer = customer_changes_apply(customer=customer, consent_source="join_form", phone=phone)
     return customer

@@ -11,7 +11,7 @@ token once, in `resolve()`: an unknown token is a 404, a dead link a 410 page th
 
 import hmac
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from allauth.account.adapter import get_adapter
@@ -44,15 +44,27 @@ from .forms import JoinForm, PhoneCodeForm, PhoneForm, SecureCodeForm, SecureFor
 from .middleware import BACKEND, SESSION_KEY, forget_device, remember_device
 from .phone import (
     phone_code_live,
-    phone_code_matches,
     phone_code_new,
     phone_code_pending,
-    phone_code_text,
+    phone_code_send,
+    phone_code_try,
     phone_display,
-    phone_unknown_text,
 )
-from .selectors import customer_of_user, customer_of_user_in_brand, secret_hash, user_by_email, user_by_phone
-from .services import customer_email_link, customer_join_on_device, customer_phone_link, device_session_start
+from .selectors import (
+    customer_login_by_phone,
+    customer_of_user,
+    customer_of_user_in_brand,
+    secret_hash,
+    user_by_email,
+    user_by_phone,
+)
+from .services import (
+    customer_email_link,
+    customer_join_on_device,
+    customer_phone_link,
+    device_session_start,
+    phone_link_check,
+)
 
 # The brand an allauth page (the code page) shows while a customer is in one of its flows.
 BRAND_SESSION_KEY = "customer_brand"
@@ -60,6 +72,30 @@ SECURE_SESSION_KEY = "secure_chat"
 SECURE_PHONE_SESSION_KEY = "secure_chat_phone"
 PHONE_SIGN_IN_SESSION_KEY = "phone_sign_in"
 MAX_CODE_TRIES = 3
+
+
+def code_check(request, *, session_key: str, pending: dict, form, right: Callable[[], bool], wrong: str,
+               restart: str, page: Callable[[int], HttpResponse]) -> HttpResponse | None:
+    """One try of a code kept in the session under `session_key` (the emailed one or a texted one), the one
+    place the join pages count tries. Returns None when `right()` says the code is right (the attempt leaves the
+    session), else the response: a wrong code counts in the session (`wrong` on the form; the MAX_CODE_TRIES-th
+    ends the attempt and sends the person to `restart` to ask again). `right` may refuse with an ApplicationError
+    (a texted code's number out of tries: phone_code_try), shown on the page with its status, nothing compared."""
+    with form_errors(form) as outcome:
+        is_right = right()
+    if not outcome.ok:
+        return page(outcome.error.status)
+    if is_right:
+        request.session.pop(session_key, None)
+        return None
+    pending["tries"] = pending.get("tries", 0) + 1
+    if pending["tries"] >= MAX_CODE_TRIES:
+        request.session.pop(session_key, None)
+        messages.error(request, _("Too many wrong codes. Ask for a new one."))
+        return redirect(restart)
+    request.session[session_key] = pending
+    form.add_error("code", wrong)
+    return page(400)
 
 
 def brand_look(brand: Brand) -> dict:
@@ -313,16 +349,14 @@ class SecureCodeView(_OwnCustomerPage):
         form = SecureCodeForm(request.POST)
         if not form.is_valid():
             return self._code_page(request, form, pending, status=400)
-        if not hmac.compare_digest(secret_hash(_code_key(form.cleaned_data["code"])), pending["code"]):
-            pending["tries"] += 1
-            if pending["tries"] >= MAX_CODE_TRIES:
-                request.session.pop(SECURE_SESSION_KEY, None)
-                messages.error(request, _("Too many wrong codes. Ask for a new one."))
-                return redirect("communities:secure", customer_id=self.customer.pk)
-            request.session[SECURE_SESSION_KEY] = pending
-            form.add_error("code", _("This code is not right. Check the email and try again."))
-            return self._code_page(request, form, pending, status=400)
-        request.session.pop(SECURE_SESSION_KEY, None)
+        code = _code_key(form.cleaned_data["code"])
+        refused = code_check(request, session_key=SECURE_SESSION_KEY, pending=pending, form=form,
+                             right=lambda: hmac.compare_digest(secret_hash(code), pending["code"]),
+                             wrong=_("This code is not right. Check the email and try again."),
+                             restart=reverse("communities:secure", kwargs={"customer_id": self.customer.pk}),
+                             page=lambda status: self._code_page(request, form, pending, status=status))
+        if refused is not None:
+            return refused
         device_id = request.session.get(SESSION_KEY)
         owner = user_by_email(email=pending["email"])
         with refusals() as outcome:
@@ -347,6 +381,10 @@ def _too_many_texts() -> str:
     return _("Too many codes were sent to this number. Wait a few minutes and try again.")
 
 
+def _wrong_text_code() -> str:
+    return _("This code is not right. Check the text message and try again.")
+
+
 class SecurePhoneView(_OwnCustomerPage):
     """The phone route of the optional later step: a mobile number (E.164; +86 when typed without a country
     code) gets a 6-digit code by text message (SMS_BACKEND), entered on SecurePhoneCodeView."""
@@ -366,7 +404,8 @@ class SecurePhoneView(_OwnCustomerPage):
             return self._choices(request, phone_form=form, status=429)
         code = phone_code_new()
         with refusals() as outcome:
-            phone_code_text(phone=phone, code=code, brand=self.brand)
+            phone_link_check(device_user=request.user)  # a team member's login: refused before anything is texted
+            phone_code_send(phone=phone, code=code, brand=self.brand)
         if not outcome.ok:
             return self._choices(request, phone_form=form, status=outcome.error.status, error=outcome.error.message)
         request.session[SECURE_PHONE_SESSION_KEY] = phone_code_pending(phone=phone, code=code,
@@ -375,8 +414,9 @@ class SecurePhoneView(_OwnCustomerPage):
 
 
 class SecurePhoneCodeView(_OwnCustomerPage):
-    """The texted code, on a page that carries the brand. MAX_CODE_TRIES tries within the code timeout, for
-    the customer, login and number this browser asked for; then the number is linked (customer_phone_link)."""
+    """The texted code, on a page that carries the brand. MAX_CODE_TRIES tries within the code timeout (and the
+    number's own PHONE_CODE_MAX_TRIES_PER_HOUR, whatever the browser: code_check), for the customer, login and
+    number this browser asked for; then the number is linked (customer_phone_link)."""
 
     def _pending(self, request) -> dict | None:
         pending = request.session.get(SECURE_PHONE_SESSION_KEY)
@@ -398,16 +438,12 @@ class SecurePhoneCodeView(_OwnCustomerPage):
         form = PhoneCodeForm(request.POST)
         if not form.is_valid():
             return self._code_page(request, form, pending, status=400)
-        if not phone_code_matches(pending, form.cleaned_data["code"]):
-            pending["tries"] += 1
-            if pending["tries"] >= MAX_CODE_TRIES:
-                request.session.pop(SECURE_PHONE_SESSION_KEY, None)
-                messages.error(request, _("Too many wrong codes. Ask for a new one."))
-                return redirect("communities:secure", customer_id=self.customer.pk)
-            request.session[SECURE_PHONE_SESSION_KEY] = pending
-            form.add_error("code", _("This code is not right. Check the text message and try again."))
-            return self._code_page(request, form, pending, status=400)
-        request.session.pop(SECURE_PHONE_SESSION_KEY, None)
+        refused = code_check(request, session_key=SECURE_PHONE_SESSION_KEY, pending=pending, form=form,
+                             right=lambda: phone_code_try(pending, form.cleaned_data["code"]), wrong=_wrong_text_code(),
+                             restart=reverse("communities:secure", kwargs={"customer_id": self.customer.pk}),
+                             page=lambda status: self._code_page(request, form, pending, status=status))
+        if refused is not None:
+            return refused
         phone, device_id = pending["phone"], request.session.get(SESSION_KEY)
         owner = user_by_phone(phone=phone)
         with refusals() as outcome:
@@ -430,8 +466,9 @@ class SecurePhoneCodeView(_OwnCustomerPage):
 
 class PhoneSignInView(InvitePage):
     """"Continue with my phone" on another device, from the brand's link: the number linked earlier gets a
-    texted code. A number linked to no chat gets a text saying so, and the page goes on the same way, so it
-    tells nobody which numbers are linked."""
+    texted code. A number linked to no chat, or to a team member's login, gets NOTHING (a text to any number
+    typed here would be SMS-bill fraud and harassment), and the page goes on exactly the same way (the same
+    limits counted, the same code page), so it tells nobody which numbers are linked."""
 
     template = "communities/join_phone.html"
 
@@ -456,10 +493,8 @@ class PhoneSignInView(InvitePage):
             return self._page(request, form, status=429)
         code = phone_code_new()
         with refusals() as outcome:
-            if user_by_phone(phone=phone) is not None:
-                phone_code_text(phone=phone, code=code, brand=self.brand)
-            else:
-                phone_unknown_text(phone=phone, brand=self.brand)
+            phone_code_send(phone=phone, code=code, brand=self.brand,
+                            deliver=customer_login_by_phone(phone=phone) is not None)
         if not outcome.ok:
             return self._page(request, form, status=outcome.error.status, error=outcome.error.message)
         request.session[PHONE_SIGN_IN_SESSION_KEY] = phone_code_pending(phone=phone, code=code, brand=self.brand.pk)
@@ -490,17 +525,14 @@ class PhoneSignInCodeView(PhoneSignInView):
         shown = phone_display(pending["phone"])
         if not form.is_valid():
             return self._page(request, form, status=400, code_sent_to=shown)
-        user = user_by_phone(phone=pending["phone"])
-        if user is None or not phone_code_matches(pending, form.cleaned_data["code"]):
-            pending["tries"] += 1
-            if pending["tries"] >= MAX_CODE_TRIES:
-                request.session.pop(PHONE_SIGN_IN_SESSION_KEY, None)
-                messages.error(request, _("Too many wrong codes. Ask for a new one."))
-                return redirect("communities:join_phone", token=self.invite.token)
-            request.session[PHONE_SIGN_IN_SESSION_KEY] = pending
-            form.add_error("code", _("This code is not right. Check the text message and try again."))
-            return self._page(request, form, status=400, code_sent_to=shown)
-        request.session.pop(PHONE_SIGN_IN_SESSION_KEY, None)
+        user = customer_login_by_phone(phone=pending["phone"])  # None: unknown, or a team member's login
+        refused = code_check(request, session_key=PHONE_SIGN_IN_SESSION_KEY, pending=pending, form=form,
+                             right=lambda: phone_code_try(pending, form.cleaned_data["code"]) and user is not None,
+                             wrong=_wrong_text_code(),
+                             restart=reverse("communities:join_phone", kwargs={"token": self.invite.token}),
+                             page=lambda status: self._page(request, form, status=status, code_sent_to=shown))
+        if refused is not None:
+            return refused
         customer = customer_of_user_in_brand(brand_id=self.brand.pk, user=user)
         if customer is not None and customer.erased_at is None:
             device, secret = device_session_start(customer=customer, user=user,

@@ -6,7 +6,6 @@ work for services that already decided (reassignment, opting out, joining).
 
 from typing import Any
 
-import phonenumbers
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -23,6 +22,7 @@ from privtraffic.tenancy.roles import Perm, Role
 
 from ..models import AuditLog, ConsentChange, Customer, CustomerSource
 from ..privacy.audit import audit_entry
+from .phones import phone_e164, phone_parse
 from .selectors import customer_is_visible
 
 EXTERNAL_ID_MAX = 120
@@ -33,14 +33,11 @@ def _normalize_phone(phone: str) -> str:
     phone = (phone or "").strip()
     if not phone:
         return ""
-    try:
-        parsed = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
+    parsed = phone_parse(phone)
+    if parsed is None:
         raise ApplicationError("invalid", _("Enter the phone in international form, e.g. +8613800138000."),
                                fields={"phone": [_("Not a valid international phone number.")]})
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return phone_e164(parsed)
 
 
 def customer_fields_clean(brand: Brand, data: dict[str, Any]) -> dict[str, Any]:

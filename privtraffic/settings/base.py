@@ -248,6 +248,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Private Traffic <no-reply@pr
 # "sms.backends.twilio.SmsBackend" (pip install twilio; TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) or your own.
 SMS_BACKEND = env_str("SMS_BACKEND", "sms.backends.console.SmsBackend")
 DEFAULT_FROM_SMS = env_str("DEFAULT_FROM_SMS", "")
+# Per mobile number, counted in the cache (so shared by every process with Redis): wrong-code guesses allowed
+# per hour (then 429, whatever the browser session), and codes texted per day.
+PHONE_CODE_MAX_TRIES_PER_HOUR = max(env_int("PHONE_CODE_MAX_TRIES_PER_HOUR", 10), 1)
+PHONE_CODES_PER_NUMBER_PER_DAY = max(env_int("PHONE_CODES_PER_NUMBER_PER_DAY", 10), 1)
 
 # --- I18N / time: store UTC, show in the brand's zone ---
 LANGUAGE_CODE = "en"

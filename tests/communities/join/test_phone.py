@@ -200,17 +200,195 @@ def test_a_login_with_an_address_does_not_move_to_a_number_held_by_another(clien
     assert customer.user.email == "mei@example.test" and customer.user.phone is None and customer.phone == ""
 
 
-def test_continue_with_an_unknown_number_tells_nothing_and_signs_nobody_in(client, brand, sms_outbox):
+def _code_page_for(invite, phone):
+    """Ask "continue with your phone" for `phone` from a fresh browser: the answer, and the code page."""
+    client = Client()
+    asked = client.post(f"/join/{invite.token}/phone/", {"phone": phone})
+    return client, asked, client.get(f"/join/{invite.token}/phone/code/")
+
+
+def test_continue_with_an_unknown_number_texts_nothing_and_looks_like_a_known_one(brand, sms_outbox):
     invite = factories.make_invite(brand)
-    response = client.post(f"/join/{invite.token}/phone/", {"phone": "13800138000"})
-    assert response.status_code == 302 and response["Location"] == f"/join/{invite.token}/phone/code/"
-    assert sms_outbox[-1].recipients == [E164] and not re.search(r"\b\d{6}\b", sms_outbox[-1].body)
-    page = client.get(response["Location"])
-    assert page.status_code == 200 and 'name="code"' in page.content.decode()  # the same page as for a known one
+    owner = Client()
+    _link(owner, _join(owner, invite), sms_outbox)
+    texted = len(sms_outbox)
+
+    _known, known_asked, known_page = _code_page_for(invite, E164)
+    assert len(sms_outbox) == texted + 1 and sms_outbox[-1].recipients == [E164]
+    client, asked, page = _code_page_for(invite, "13900139000")
+    assert len(sms_outbox) == texted + 1  # nothing at all to a number linked to no chat
+    assert (asked.status_code, asked["Location"]) == (known_asked.status_code, known_asked["Location"]) == (
+        302, f"/join/{invite.token}/phone/code/")
+    assert page.status_code == known_page.status_code == 200
+    assert [t.name for t in page.templates] == [t.name for t in known_page.templates]
+    assert list(page.context["form"].fields) == list(known_page.context["form"].fields) == ["code"]
     for guess in ("000000", "123456", "999999"):
-        client.post(response["Location"], {"code": guess})
+        client.post(f"/join/{invite.token}/phone/code/", {"code": guess})
     assert client.get("/chat/").status_code == 302  # nobody signed in
+    assert DeviceSession.objects.count() == 1  # the owner's own
+
+
+def _lift_request_limits(settings, **ours):
+    """allauth's per-number limit on code requests out of the way, to reach ours."""
+    settings.ACCOUNT_RATE_LIMITS = {"request_login_code": "1000/m/ip,1000/m/key"}
+    for name, value in ours.items():
+        setattr(settings, name, value)
+
+
+def test_guesses_from_fresh_sessions_stop_at_the_numbers_limit_even_with_the_right_code(brand, sms_outbox,
+                                                                                       settings):
+    invite = factories.make_invite(brand)
+    owner = Client()
+    _link(owner, _join(owner, invite), sms_outbox)
+    _lift_request_limits(settings, PHONE_CODE_MAX_TRIES_PER_HOUR=4, PHONE_CODES_PER_NUMBER_PER_DAY=100)
+    url = f"/join/{invite.token}/phone/code/"
+    for _ in range(4):  # an attacker: a new browser (a new session, its tries at 0) for every guess
+        attacker = Client()
+        attacker.post(f"/join/{invite.token}/phone/", {"phone": E164})
+        wrong = f"{(int(_code(sms_outbox)) + 1) % 1000000:06d}"
+        assert attacker.post(url, {"code": wrong}).status_code == 400
+    attacker = Client()
+    attacker.post(f"/join/{invite.token}/phone/", {"phone": E164})
+    refused = attacker.post(url, {"code": _code(sms_outbox)})  # the right code, past the limit
+    assert refused.status_code == 429
+    assert "Too many wrong codes for this number. Try again later." in refused.content.decode()
+    assert attacker.get(f"/chat/group/{invite.group_id}/").status_code == 302  # not signed in
+    assert DeviceSession.objects.count() == 1
+
+
+def test_replayed_sessions_get_no_more_guesses(brand, sms_outbox, settings):
+    """Parallel POSTs on one session all read the tries the session had (0): replaying the session
+    state before every guess is the same race, and the number's counter still stops it."""
+    invite = factories.make_invite(brand)
+    owner = Client()
+    _link(owner, _join(owner, invite), sms_outbox)
+    _lift_request_limits(settings, PHONE_CODE_MAX_TRIES_PER_HOUR=5)
+    attacker = Client()
+    attacker.post(f"/join/{invite.token}/phone/", {"phone": E164})
+    snapshot = dict(attacker.session["phone_sign_in"])
+    right = _code(sms_outbox)
+    url = f"/join/{invite.token}/phone/code/"
+    statuses = []
+    for guess in range(1, 8):
+        session = attacker.session
+        session["phone_sign_in"] = snapshot  # as every parallel request read it: tries 0
+        session.save()
+        statuses.append(attacker.post(url, {"code": f"{(int(right) + guess) % 1000000:06d}"}).status_code)
+    assert statuses == [400] * 5 + [429] * 2
+    session = attacker.session
+    session["phone_sign_in"] = snapshot
+    session.save()
+    assert attacker.post(url, {"code": right}).status_code == 429
+    assert attacker.get("/chat/").status_code == 302 and DeviceSession.objects.count() == 1
+
+
+def test_a_right_code_gives_the_number_its_tries_back(brand, sms_outbox, settings):
+    invite = factories.make_invite(brand)
+    _lift_request_limits(settings, PHONE_CODE_MAX_TRIES_PER_HOUR=3)
+    client = Client()
+    customer = _join(client, invite)
+    client.post(f"/join/secure/{customer.pk}/phone/", {"phone": E164})
+    right = _code(sms_outbox)
+    url = f"/join/secure/{customer.pk}/phone/code/"
+    assert client.post(url, {"code": f"{(int(right) + 1) % 1000000:06d}"}).status_code == 400
+    assert client.post(url, {"code": right}, follow=True).status_code == 200
+    customer.refresh_from_db()
+    assert customer.phone == E164
+    signing_in = Client()  # three more tries, not one: the right code reset the count
+    signing_in.post(f"/join/{invite.token}/phone/", {"phone": E164})
+    wrong = f"{(int(_code(sms_outbox)) + 1) % 1000000:06d}"
+    statuses = [signing_in.post(f"/join/{invite.token}/phone/code/", {"code": wrong}).status_code for _ in range(2)]
+    assert statuses == [400, 400]
+
+
+def test_the_codes_texted_to_a_number_are_capped_per_day(brand, sms_outbox, settings):
+    invite = factories.make_invite(brand)
+    owner = Client()
+    customer = _join(owner, invite)
+    _lift_request_limits(settings, PHONE_CODES_PER_NUMBER_PER_DAY=3)
+    _link(owner, customer, sms_outbox)  # one text
+    assert len(sms_outbox) == 1
+    known = [Client().post(f"/join/{invite.token}/phone/", {"phone": E164}) for _ in range(3)]
+    assert [r.status_code for r in known] == [302, 302, 429] and len(sms_outbox) == 3
+    assert "Too many codes were sent to this number today." in known[-1].content.decode()
+    # A number linked to nothing is capped the same way (and still texted nothing): the pages cannot tell.
+    unknown = [Client().post(f"/join/{invite.token}/phone/", {"phone": "13900139000"}).status_code
+               for _ in range(4)]
+    assert unknown == [302, 302, 302, 429] and len(sms_outbox) == 3
+    # The cap is the number's, whatever the route: linking it is refused as well.
+    other = Client()
+    someone = _join(other, invite, name="Zhang Wei")
+    response = other.post(f"/join/secure/{someone.pk}/phone/", {"phone": E164})
+    assert response.status_code == 429 and len(sms_outbox) == 3
+
+
+@pytest.mark.parametrize("role", ["owner", "rep"])
+def test_a_team_members_login_cannot_link_a_number(request, brand, sms_outbox, login, client, role):
+    member = request.getfixturevalue(role)
+    login(member)
+    invite = factories.make_invite(brand)
+    response = client.post(f"/join/{invite.token}/", {"name": "Staff Joining", "consent_chat": "on"})
+    assert response.status_code == 302, response.content[:500]
+    customer = Customer.objects.get(user=member.user)
+    response = client.post(f"/join/secure/{customer.pk}/phone/", {"phone": "13800138000"})
+    assert response.status_code == 409
+    assert "A team member&#x27;s login cannot be linked to a phone number." in response.content.decode()
+    assert sms_outbox == []
+    member.user.refresh_from_db()
+    customer.refresh_from_db()
+    assert member.user.phone is None and customer.phone == ""
+
+
+def test_linking_refuses_a_team_login_on_either_side(brand, owner, rep, sms_outbox):
+    from communities.join.services import customer_phone_link
+    from privtraffic.tenancy.actors import CustomerActor
+    from privtraffic.tenancy.errors import ApplicationError
+
+    staff_customer = factories.make_customer(brand, "Owner As Customer")
+    Customer.objects.filter(pk=staff_customer.pk).update(user=owner.user)
+    staff_customer.refresh_from_db()
+    with pytest.raises(ApplicationError) as refused:  # a code texted before the membership came: still refused
+        customer_phone_link(customer=staff_customer, device_user=owner.user, owner=None, phone=E164,
+                            actor=CustomerActor(customer=staff_customer))
+    assert refused.value.status == 409 and refused.value.code == "phone_staff_login"
+    # A customer proving a number a team login holds does not move onto that login.
+    User.objects.filter(pk=rep.user.pk).update(phone=E164)
+    client = Client()
+    customer = _join(client, factories.make_invite(brand))
+    done = _link(client, customer, sms_outbox)
+    assert done.status_code == 409 and "already linked to another chat" in done.content.decode()
+    customer.refresh_from_db()
+    assert customer.user != rep.user and customer.phone == ""
+    assert client.get("/chat/").status_code == 200  # still their own device login, not the rep's
+    assert not DeviceSession.objects.filter(user=rep.user).exists()
+
+
+@pytest.mark.parametrize("role", ["owner", "rep"])
+def test_a_team_members_login_is_never_signed_in_by_a_texted_code(request, brand, sms_outbox, monkeypatch, role):
+    member = request.getfixturevalue(role)
+    User.objects.filter(pk=member.user.pk).update(phone=E164)  # however it got there
+    factories.make_customer(brand, "Staff As Customer")
+    Customer.objects.filter(name="Staff As Customer").update(user=member.user)
+    monkeypatch.setattr("communities.join.views.phone_code_new", lambda: "123456")  # the code, known to the test
+    invite = factories.make_invite(brand)
+    client = Client()
+    response = client.post(f"/join/{invite.token}/phone/", {"phone": E164})
+    assert response.status_code == 302 and response["Location"] == f"/join/{invite.token}/phone/code/"
+    assert sms_outbox == []  # no code to a team login
+    response = client.post(f"/join/{invite.token}/phone/code/", {"code": "123456"})
+    assert response.status_code == 400 and "This code is not right" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get(f"/b/{brand.slug}/").status_code != 200
     assert not DeviceSession.objects.exists()
+
+
+def test_linking_keeps_the_phone_the_brand_had_on_file(client, brand, sms_outbox):
+    customer = _join(client, factories.make_invite(brand))
+    Customer.objects.filter(pk=customer.pk).update(phone="+8613900139000")  # set by a rep or an integrator
+    assert _link(client, customer, sms_outbox).status_code == 200
+    customer.refresh_from_db()
+    assert customer.phone == "+8613900139000"  # kept
+    assert customer.user.phone == E164  # the proven number is the login's
 
 
 def test_continue_with_phone_wrong_codes_end_the_attempt(brand, sms_outbox):
