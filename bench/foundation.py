@@ -67,6 +67,31 @@ def timed(fn, runs: int) -> list[float]:
     return samples
 
 
+class profiled:
+    """BENCH_PROFILE=1: pyinstrument (if installed) around one figure's loop; the text lands in var/."""
+
+    def __init__(self, name: str):
+        self.name, self.profiler = name, None
+
+    def __enter__(self):
+        if os.environ.get("BENCH_PROFILE"):
+            try:
+                from pyinstrument import Profiler
+            except ImportError:
+                return self
+            self.profiler = Profiler(interval=0.0005)
+            self.profiler.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.profiler is not None:
+            self.profiler.stop()
+            out = ROOT / "var" / f"profile-foundation-{self.name}.txt"
+            out.parent.mkdir(exist_ok=True)
+            out.write_text(self.profiler.output_text(unicode=False, show_all=False))
+            print(f"profile of {self.name}: {out}", file=sys.stderr)
+
+
 def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[18]
 
@@ -113,10 +138,11 @@ def main(argv: list[str]) -> int:
     tracemalloc.stop()
 
     count = RUNS * 2
-    start = time.perf_counter()
-    for i in range(count):
-        event_record(brand=brand, type="bench.tick", payload={"i": i})  # autocommit: relays at once
-    figures["outbox_record_and_relay_per_s"] = round(count / (time.perf_counter() - start), 1)
+    with profiled("outbox"):
+        start = time.perf_counter()
+        for i in range(count):
+            event_record(brand=brand, type="bench.tick", payload={"i": i})  # autocommit: relays at once
+        figures["outbox_record_and_relay_per_s"] = round(count / (time.perf_counter() - start), 1)
 
     # Chat: the one write path (seq under a row lock, outbox event, broadcast on commit) and a sync page.
     from chats.selectors import message_list
@@ -129,10 +155,11 @@ def main(argv: list[str]) -> int:
     group = group_create(brand=brand, actor=SystemActor.for_brand(brand, "bench"), name="Bench VIP", capacity=500)
     conversation = conversation_for_group(group=group)
     sender = Sender.bot("bench", key="bench")
-    start = time.perf_counter()
-    for i in range(count):
-        message_send(conversation=conversation, sender=sender, body=f"offer {i}", client_msg_id=f"b{i}")
-    figures["message_send_per_s"] = round(count / (time.perf_counter() - start), 1)
+    with profiled("message_send"):
+        start = time.perf_counter()
+        for i in range(count):
+            message_send(conversation=conversation, sender=sender, body=f"offer {i}", client_msg_id=f"b{i}")
+        figures["message_send_per_s"] = round(count / (time.perf_counter() - start), 1)
     figures["sync_page_p95_ms"] = round(p95(timed(
         lambda: message_list(conversation=conversation, after_seq=count // 2, limit=100), RUNS)), 2)
 
