@@ -36,13 +36,18 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
 
 
-def event_record(*, brand: Brand, type: str, payload: dict[str, Any]) -> Event:  # noqa: A002
+def event_record(*, brand: Brand | None = None, brand_id: int | None = None, type: str,  # noqa: A002
+                 payload: dict[str, Any]) -> Event:
     """Write an event in the caller's transaction; a relay is queued only if that transaction commits.
 
+    The brand is given as `brand`, or as `brand_id` by a writer that holds only the id (no query to load it).
     The relay is coalesced: one per transaction at most, and none while one is already queued (see
     RELAY_SCHEDULED_KEY); the queued task relays every pending event in batches.
     """
-    event = Event.objects.create(brand=brand, type=type, payload=_clean(payload))
+    if (brand is None) == (brand_id is None):
+        raise TypeError("event_record takes exactly one of brand and brand_id")
+    event = Event.objects.create(brand_id=brand.pk if brand is not None else brand_id, type=type,
+                                 payload=_clean(payload))
     _relay_on_commit()
     return event
 
