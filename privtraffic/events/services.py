@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -110,20 +110,45 @@ def _claimable(now) -> Any:
 
 
 def event_relay_batch(*, limit: int = RELAY_BATCH_SIZE, older_than_seconds: int = 0) -> int:
-    """Claim up to `limit` pending events (FOR UPDATE SKIP LOCKED, oldest first), relay them, mark them in bulk.
+    """Claim up to `limit` pending events (FOR UPDATE SKIP LOCKED, oldest first) and relay them.
 
-    The claim holds the rows' locks until this batch commits, so concurrent relayers (tasks, the sweep) never
-    handle the same event at once; a relayer killed mid-batch rolls back whole (handlers' writes, receipts,
-    marks) and its events are claimed again. Returns how many events were claimed.
+    Events nobody listens to are marked relayed in the claim's own transaction, with one UPDATE. Each other
+    event is then relayed in a transaction of its own that locks it again (SKIP LOCKED) and checks it is still
+    pending: concurrent relayers never handle the same event, and a handler's locks (a conversation's seq, a
+    customer row) are held for one event, not for a whole batch. A relayer killed mid-event rolls that event
+    back whole; what it had not reached stays pending for the next relay or the sweep. Returns how many events
+    were claimed.
     """
     now = timezone.now()
+    pending = _claimable(now)
+    if older_than_seconds:
+        pending = pending.filter(created_at__lte=now - timedelta(seconds=older_than_seconds))
+    claimed, _relayed = _relay_in_turn(pending[:limit])
+    return claimed
+
+
+def _relay_in_turn(pending) -> tuple[int, int]:
+    """Claim `pending` (a locking queryset), mark its quiet events at once, relay the others one transaction
+    each. Returns (claimed, relayed)."""
+    now = timezone.now()
+    subscribers: dict[tuple[str, int], list] = {}
     with transaction.atomic():
-        pending = _claimable(now)
-        if older_than_seconds:
-            pending = pending.filter(created_at__lte=now - timedelta(seconds=older_than_seconds))
-        events = list(pending[:limit])
-        _relay_claimed(events)
-    return len(events)
+        events = list(pending)
+        for event in events:
+            key = (event.type, event.brand_id)
+            if key not in subscribers:
+                subscribers[key] = subscribers_for(event.type, event.brand_id)
+        quiet = [e.pk for e in events if not subscribers[(e.type, e.brand_id)]]
+        if quiet:
+            Event.objects.filter(pk__in=quiet).update(relayed_at=now)
+    relayed = len(quiet)
+    for event in events:
+        if subscribers[(event.type, event.brand_id)]:
+            with transaction.atomic():
+                locked = _claimable(timezone.now()).filter(pk=event.pk).first()
+                if locked is not None:
+                    relayed += _relay_claimed([locked], subscribers)
+    return len(events), relayed
 
 
 def event_relay_batches(*, batch_size: int = RELAY_BATCH_SIZE, max_batches: int = RELAY_MAX_BATCHES) -> int:
@@ -150,9 +175,8 @@ def event_relay_many(*, brand_id: int, event_ids: list[str]) -> int:
     Events of a type nobody subscribes to are marked relayed with one UPDATE (100,000 events: seconds instead
     of minutes). Events another relayer holds are skipped: that one relays them.
     """
-    with transaction.atomic():
-        events = list(_claimable(timezone.now()).filter(brand_id=brand_id, pk__in=event_ids))
-        return _relay_claimed(events)
+    _claimed, relayed = _relay_in_turn(_claimable(timezone.now()).filter(brand_id=brand_id, pk__in=event_ids))
+    return relayed
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -174,15 +198,16 @@ def event_relay(*, event: Event) -> bool:
         return _relay_claimed([locked]) == 1
 
 
-def _relay_claimed(events: list[Event]) -> int:
+def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list] | None = None) -> int:
     """Relay events this transaction holds locked; returns how many are now relayed.
 
-    Each subscriber's handler and its receipt share a savepoint: a failing handler's writes roll back alone,
-    and the unique receipt makes a repeated delivery a no-op, so a subscriber's effect happens once per event.
+    Each handler runs in a savepoint (a failing one's writes roll back alone); the receipts of those that
+    succeeded commit with their writes, and the unique receipt per (event, subscriber) means a repeated
+    delivery skips it, so a subscriber's effect happens once per event.
     """
     if not events:
         return 0
-    subscribers: dict[tuple[str, int], list] = {}
+    subscribers = {} if subscribers is None else subscribers
     for event in events:
         key = (event.type, event.brand_id)
         if key not in subscribers:
@@ -192,27 +217,26 @@ def _relay_claimed(events: list[Event]) -> int:
     listened = [e.pk for e in events if subscribers[(e.type, e.brand_id)]]
     done: set[tuple[Any, str]] = set(EventReceipt.objects.filter(event_id__in=listened).values_list(
         "event_id", "subscriber")) if listened else set()
-    relayed, failed = [], []
+    relayed, failed, receipts = [], [], []
     for event in events:
         errors = []
         for subscriber in subscribers[(event.type, event.brand_id)]:
             if (event.pk, subscriber.name) in done:
                 continue
             try:
-                with transaction.atomic():
+                with transaction.atomic():  # a failing handler's writes roll back alone
                     subscriber.handler(event)
-                    EventReceipt.objects.create(brand_id=event.brand_id, event=event, subscriber=subscriber.name)
-            except IntegrityError as exc:
-                if EventReceipt.objects.filter(event=event, subscriber=subscriber.name).exists():
-                    continue  # handled before; its receipt stands and this repeat's writes rolled back
-                logger.exception("Subscriber %s failed on event %s", subscriber.name, event.id)
-                errors.append(f"{subscriber.name}: {exc!r}")
             except Exception as exc:
                 logger.exception("Subscriber %s failed on event %s", subscriber.name, event.id)
                 errors.append(f"{subscriber.name}: {exc!r}")
+            else:
+                receipts.append(EventReceipt(brand_id=event.brand_id, event=event, subscriber=subscriber.name))
         (failed if errors else relayed).append(event)
         if errors:
             event.last_error = "\n".join(errors)[:4000]
+    # The receipts in one INSERT: every relayer holds its events locked (no other can have written one since
+    # `done` was read), and they commit with the handlers' writes or not at all.
+    EventReceipt.objects.bulk_create(receipts)
     now = timezone.now()
     if relayed:
         Event.objects.filter(pk__in=[e.pk for e in relayed]).update(relayed_at=now)

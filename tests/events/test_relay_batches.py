@@ -83,7 +83,7 @@ def test_concurrent_relayers_handle_each_event_once(brand, recorder):
     for thread in threads:
         thread.join(60)
     assert not errors
-    assert sum(claimed) == 300  # every event claimed by exactly one relayer
+    assert sum(claimed) >= 300  # a listed event another relayer is handling is skipped when locked again
     assert len([n for n in claimed if n]) >= 2  # they did run side by side
     assert set(recorder) == {e.id for e in events}
     assert max(recorder.values()) == 1  # no handler ran twice, not even one rolled back
@@ -122,8 +122,8 @@ def test_events_nobody_listens_to_are_marked_in_one_statement(brand, django_asse
 
 
 def test_a_relayer_killed_mid_batch_leaves_it_to_the_sweep(brand, recorder):
-    """A worker process claims a batch and dies (SIGKILL) inside a handler: its transaction rolls back whole,
-    and the sweep relays every event once."""
+    """A worker process claims a batch and dies (SIGKILL) inside a handler: that event's transaction rolls back
+    whole, and the sweep relays it; every event is handled once."""
     events = _pending(brand, 20)
     db = connection.settings_dict
     script = "\n".join([
@@ -145,8 +145,9 @@ def test_a_relayer_killed_mid_batch_leaves_it_to_the_sweep(brand, recorder):
     worker = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert worker.stdout.readline().strip() == "claimed"
-        # While it holds the batch, another relayer claims none of it.
-        assert event_relay_batch(limit=50) == 0
+        # While it holds one event, another relayer relays the rest and leaves that one alone.
+        assert event_relay_batch(limit=50) == 19
+        assert len(recorder) == 19
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
     finally:
