@@ -145,7 +145,9 @@ def _relay_in_turn(pending) -> tuple[int, int]:
     for event in events:
         if subscribers[(event.type, event.brand_id)]:
             with transaction.atomic():
-                locked = _claimable(timezone.now()).filter(pk=event.pk).first()
+                # By primary key, unordered: ordered by created_at, PostgreSQL walked the pending index per event.
+                locked = Event.objects.select_for_update(skip_locked=True).filter(
+                    pk=event.pk, relayed_at__isnull=True, failed_at__isnull=True).first()
                 if locked is not None:
                     relayed += _relay_claimed([locked], subscribers)
     return len(events), relayed
