@@ -398,7 +398,7 @@ def _campaign_run(n: int, logdir: Path) -> dict:
     for w in workers:
         text = w.text()
         chunk_times += [float(s) for _id, s, sent, skipped, _d in CHUNK_DONE.findall(text) if int(sent) + int(skipped)]
-        relays += len(re.findall(r"Task privtraffic\.events\.tasks\.relay_events?\[[^]]+\] succeeded", text))
+        relays += len(re.findall(r"Task privtraffic\.events\.tasks\.(?:relay_events?|relay_outbox)\[[^]]+\] succeeded", text))
     figures["chunk_times"] = sorted(chunk_times)
     figures["relay_tasks"] = relays
     figures["brand"] = brand

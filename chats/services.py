@@ -343,11 +343,34 @@ def message_send(
     if len(client_msg_id) > 64:
         raise ApplicationError("invalid", _("client_msg_id is at most 64 characters."),
                                fields={"client_msg_id": [_("Too long.")]})
-    if client_msg_id:
-        # A retry returns the stored message even if the sender was muted (or the group closed) since.
-        first = message_find_retry(conversation=conversation, sender=sender, client_msg_id=client_msg_id)
-        if first is not None:
+    try:
+        message, broken = _message_store(conversation=conversation, sender=sender, body=body, kind=kind,
+                                         payload=payload, client_msg_id=client_msg_id, promotion_lane=promotion_lane)
+    except (ApplicationError, IntegrityError):
+        # A retry (the same client_msg_id from the same sender) returns the stored message, even if the sender
+        # was muted or the group closed since, or the first send raced in (the unique index refused this one).
+        # Looked up only when a send fails: a first send pays no extra query.
+        first = client_msg_id and message_find_retry(conversation=conversation, sender=sender,
+                                                     client_msg_id=client_msg_id)
+        if first:
             return first
+        raise
+    conversation.last_seq = message.seq
+    conversation.last_message_at = message.created_at
+    if sender.customer is not None:
+        customer_mark_active(customer=sender.customer, at=message.created_at)
+        if conversation.kind == ConversationKind.DIRECT and not broken:
+            _consent_command(conversation, sender.customer, body)
+    return message
+
+
+def _message_store(*, conversation: Conversation, sender: Sender, body: str, kind: str, payload: dict[str, Any],
+                   client_msg_id: str, promotion_lane: str) -> tuple[Message, str | None]:
+    """Check and write one message: the seq, the row, its outbox event and the sender's read state.
+
+    The round trips in the transaction: one UPDATE ... RETURNING takes the next seq (its row lock orders
+    concurrent senders until commit), one INSERT of the message, one of the event, one upsert of the read state.
+    """
     _check_may_post(conversation, sender)
     body = _validate(kind, body, payload)
     promotion_lane = promotion_lane or _default_promotion_lane(conversation, sender, kind)
@@ -358,50 +381,69 @@ def message_send(
     broken = None
     if sender.customer is not None:
         broken = rule_broken(conversation=conversation, customer=sender.customer, kind=kind, body=body)
-    try:
-        with transaction.atomic():
-            # The row lock on the conversation orders concurrent senders: each gets the next seq.
-            locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-            if promotion_lane:
-                _promotion_claim(locked, promotion_lane, client_msg_id, payload)
-            now = timezone.now()
-            locked.last_seq += 1
-            locked.last_message_at = now
-            fields = ["last_seq", "last_message_at"]
-            if sender.customer is not None and locked.status != ConversationStatus.OPEN:
-                # The customer wrote again: a resolved or snoozed conversation is back in the team's open list.
-                locked.status, locked.snoozed_until = ConversationStatus.OPEN, None
-                fields += ["status", "snoozed_until"]
-            locked.save(update_fields=fields)
-            message = Message.objects.create(
-                brand_id=locked.brand_id, conversation=locked, seq=locked.last_seq, sender_type=sender.type,
-                sender_user=sender.user, sender_customer=sender.customer, sender_name=sender.name[:150],
-                sender_key=sender.key, kind=kind, body=body, payload=payload, client_msg_id=client_msg_id,
-                deleted_at=now if broken else None, hidden_reason=broken or "", persona=sender.persona,
-            )
-            if broken:
-                rule_enforce(message=message, rule_name=broken)
-            elif kind in INTERACTIVE_KINDS:
-                card_posts_record(brand_id=locked.brand_id, kind=kind, posts=[(payload.get("ref"), locked.pk)])
-            event_record(brand=locked.brand, type="message.created", payload={
-                "message_id": message.pk, "conversation_id": locked.pk, "seq": message.seq,
-                "sender_type": message.sender_type, "kind": message.kind,
-            })
-            # A person has read up to their own message; bots and the system read nothing.
-            if sender.type not in (SenderType.BOT, SenderType.SYSTEM):
-                _advance_read(locked, sender.key, message.seq)
-            conversation_broadcast_on_commit(brand_id=locked.brand_id, conversation_id=locked.pk,
-                                             event=message_frame_event(message, locked.brand_id))
-    except IntegrityError:
-        # The same client_msg_id raced in from a retry: the first one stands.
-        return Message.objects.get(conversation=conversation, sender_key=sender.key, client_msg_id=client_msg_id)
-    conversation.last_seq = message.seq
-    conversation.last_message_at = message.created_at
-    if sender.customer is not None:
-        customer_mark_active(customer=sender.customer, at=message.created_at)
-        if conversation.kind == ConversationKind.DIRECT and not broken:
-            _consent_command(conversation, sender.customer, body)
-    return message
+    with transaction.atomic():
+        now = timezone.now()
+        seq = _next_seq(conversation, now, reopen=sender.customer is not None)
+        if promotion_lane:
+            _promotion_claim(conversation, promotion_lane, client_msg_id, payload)
+        message = Message.objects.create(
+            brand_id=conversation.brand_id, conversation=conversation, seq=seq, sender_type=sender.type,
+            sender_user=sender.user, sender_customer=sender.customer, sender_name=sender.name[:150],
+            sender_key=sender.key, kind=kind, body=body, payload=payload, client_msg_id=client_msg_id,
+            deleted_at=now if broken else None, hidden_reason=broken or "", persona=sender.persona,
+        )
+        if broken:
+            rule_enforce(message=message, rule_name=broken)
+        elif kind in INTERACTIVE_KINDS:
+            card_posts_record(brand_id=conversation.brand_id, kind=kind, posts=[(payload.get("ref"), conversation.pk)])
+        event_record(brand_id=conversation.brand_id, type="message.created", payload={
+            "message_id": message.pk, "conversation_id": conversation.pk, "seq": message.seq,
+            "sender_type": message.sender_type, "kind": message.kind,
+        })
+        # A person has read up to their own message; bots and the system read nothing.
+        if sender.type not in (SenderType.BOT, SenderType.SYSTEM):
+            _read_to_newest(conversation, sender.key, message.seq)
+        conversation_broadcast_on_commit(brand_id=conversation.brand_id, conversation_id=conversation.pk,
+                                         event=message_frame_event(message, conversation.brand_id))
+    return message, broken
+
+
+# One statement takes the next seq (and with it the row lock that orders concurrent senders until commit).
+# Identifiers are quoted as PostgreSQL and SQLite both read them; SET expressions see the row before the update.
+_NEXT_SEQ_SQL = ('UPDATE "chats_conversation" SET "last_seq" = "last_seq" + 1, "last_message_at" = %s '
+                 'WHERE "id" = %s RETURNING "last_seq"')
+# A customer wrote: a resolved or snoozed conversation is back in the team's open list.
+_NEXT_SEQ_REOPEN_SQL = ('UPDATE "chats_conversation" SET "last_seq" = "last_seq" + 1, "last_message_at" = %s, '
+                        '"snoozed_until" = CASE WHEN "status" = %s THEN "snoozed_until" ELSE NULL END, '
+                        '"status" = %s WHERE "id" = %s RETURNING "last_seq"')
+
+
+def _next_seq(conversation: Conversation, now, *, reopen: bool) -> int:
+    """Take the conversation's next seq in one statement; its row stays locked until the transaction ends."""
+    from django.db import connection
+
+    assert Conversation._meta.db_table == "chats_conversation"  # noqa: S101  (the statements above name it)
+    with connection.cursor() as cursor:
+        if reopen:
+            open_ = ConversationStatus.OPEN.value
+            cursor.execute(_NEXT_SEQ_REOPEN_SQL, [now, open_, open_, conversation.pk])
+        else:
+            cursor.execute(_NEXT_SEQ_SQL, [now, conversation.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise ApplicationError.not_found("conversation")  # deleted since it was read
+    return row[0]
+
+
+def _read_to_newest(conversation: Conversation, participant_key: str, seq: int) -> None:
+    """The sender has read up to the message they just sent: one upsert. Under the seq's row lock that message
+    is the newest of the conversation, so no read marker can be ahead of it."""
+    ReadState.objects.bulk_create(
+        [ReadState(brand_id=conversation.brand_id, conversation=conversation, participant_key=participant_key,
+                   last_read_seq=seq)],
+        update_conflicts=True, unique_fields=["conversation", "participant_key"],
+        update_fields=["last_read_seq", "updated_at"],
+    )
 
 
 PROMOTIONAL_KINDS = frozenset({MessageKind.PRODUCT, MessageKind.COUPON})

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,17 +18,68 @@ from .registry import subscribers_for
 logger = logging.getLogger(__name__)
 
 
-def event_record(*, brand: Brand, type: str, payload: dict[str, Any]) -> Event:  # noqa: A002
-    """Write an event in the caller's transaction; the relay is queued only if that transaction commits."""
+# The relay claims pending events in batches of this size (SELECT ... FOR UPDATE SKIP LOCKED).
+RELAY_BATCH_SIZE = 200
+# At most one relay task is queued per this many seconds while one is pending: a committing writer queues a
+# task only if this key was absent (cache.add); the task deletes it before it claims, so an event committed
+# after that claim queues the next task. A task lost with the key set only delays events until the key expires
+# (the next writer queues again) or the periodic sweep.
+RELAY_SCHEDULED_KEY = "events:relay-scheduled"
+RELAY_SCHEDULED_TTL = 5
+# One task relays at most this many batches, then hands over to a fresh task (other work gets the worker).
+RELAY_MAX_BATCHES = 25
+
+
+def _clean(payload: dict[str, Any]) -> dict[str, Any]:
     import json
 
-    from .tasks import relay_event
+    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
 
-    clean_payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
-    event = Event.objects.create(brand=brand, type=type, payload=clean_payload)
-    # robust: the write has committed; if the broker is away, the periodic sweep relays the event later.
-    transaction.on_commit(lambda: relay_event.delay(brand.id, str(event.id)), robust=True)
+
+def event_record(*, brand: Brand | None = None, brand_id: int | None = None, type: str,  # noqa: A002
+                 payload: dict[str, Any]) -> Event:
+    """Write an event in the caller's transaction; a relay is queued only if that transaction commits.
+
+    The brand is given as `brand`, or as `brand_id` by a writer that holds only the id (no query to load it).
+    The relay is coalesced: one per transaction at most, and none while one is already queued (see
+    RELAY_SCHEDULED_KEY); the queued task relays every pending event in batches.
+    """
+    if (brand is None) == (brand_id is None):
+        raise TypeError("event_record takes exactly one of brand and brand_id")
+    event = Event.objects.create(brand_id=brand.pk if brand is not None else brand_id, type=type,
+                                 payload=_clean(payload))
+    _relay_on_commit()
     return event
+
+
+def _relay_on_commit() -> None:
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        # Once per transaction: a hook registered where this savepoint stack also holds survives as long as
+        # this event does (if its savepoint rolls back, so does ours).
+        current = set(connection.savepoint_ids)
+        if any(func is _relay_soon and sids <= current for sids, func, _robust in connection.run_on_commit):
+            return
+    # robust: the write has committed; if the broker is away, the periodic sweep relays the event later.
+    transaction.on_commit(_relay_soon, robust=True)
+
+
+def _relay_soon() -> None:
+    """Queue one relay task unless one is already queued."""
+    from django.core.cache import cache
+
+    from .tasks import relay_outbox
+
+    if relay_outbox.app.conf.task_always_eager:
+        relay_outbox.delay()  # in-process (the embedded default, tests): nothing queued to coalesce with
+        return
+    if not cache.add(RELAY_SCHEDULED_KEY, 1, RELAY_SCHEDULED_TTL):
+        return
+    try:
+        relay_outbox.delay()
+    except Exception:
+        cache.delete(RELAY_SCHEDULED_KEY)  # the next writer tries again; the sweep covers the meantime
+        raise
 
 
 def event_record_many(*, brand: Brand, events: list[tuple[str, dict[str, Any]]],
@@ -38,12 +89,9 @@ def event_record_many(*, brand: Brand, events: list[tuple[str, dict[str, Any]]],
     `events` is a list of (type, payload). Same guarantees as event_record: written in the caller's
     transaction, relayed at least once after it commits (the sweep picks up what a lost broker drops).
     """
-    import json
-
     from .tasks import relay_events
 
-    rows = [Event(brand=brand, type=type_, payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)))
-            for type_, payload in events]
+    rows = [Event(brand=brand, type=type_, payload=_clean(payload)) for type_, payload in events]
     created: list[Event] = []
     for start in range(0, len(rows), chunk_size):
         chunk = Event.objects.bulk_create(rows[start:start + chunk_size])
@@ -53,20 +101,83 @@ def event_record_many(*, brand: Brand, events: list[tuple[str, dict[str, Any]]],
     return created
 
 
-def event_relay_many(*, brand_id: int, event_ids: list[str]) -> int:
-    """Relay a batch of events; returns how many are now relayed.
+def _claimable(now) -> Any:
+    """Pending events due now, oldest first, each claimed by one relayer: locked rows are skipped."""
+    return (Event.objects.select_for_update(skip_locked=True)
+            .filter(relayed_at__isnull=True, failed_at__isnull=True)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("created_at"))
 
-    Events of a type nobody subscribes to are marked relayed with one UPDATE, which is exactly what
-    `event_relay` would do one by one (100,000 events: seconds instead of minutes); the others go
-    through `event_relay`.
+
+def event_relay_batch(*, limit: int = RELAY_BATCH_SIZE, older_than_seconds: int = 0) -> int:
+    """Claim up to `limit` pending events (FOR UPDATE SKIP LOCKED, oldest first) and relay them.
+
+    Events nobody listens to are marked relayed in the claim's own transaction, with one UPDATE. Each other
+    event is then relayed in a transaction of its own that locks it again (SKIP LOCKED) and checks it is still
+    pending: concurrent relayers never handle the same event, and a handler's locks (a conversation's seq, a
+    customer row) are held for one event, not for a whole batch. A relayer killed mid-event rolls that event
+    back whole; what it had not reached stays pending for the next relay or the sweep. Returns how many events
+    were claimed.
     """
-    pending = Event.objects.filter(brand_id=brand_id, pk__in=event_ids, relayed_at__isnull=True,
-                                   failed_at__isnull=True)
-    types = set(pending.values_list("type", flat=True).distinct())
-    quiet = [t for t in types if not subscribers_for(t, brand_id)]
-    relayed = pending.filter(type__in=quiet).update(relayed_at=timezone.now()) if quiet else 0
-    for event in pending.exclude(type__in=quiet).order_by("created_at"):
-        relayed += bool(event_relay(event=event))
+    now = timezone.now()
+    pending = _claimable(now)
+    if older_than_seconds:
+        pending = pending.filter(created_at__lte=now - timedelta(seconds=older_than_seconds))
+    claimed, _relayed = _relay_in_turn(pending[:limit])
+    return claimed
+
+
+def _relay_in_turn(pending) -> tuple[int, int]:
+    """Claim `pending` (a locking queryset), mark its quiet events at once, relay the others one transaction
+    each. Returns (claimed, relayed)."""
+    now = timezone.now()
+    subscribers: dict[tuple[str, int], list] = {}
+    with transaction.atomic():
+        events = list(pending)
+        for event in events:
+            key = (event.type, event.brand_id)
+            if key not in subscribers:
+                subscribers[key] = subscribers_for(event.type, event.brand_id)
+        quiet = [e.pk for e in events if not subscribers[(e.type, e.brand_id)]]
+        if quiet:
+            Event.objects.filter(pk__in=quiet).update(relayed_at=now)
+    relayed = len(quiet)
+    for event in events:
+        if subscribers[(event.type, event.brand_id)]:
+            with transaction.atomic():
+                # By primary key, unordered: ordered by created_at, PostgreSQL walked the pending index per event.
+                locked = Event.objects.select_for_update(skip_locked=True).filter(
+                    pk=event.pk, relayed_at__isnull=True, failed_at__isnull=True).first()
+                if locked is not None:
+                    relayed += _relay_claimed([locked], subscribers)
+    return len(events), relayed
+
+
+def event_relay_batches(*, batch_size: int = RELAY_BATCH_SIZE, max_batches: int = RELAY_MAX_BATCHES) -> int:
+    """The coalesced relay task's work: batches until nothing is pending. Returns how many were claimed."""
+    from django.core.cache import cache
+
+    from .tasks import relay_outbox
+
+    if not relay_outbox.app.conf.task_always_eager:
+        cache.delete(RELAY_SCHEDULED_KEY)  # before the first claim: whatever commits after it queues a new task
+    total = 0
+    for _ in range(max_batches):
+        claimed = event_relay_batch(limit=batch_size)
+        total += claimed
+        if claimed < batch_size:
+            return total
+    _relay_soon()  # more is pending: a fresh task goes on with it
+    return total
+
+
+def event_relay_many(*, brand_id: int, event_ids: list[str]) -> int:
+    """Relay these events (a bulk writer's chunk); returns how many of them are now relayed.
+
+    Events of a type nobody subscribes to are marked relayed with one UPDATE (100,000 events: seconds instead
+    of minutes). Events another relayer holds are skipped: that one relays them.
+    """
+    _claimed, relayed = _relay_in_turn(_claimable(timezone.now()).filter(brand_id=brand_id, pk__in=event_ids))
     return relayed
 
 
@@ -79,47 +190,83 @@ def event_relay(*, event: Event) -> bool:
     """Deliver one event to every subscriber that has not handled it. True when all have."""
     if event.relayed_at is not None or event.failed_at is not None:
         return True
-    done = set(EventReceipt.objects.filter(event=event).values_list("subscriber", flat=True))
-    errors = []
-    for subscriber in subscribers_for(event.type, event.brand_id):
-        if subscriber.name in done:
-            continue
-        try:
-            with transaction.atomic():
-                subscriber.handler(event)
-                EventReceipt.objects.create(brand_id=event.brand_id, event=event, subscriber=subscriber.name)
-        except IntegrityError as exc:
-            if EventReceipt.objects.filter(event=event, subscriber=subscriber.name).exists():
-                continue  # a concurrent relay handled it first; its receipt stands and our writes rolled back
-            logger.exception("Subscriber %s failed on event %s", subscriber.name, event.id)
-            errors.append(f"{subscriber.name}: {exc!r}")
-        except Exception as exc:
-            logger.exception("Subscriber %s failed on event %s", subscriber.name, event.id)
-            errors.append(f"{subscriber.name}: {exc!r}")
+    with transaction.atomic():
+        locked = Event.objects.select_for_update(skip_locked=True).filter(pk=event.pk).first()
+        if locked is None:
+            # Pruned (nothing to deliver), or held by a concurrent relayer, which delivers it.
+            return not Event.objects.filter(pk=event.pk).exists()
+        if locked.relayed_at is not None or locked.failed_at is not None:
+            return True
+        return _relay_claimed([locked]) == 1
+
+
+def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list] | None = None) -> int:
+    """Relay events this transaction holds locked; returns how many are now relayed.
+
+    Each handler runs in a savepoint (a failing one's writes roll back alone); the receipts of those that
+    succeeded commit with their writes, and the unique receipt per (event, subscriber) means a repeated
+    delivery skips it, so a subscriber's effect happens once per event.
+    """
+    if not events:
+        return 0
+    subscribers = {} if subscribers is None else subscribers
+    for event in events:
+        key = (event.type, event.brand_id)
+        if key not in subscribers:
+            subscribers[key] = subscribers_for(event.type, event.brand_id)
+    # One query for the whole batch: which subscribers already handled which event (a failed subscriber's
+    # siblings keep their receipts; so does a relay that crashed before marking).
+    listened = [e.pk for e in events if subscribers[(e.type, e.brand_id)]]
+    done: set[tuple[Any, str]] = set(EventReceipt.objects.filter(event_id__in=listened).values_list(
+        "event_id", "subscriber")) if listened else set()
+    relayed, failed, receipts = [], [], []
+    for event in events:
+        errors = []
+        for subscriber in subscribers[(event.type, event.brand_id)]:
+            if (event.pk, subscriber.name) in done:
+                continue
+            try:
+                with transaction.atomic():  # a failing handler's writes roll back alone
+                    subscriber.handler(event)
+            except Exception as exc:
+                logger.exception("Subscriber %s failed on event %s", subscriber.name, event.id)
+                errors.append(f"{subscriber.name}: {exc!r}")
+            else:
+                receipts.append(EventReceipt(brand_id=event.brand_id, event=event, subscriber=subscriber.name))
+        (failed if errors else relayed).append(event)
+        if errors:
+            event.last_error = "\n".join(errors)[:4000]
+    # The receipts in one INSERT: every relayer holds its events locked (no other can have written one since
+    # `done` was read), and they commit with the handlers' writes or not at all.
+    EventReceipt.objects.bulk_create(receipts)
     now = timezone.now()
-    if errors:
+    if relayed:
+        Event.objects.filter(pk__in=[e.pk for e in relayed]).update(relayed_at=now)
+        for event in relayed:
+            event.relayed_at = now
+    for event in failed:
         event.attempts += 1
-        event.last_error = "\n".join(errors)[:4000]
         event.next_attempt_at = now + retry_delay(event.attempts)
         if event.attempts >= settings.EVENTS_MAX_ATTEMPTS:
             event.failed_at = now
         event.save(update_fields=["attempts", "last_error", "failed_at", "next_attempt_at"])
-        return False
-    event.relayed_at = now
-    event.save(update_fields=["relayed_at"])
-    return True
+    return len(relayed)
 
 
 def event_relay_pending(*, older_than_seconds: int = 10, limit: int = 500) -> int:
-    """The sweep: relay events a lost task or a crash left behind. Returns how many it tried."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    now = timezone.now()
-    pending = Event.objects.filter(relayed_at__isnull=True, failed_at__isnull=True, created_at__lte=cutoff).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    events = list(pending.order_by("created_at")[:limit])
-    for event in events:
-        event_relay(event=event)
-    return len(events)
+    """The sweep: relay events a lost task or a crash left behind (older than `older_than_seconds`, due now).
+
+    Claims like the coalesced relay does, so it never handles an event a running relay holds. Returns how many
+    it tried.
+    """
+    tried = 0
+    while tried < limit:
+        want = min(RELAY_BATCH_SIZE, limit - tried)
+        claimed = event_relay_batch(limit=want, older_than_seconds=older_than_seconds)
+        tried += claimed
+        if claimed < want:
+            break
+    return tried
 
 
 def event_prune(*, retention_days: int | None = None) -> int:

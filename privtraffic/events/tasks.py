@@ -6,7 +6,16 @@ from .models import Event
 
 
 @shared_task(acks_late=True)
+def relay_outbox() -> int:
+    """The coalesced relay a committing writer queues: every pending event, in claimed batches."""
+    from .services import event_relay_batches
+
+    return event_relay_batches()
+
+
+@shared_task(acks_late=True)
 def relay_event(brand_id: int, event_id: str) -> bool:
+    """One event (tasks queued before the coalesced relay; still safe to run)."""
     from .services import event_relay
 
     event = Event.objects.filter(brand_id=brand_id, pk=event_id).first()

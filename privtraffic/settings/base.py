@@ -90,6 +90,8 @@ TEMPLATES = [
 # --- Database: PostgreSQL when DATABASE_URL is set, else SQLite under var/ ---
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
+    # Under uvicorn DB_CONN_MAX_AGE keeps the socket path's connection; an HTTP request's is closed when it
+    # ends (privtraffic/asgi.py: each request has a thread of its own, so it could never be reused).
     # conn_health_checks: a persistent connection (DB_CONN_MAX_AGE) is checked before a request or task reuses
     # it, so a PostgreSQL restart costs a reconnect, not a failed request (tests/faults/test_postgres_restart.py).
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
