@@ -1,6 +1,7 @@
-"""A Celery worker SIGKILLed in the middle of an outbox relay, and no subscriber's writes happen twice: the
-subscriber that had finished keeps its one receipt and row, the interrupted one's transaction rolled back and
-runs once more.
+"""A Celery worker SIGKILLed in the middle of an outbox relay, and no subscriber's writes happen twice. The relay
+runs an event's subscribers in one transaction (each in a savepoint, its receipt beside its writes), so a kill
+mid-relay rolls back both the finished subscriber's and the interrupted one's work, and the next relay runs each
+once more: one receipt and one row per subscriber in the end.
 
 - Its pool process killed (acks_late, reject on a lost worker): the task is delivered again at once and the
   replacement process completes it.
@@ -9,6 +10,7 @@ runs once more.
   (`relay_pending_events`, sent here by the test as beat would).
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -18,12 +20,13 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from crm.models import Customer
 from privtraffic.celery import app as celery_app
 from privtraffic.events.models import Event, EventReceipt
-from privtraffic.events.services import event_record
+from privtraffic.events.services import RELAY_SCHEDULED_KEY, event_record
 from tests.faults.servers import ROOT, app_env, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,9 +41,24 @@ def _alive(pid: int) -> bool:
 
 
 def _start_worker(queue: str, database_url: str, marker) -> subprocess.Popen:
+    # A session of its own: the test's cleanup kills the parent and its pool processes together, so a pool
+    # process left sleeping inside its transaction can never block the suite's next flush.
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "faults" / "slow_worker.py"), queue], cwd=ROOT,
+        [sys.executable, str(ROOT / "tests" / "faults" / "slow_worker.py"), queue], cwd=ROOT, start_new_session=True,
         env=app_env(database_url=database_url, redis_url=settings.REDIS_URL, FAULTS_MARKER=str(marker)))
+
+
+def _stop_worker(worker: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(20)
+
+
+def _mid_relay_nothing_committed(brand, event) -> None:
+    """The second subscriber sleeps inside the event's transaction: the first one's row and receipt are not
+    committed yet either."""
+    assert not EventReceipt.objects.filter(event_id=event.pk).exists()
+    assert not Customer.objects.filter(brand=brand, name__endswith=str(event.pk)).exists()
 
 
 def _assert_relayed_once(brand, event) -> None:
@@ -57,13 +75,13 @@ def test_a_worker_killed_mid_relay_is_replaced_and_the_relay_completes_once(bran
     eager, default_queue = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
+    cache.delete(RELAY_SCHEDULED_KEY)  # no relay task of an earlier test counts as queued for this one
     try:
         event = event_record(brand=brand, type="faults.check", payload={"n": 1})
         relaying = int(wait_for(lambda: marker.exists() and marker.read_text(), timeout=60,
                                 what="the worker relaying the event"))
         assert relaying != worker.pid  # the pool process doing the work, not the worker's parent
-        # Mid-relay: the first subscriber has committed its row and receipt, the second is inside its transaction.
-        assert EventReceipt.objects.filter(event_id=event.pk).count() == 1
+        _mid_relay_nothing_committed(brand, event)
         os.kill(relaying, signal.SIGKILL)
         wait_for(lambda: not _alive(relaying), timeout=10, what="the killed process gone")
 
@@ -73,8 +91,7 @@ def test_a_worker_killed_mid_relay_is_replaced_and_the_relay_completes_once(bran
     finally:
         celery_app.conf.task_always_eager = eager
         celery_app.conf.task_default_queue = default_queue
-        worker.terminate()
-        worker.wait(20)
+        _stop_worker(worker)
 
     _assert_relayed_once(brand, event)
     event.refresh_from_db()
@@ -91,10 +108,12 @@ def test_a_whole_worker_killed_mid_relay_and_restarted_completes_it_through_the_
     eager, default_queue = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
+    cache.delete(RELAY_SCHEDULED_KEY)  # no relay task of an earlier test counts as queued for this one
     try:
         event = event_record(brand=brand, type="faults.check", payload={"n": 2})
         relaying = int(wait_for(lambda: marker.exists() and marker.read_text(), timeout=60,
                                 what="the worker relaying the event"))
+        _mid_relay_nothing_committed(brand, event)
         worker.send_signal(signal.SIGKILL)  # the parent first: nothing is left to requeue the task
         worker.wait(10)
         os.kill(relaying, signal.SIGKILL)
@@ -111,7 +130,6 @@ def test_a_whole_worker_killed_mid_relay_and_restarted_completes_it_through_the_
     finally:
         celery_app.conf.task_always_eager = eager
         celery_app.conf.task_default_queue = default_queue
-        worker.terminate()
-        worker.wait(20)
+        _stop_worker(worker)
 
     _assert_relayed_once(brand, event)
