@@ -6,8 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from privtraffic.tenancy.models import Brand
@@ -145,11 +145,11 @@ def _relay_in_turn(pending) -> tuple[int, int]:
         if quiet:
             Event.objects.filter(pk__in=quiet).update(relayed_at=now)
     relayed = len(quiet)
-    chunk: list[Any] = []
+    chunk: list[Event] = []
     for event in events:
         listeners = subscribers[(event.type, event.brand_id)]
         if listeners and all(s.batch for s in listeners):
-            chunk.append(event.pk)
+            chunk.append(event)
             if len(chunk) == RELAY_CHUNK_SIZE:
                 relayed += _relay_chunk(chunk, subscribers)
                 chunk = []
@@ -158,48 +158,77 @@ def _relay_in_turn(pending) -> tuple[int, int]:
             relayed += _relay_chunk(chunk, subscribers)
             chunk = []
         if listeners:
-            relayed += _relay_one(event.pk, subscribers)
+            relayed += _relay_one(event.pk, subscribers, listeners)
     if chunk:
         relayed += _relay_chunk(chunk, subscribers)
     return len(events), relayed
 
 
-def _relay_locked(pks: list[Any], subscribers: dict[tuple[str, int], list], *, batched: bool,
-                  check_receipts: bool) -> int:
+def _relay_locked(pks: list[Any], subscribers: dict[tuple[str, int], list], *, savepoints: bool) -> int:
     """In one transaction: lock these events again (SKIP LOCKED: one another relayer holds is that one's to
-    relay), keep those still pending and due, and relay them. Returns how many are now relayed."""
+    relay), keep those still pending and due, and relay them. Returns how many are now relayed.
+
+    The lock also tells, per event, whether it has receipts (an EXISTS in the same statement): only those
+    events, and those tried before, have their receipts read (see _relay_claimed)."""
     with transaction.atomic():
         now = timezone.now()
         # By primary key, unordered (`order_by()`): ordered by created_at, PostgreSQL walked the pending index.
         locked = list(Event.objects.select_for_update(skip_locked=True)
                       .filter(pk__in=pks, relayed_at__isnull=True, failed_at__isnull=True)
-                      .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)).order_by())
+                      .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                      .annotate(has_receipts=Exists(EventReceipt.objects.filter(event_id=OuterRef("pk"))))
+                      .order_by())
         order = {pk: n for n, pk in enumerate(pks)}
         locked.sort(key=lambda e: order[e.pk])
-        return _relay_claimed(locked, subscribers, check_receipts=check_receipts, savepoints=not batched)
+        return _relay_claimed(locked, subscribers, check_receipts=False, savepoints=savepoints)
 
 
-def _relay_one(pk: Any, subscribers: dict[tuple[str, int], list]) -> int:
-    """One event in its own transaction, each subscriber in a savepoint (a failing one's writes roll back
-    alone; the others' commit with their receipts and the attempt is counted)."""
+class _HandlerFailed(Exception):
+    """A handler raised where it ran without a savepoint: its transaction is to roll back whole."""
+
+    def __init__(self, event: Event, subscriber: str, error: str):
+        super().__init__(error)
+        self.event_id, self.attempts, self.subscriber, self.error = event.pk, event.attempts, subscriber, error
+
+
+def _relay_one(pk: Any, subscribers: dict[tuple[str, int], list], listeners: list) -> int:
+    """One event in its own transaction. With several subscribers each runs in a savepoint (a failing one's
+    writes roll back alone; the others' commit with their receipts). With one there is nothing to keep apart:
+    no savepoint, and if it fails the transaction rolls back and the attempt is counted in a second one."""
     try:
-        return _relay_locked([pk], subscribers, batched=False, check_receipts=False)
-    except IntegrityError:
-        # A receipt of an event never tried: only an event put back to pending by hand without deleting its
-        # receipts. Everything rolled back; relay it again, reading its receipts first.
-        return _relay_locked([pk], subscribers, batched=False, check_receipts=True)
+        return _relay_locked([pk], subscribers, savepoints=len(listeners) > 1)
+    except _HandlerFailed as failure:
+        logger.error("Subscriber %s failed on event %s", failure.subscriber, failure.event_id,
+                     exc_info=failure.__cause__)
+        with transaction.atomic():
+            # Unless another relayer took the event over meanwhile (then it is that one's to relay or count).
+            event = Event.objects.select_for_update(skip_locked=True).filter(
+                pk=pk, relayed_at__isnull=True, failed_at__isnull=True, attempts=failure.attempts).order_by().first()
+            if event is not None:
+                event.last_error = failure.error[:4000]
+                _count_attempt(event, timezone.now())
+        return 0
 
 
-def _relay_chunk(pks: list[Any], subscribers: dict[tuple[str, int], list]) -> int:
+def _count_attempt(event: Event, now) -> None:
+    """A failed attempt: back off (retry_delay), give up after EVENTS_MAX_ATTEMPTS."""
+    event.attempts += 1
+    event.next_attempt_at = now + retry_delay(event.attempts)
+    if event.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+        event.failed_at = now
+    event.save(update_fields=["attempts", "last_error", "failed_at", "next_attempt_at"])
+
+
+def _relay_chunk(events: list[Event], subscribers: dict[tuple[str, int], list]) -> int:
     """Events whose subscribers all batch: one transaction for the chunk, handlers without savepoints, the
     receipts in one INSERT and the marks in one UPDATE. If anything fails, the chunk rolls back whole (with
     its on-commit hooks) and its events are relayed one transaction each, where a failure is counted against
     its own event: a batching handler may so run again after its chunk rolled back."""
     try:
-        return _relay_locked(pks, subscribers, batched=True, check_receipts=False)
+        return _relay_locked([e.pk for e in events], subscribers, savepoints=False)
     except Exception:
-        logger.info("A relay chunk of %d events rolled back; relaying them one by one", len(pks), exc_info=True)
-    return sum(_relay_one(pk, subscribers) for pk in pks)
+        logger.info("A relay chunk of %d events rolled back; relaying them one by one", len(events), exc_info=True)
+    return sum(_relay_one(e.pk, subscribers, subscribers[(e.type, e.brand_id)]) for e in events)
 
 
 def event_relay_batches(*, batch_size: int = RELAY_BATCH_SIZE, max_batches: int = RELAY_MAX_BATCHES) -> int:
@@ -258,8 +287,11 @@ def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list]
     delivery skips it, so a subscriber's effect happens once per event.
 
     Receipts are written only here, in the same transaction that either marks the event relayed or counts a
-    failed attempt; so a pending event with `attempts == 0` has none, and with `check_receipts=False` they are
-    read only for events tried before. `savepoints=False` (a chunk of batching subscribers): a handler's
+    failed attempt: so a pending event with `attempts == 0` has none, unless it was set back to pending by hand
+    without deleting its receipts. With `check_receipts=False` they are read only for events tried before or
+    locked with `has_receipts` (the lock's EXISTS; it reads the statement's snapshot, so a receipt a concurrent
+    relayer committed after it is missed, but that relayer also counted an attempt or marked the event, and the
+    locked row is its latest version). `savepoints=False` (a chunk of batching subscribers): a handler's
     exception propagates and the caller's transaction rolls back whole.
     """
     if not events:
@@ -271,7 +303,8 @@ def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list]
             subscribers[key] = subscribers_for(event.type, event.brand_id)
     # One query for the whole batch: which subscribers already handled which event (a failed subscriber's
     # siblings keep their receipts; so does a relay that crashed before marking).
-    listened = [e.pk for e in events if subscribers[(e.type, e.brand_id)] and (check_receipts or e.attempts)]
+    listened = [e.pk for e in events if subscribers[(e.type, e.brand_id)]
+                and (check_receipts or e.attempts or getattr(e, "has_receipts", True))]
     done: set[tuple[Any, str]] = set(EventReceipt.objects.filter(event_id__in=listened).values_list(
         "event_id", "subscriber")) if listened else set()
     relayed, failed, receipts = [], [], []
@@ -281,7 +314,10 @@ def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list]
             if (event.pk, subscriber.name) in done:
                 continue
             if not savepoints:
-                subscriber.handler(event)
+                try:
+                    subscriber.handler(event)
+                except Exception as exc:
+                    raise _HandlerFailed(event, subscriber.name, f"{subscriber.name}: {exc!r}") from exc
                 receipts.append(EventReceipt(brand_id=event.brand_id, event=event, subscriber=subscriber.name))
                 continue
             try:
@@ -304,11 +340,7 @@ def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list]
         for event in relayed:
             event.relayed_at = now
     for event in failed:
-        event.attempts += 1
-        event.next_attempt_at = now + retry_delay(event.attempts)
-        if event.attempts >= settings.EVENTS_MAX_ATTEMPTS:
-            event.failed_at = now
-        event.save(update_fields=["attempts", "last_error", "failed_at", "next_attempt_at"])
+        _count_attempt(event, now)
     return len(relayed)
 
 
