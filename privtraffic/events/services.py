@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from privtraffic.tenancy.models import Brand
@@ -26,6 +26,8 @@ RELAY_BATCH_SIZE = 200
 # (the next writer queues again) or the periodic sweep.
 RELAY_SCHEDULED_KEY = "events:relay-scheduled"
 RELAY_SCHEDULED_TTL = 5
+# Events whose subscribers all batch (registry.subscribe(batch=True)) are relayed this many per transaction.
+RELAY_CHUNK_SIZE = 50
 # One task relays at most this many batches, then hands over to a fresh task (other work gets the worker).
 RELAY_MAX_BATCHES = 25
 
@@ -128,8 +130,9 @@ def event_relay_batch(*, limit: int = RELAY_BATCH_SIZE, older_than_seconds: int 
 
 
 def _relay_in_turn(pending) -> tuple[int, int]:
-    """Claim `pending` (a locking queryset), mark its quiet events at once, relay the others one transaction
-    each. Returns (claimed, relayed)."""
+    """Claim `pending` (a locking queryset), mark its quiet events at once, relay the others: runs of events
+    whose subscribers all batch in chunks of RELAY_CHUNK_SIZE, each other event in a transaction of its own,
+    in the order claimed. Returns (claimed, relayed)."""
     now = timezone.now()
     subscribers: dict[tuple[str, int], list] = {}
     with transaction.atomic():
@@ -142,15 +145,90 @@ def _relay_in_turn(pending) -> tuple[int, int]:
         if quiet:
             Event.objects.filter(pk__in=quiet).update(relayed_at=now)
     relayed = len(quiet)
+    chunk: list[Event] = []
     for event in events:
-        if subscribers[(event.type, event.brand_id)]:
-            with transaction.atomic():
-                # By primary key, unordered: ordered by created_at, PostgreSQL walked the pending index per event.
-                locked = Event.objects.select_for_update(skip_locked=True).filter(
-                    pk=event.pk, relayed_at__isnull=True, failed_at__isnull=True).first()
-                if locked is not None:
-                    relayed += _relay_claimed([locked], subscribers)
+        listeners = subscribers[(event.type, event.brand_id)]
+        if listeners and all(s.batch for s in listeners):
+            chunk.append(event)
+            if len(chunk) == RELAY_CHUNK_SIZE:
+                relayed += _relay_chunk(chunk, subscribers)
+                chunk = []
+            continue
+        if chunk:
+            relayed += _relay_chunk(chunk, subscribers)
+            chunk = []
+        if listeners:
+            relayed += _relay_one(event.pk, subscribers, listeners)
+    if chunk:
+        relayed += _relay_chunk(chunk, subscribers)
     return len(events), relayed
+
+
+def _relay_locked(pks: list[Any], subscribers: dict[tuple[str, int], list], *, savepoints: bool) -> int:
+    """In one transaction: lock these events again (SKIP LOCKED: one another relayer holds is that one's to
+    relay), keep those still pending and due, and relay them. Returns how many are now relayed.
+
+    The lock also tells, per event, whether it has receipts (an EXISTS in the same statement): only those
+    events, and those tried before, have their receipts read (see _relay_claimed)."""
+    with transaction.atomic():
+        now = timezone.now()
+        # By primary key, unordered (`order_by()`): ordered by created_at, PostgreSQL walked the pending index.
+        locked = list(Event.objects.select_for_update(skip_locked=True)
+                      .filter(pk__in=pks, relayed_at__isnull=True, failed_at__isnull=True)
+                      .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                      .annotate(has_receipts=Exists(EventReceipt.objects.filter(event_id=OuterRef("pk"))))
+                      .order_by())
+        order = {pk: n for n, pk in enumerate(pks)}
+        locked.sort(key=lambda e: order[e.pk])
+        return _relay_claimed(locked, subscribers, check_receipts=False, savepoints=savepoints)
+
+
+class _HandlerFailed(Exception):
+    """A handler raised where it ran without a savepoint: its transaction is to roll back whole."""
+
+    def __init__(self, event: Event, subscriber: str, error: str):
+        super().__init__(error)
+        self.event_id, self.attempts, self.subscriber, self.error = event.pk, event.attempts, subscriber, error
+
+
+def _relay_one(pk: Any, subscribers: dict[tuple[str, int], list], listeners: list) -> int:
+    """One event in its own transaction. With several subscribers each runs in a savepoint (a failing one's
+    writes roll back alone; the others' commit with their receipts). With one there is nothing to keep apart:
+    no savepoint, and if it fails the transaction rolls back and the attempt is counted in a second one."""
+    try:
+        return _relay_locked([pk], subscribers, savepoints=len(listeners) > 1)
+    except _HandlerFailed as failure:
+        logger.error("Subscriber %s failed on event %s", failure.subscriber, failure.event_id,
+                     exc_info=failure.__cause__)
+        with transaction.atomic():
+            # Unless another relayer took the event over meanwhile (then it is that one's to relay or count).
+            event = Event.objects.select_for_update(skip_locked=True).filter(
+                pk=pk, relayed_at__isnull=True, failed_at__isnull=True, attempts=failure.attempts).order_by().first()
+            if event is not None:
+                event.last_error = failure.error[:4000]
+                _count_attempt(event, timezone.now())
+        return 0
+
+
+def _count_attempt(event: Event, now) -> None:
+    """A failed attempt: back off (retry_delay), give up after EVENTS_MAX_ATTEMPTS."""
+    event.attempts += 1
+    event.next_attempt_at = now + retry_delay(event.attempts)
+    if event.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+        event.failed_at = now
+    event.save(update_fields=["attempts", "last_error", "failed_at", "next_attempt_at"])
+
+
+def _relay_chunk(events: list[Event], subscribers: dict[tuple[str, int], list]) -> int:
+    """Events whose subscribers all batch: one transaction for the chunk, handlers without savepoints, the
+    receipts in one INSERT and the marks in one UPDATE. If anything fails, the chunk rolls back whole (with
+    its on-commit hooks) and its events are relayed one transaction each, where a failure is counted against
+    its own event: a batching handler may so run again after its chunk rolled back."""
+    try:
+        return _relay_locked([e.pk for e in events], subscribers, savepoints=False)
+    except Exception:
+        logger.info("A relay chunk of %d events rolled back; relaying them one by one", len(events), exc_info=True)
+    return sum(_relay_one(e.pk, subscribers, subscribers[(e.type, e.brand_id)]) for e in events)
 
 
 def event_relay_batches(*, batch_size: int = RELAY_BATCH_SIZE, max_batches: int = RELAY_MAX_BATCHES) -> int:
@@ -200,12 +278,21 @@ def event_relay(*, event: Event) -> bool:
         return _relay_claimed([locked]) == 1
 
 
-def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list] | None = None) -> int:
+def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list] | None = None, *,
+                   check_receipts: bool = True, savepoints: bool = True) -> int:
     """Relay events this transaction holds locked; returns how many are now relayed.
 
     Each handler runs in a savepoint (a failing one's writes roll back alone); the receipts of those that
     succeeded commit with their writes, and the unique receipt per (event, subscriber) means a repeated
     delivery skips it, so a subscriber's effect happens once per event.
+
+    Receipts are written only here, in the same transaction that either marks the event relayed or counts a
+    failed attempt: so a pending event with `attempts == 0` has none, unless it was set back to pending by hand
+    without deleting its receipts. With `check_receipts=False` they are read only for events tried before or
+    locked with `has_receipts` (the lock's EXISTS; it reads the statement's snapshot, so a receipt a concurrent
+    relayer committed after it is missed, but that relayer also counted an attempt or marked the event, and the
+    locked row is its latest version). `savepoints=False` (a chunk of batching subscribers): a handler's
+    exception propagates and the caller's transaction rolls back whole.
     """
     if not events:
         return 0
@@ -216,7 +303,8 @@ def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list]
             subscribers[key] = subscribers_for(event.type, event.brand_id)
     # One query for the whole batch: which subscribers already handled which event (a failed subscriber's
     # siblings keep their receipts; so does a relay that crashed before marking).
-    listened = [e.pk for e in events if subscribers[(e.type, e.brand_id)]]
+    listened = [e.pk for e in events if subscribers[(e.type, e.brand_id)]
+                and (check_receipts or e.attempts or getattr(e, "has_receipts", True))]
     done: set[tuple[Any, str]] = set(EventReceipt.objects.filter(event_id__in=listened).values_list(
         "event_id", "subscriber")) if listened else set()
     relayed, failed, receipts = [], [], []
@@ -224,6 +312,13 @@ def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list]
         errors = []
         for subscriber in subscribers[(event.type, event.brand_id)]:
             if (event.pk, subscriber.name) in done:
+                continue
+            if not savepoints:
+                try:
+                    subscriber.handler(event)
+                except Exception as exc:
+                    raise _HandlerFailed(event, subscriber.name, f"{subscriber.name}: {exc!r}") from exc
+                receipts.append(EventReceipt(brand_id=event.brand_id, event=event, subscriber=subscriber.name))
                 continue
             try:
                 with transaction.atomic():  # a failing handler's writes roll back alone
@@ -245,11 +340,7 @@ def _relay_claimed(events: list[Event], subscribers: dict[tuple[str, int], list]
         for event in relayed:
             event.relayed_at = now
     for event in failed:
-        event.attempts += 1
-        event.next_attempt_at = now + retry_delay(event.attempts)
-        if event.attempts >= settings.EVENTS_MAX_ATTEMPTS:
-            event.failed_at = now
-        event.save(update_fields=["attempts", "last_error", "failed_at", "next_attempt_at"])
+        _count_attempt(event, now)
     return len(relayed)
 
 

@@ -230,3 +230,81 @@ def test_an_event_recorded_in_a_rolled_back_savepoint_still_leaves_the_outer_rel
     assert broker_queue() == 1  # the outer event queued its own relay; the inner one's hook went with its savepoint
     assert list(Event.objects.values_list("pk", flat=True)) == [kept.pk]
     cache.clear()
+
+
+def _statements(captured) -> list[str]:
+    return [q["sql"].split()[0].upper() for q in captured.captured_queries]
+
+
+def test_a_backlog_of_a_batching_subscriber_costs_a_few_statements_per_chunk(brand):
+    """The sweep over a backlog whose one subscriber batches: the claim, then per chunk of RELAY_CHUNK_SIZE one
+    lock, one INSERT of the receipts and one UPDATE of the marks in one transaction (the per-event relay took
+    ~8 statements per event: lock, receipts query, savepoint, release, receipt, mark, BEGIN, COMMIT)."""
+    from django.test.utils import CaptureQueriesContext
+
+    seen = []
+    registry.subscribe("test.batch", name="tests.batch_quick", batch=True)(lambda event: seen.append(event.id))
+    try:
+        events = _pending(brand, 200)
+        with CaptureQueriesContext(connection) as captured:
+            assert event_relay_batch(limit=200) == 200
+        # claim (BEGIN, SELECT, COMMIT) + 4 chunks x (BEGIN, lock, INSERT, UPDATE, COMMIT)
+        assert len(captured) <= 3 + 4 * 5, _statements(captured)
+        assert len(captured) / 200 < 0.15
+        assert "SAVEPOINT" not in _statements(captured)
+    finally:
+        registry.unsubscribe("tests.batch_quick")
+    assert sorted(seen) == sorted(e.id for e in events)
+    assert EventReceipt.objects.filter(brand=brand, subscriber="tests.batch_quick").count() == 200
+    assert not Event.objects.filter(relayed_at__isnull=True).exists()
+
+
+def test_an_event_of_one_plain_subscriber_costs_five_statements(brand, recorder, django_assert_max_num_queries):
+    """Not batching: a transaction per event, but no savepoint for a lone subscriber and no receipts query for an
+    event never tried: BEGIN, lock, (the handler's INSERT), receipt, mark, COMMIT."""
+    _pending(brand, 20)
+    # the claim (BEGIN, SELECT, COMMIT), then 20 x (5 + the handler's one INSERT)
+    with django_assert_max_num_queries(3 + 20 * 6):
+        assert event_relay_batch(limit=20) == 20
+    assert len(recorder) == 20
+    assert EventReceipt.objects.filter(brand=brand).count() == 20
+
+
+def test_a_failing_handler_in_a_chunk_fails_only_its_own_event(brand, settings):
+    """The chunk rolls back whole (the healthy events' deliveries too) and its events are relayed one by one:
+    the failing one backs off with its error, the others are delivered once."""
+    handled = Counter()
+
+    def handler(event):
+        handled[event.payload["n"]] += 1
+        Store.objects.create(brand_id=event.brand_id, name=f"batch-{event.payload['n']}")
+        if event.payload["n"] == 3:
+            raise RuntimeError("endpoint table locked")
+
+    registry.subscribe("test.batch", name="tests.batch_flaky", batch=True)(handler)
+    try:
+        events = _pending(brand, 6)
+        assert event_relay_batch(limit=10) == 6
+    finally:
+        registry.unsubscribe("tests.batch_flaky")
+    bad = Event.objects.get(pk=events[3].pk)
+    assert bad.relayed_at is None and bad.attempts == 1 and "endpoint table locked" in bad.last_error
+    assert bad.next_attempt_at > timezone.now()
+    assert Event.objects.filter(relayed_at__isnull=False).count() == 5
+    # Committed once each; the failing one's write rolled back both times.
+    assert sorted(Store.objects.filter(brand=brand, name__startswith="batch-").values_list("name", flat=True)) == [
+        "batch-0", "batch-1", "batch-2", "batch-4", "batch-5"]
+    assert EventReceipt.objects.filter(brand=brand, subscriber="tests.batch_flaky").count() == 5
+    assert handled[3] == 2 and all(handled[n] <= 2 for n in range(6))
+
+
+def test_an_event_put_back_by_hand_with_its_receipts_still_runs_each_subscriber_once(brand, recorder):
+    """The relay reads receipts only of events tried before or that the lock finds with receipts: a pending event
+    with attempts == 0 has none unless it was set back to pending by hand with its receipts kept."""
+    [event] = _pending(brand, 1)
+    assert event_relay_batch(limit=10) == 1
+    Event.objects.filter(pk=event.pk).update(relayed_at=None)
+    assert event_relay_batch(limit=10) == 1
+    assert Store.objects.filter(brand=brand, name=f"from-{event.id}").count() == 1
+    assert EventReceipt.objects.filter(event_id=event.pk).count() == 1
+    assert Event.objects.get(pk=event.pk).relayed_at is not None
