@@ -151,6 +151,8 @@ def main(argv: list[str]) -> int:
     failures: list[str] = []
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}
+    for name in ("DATABASE_URL", "REDIS_URL"):  # (tests/testenv.py --bench sets them) each module takes its own
+        os.environ.pop(name, None)
     shared = SharedPostgres()
     try:
         os.environ.update(shared.start())  # the module processes inherit it

@@ -15,6 +15,7 @@ none of them initialises a cluster or migrates. A module run alone starts and mi
 """
 
 import contextlib
+import hashlib
 import json
 import os
 import resource
@@ -63,9 +64,56 @@ def migrate(database_url: str) -> None:
     log(f"migrated in {time.monotonic() - began:.1f} s")
 
 
+SCHEMA_CACHE = ROOT / "var" / "bench-schema"  # pg_dump of a freshly migrated database, named by _schema_key()
+
+
+def _pg_tools(pg_bin: Path) -> Path:
+    """The directory of the PostgreSQL binaries themselves (pg_dump and pg_restore beside initdb; its path names
+    the major version), wherever a link to initdb was found."""
+    return Path(os.path.realpath(pg_bin / "initdb")).parent
+
+
+def _schema_key(pg_bin: Path) -> str:
+    """What a migrated schema depends on: the project's migration files, the pinned packages (their migrations)
+    and the PostgreSQL binaries."""
+    digest = hashlib.sha256(str(_pg_tools(pg_bin)).encode())
+    digest.update((ROOT / "constraints.txt").read_bytes())
+    files = []
+    for dirpath, dirnames, filenames in os.walk(ROOT):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("var", "node_modules", "__pycache__")]
+        if Path(dirpath).name == "migrations":
+            files += [Path(dirpath) / f for f in filenames if f.endswith(".py")]
+    for path in sorted(files):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def migrated_database(server: str, name: str, pg_bin: Path) -> str:
+    """Create NAME with the migrated schema and return its URL: restored (pg_restore, a second or two) from the
+    dump a previous run wrote for the same migrations, packages and PostgreSQL, else `manage.py migrate`, which
+    then writes that dump (var/bench-schema/; delete it to migrate again)."""
+    began = time.monotonic()
+    url = f"{server}/{name}"
+    _admin(server, f'CREATE DATABASE "{name}"')
+    dump = SCHEMA_CACHE / f"{_schema_key(pg_bin)}.dump"
+    if dump.exists():
+        subprocess.run([str(_pg_tools(pg_bin) / "pg_restore"), "--no-owner", "--exit-on-error", "-d", url, str(dump)], check=True)
+        log(f"{name}: migrated schema restored from {dump.relative_to(ROOT)} in {time.monotonic() - began:.1f} s")
+        return url
+    migrate(url)
+    SCHEMA_CACHE.mkdir(parents=True, exist_ok=True)
+    partial = dump.with_name(f"{dump.stem}.{os.getpid()}.partial")
+    subprocess.run([str(_pg_tools(pg_bin) / "pg_dump"), "-Fc", "-f", str(partial), url], check=True)
+    for old in SCHEMA_CACHE.glob("*.dump"):  # another schema's: not needed any more
+        old.unlink()
+    partial.replace(dump)
+    log(f"{name}: migrated in {time.monotonic() - began:.1f} s (schema saved to {dump.relative_to(ROOT)})")
+    return url
+
+
 class SharedPostgres:
-    """bench/run.py's one PostgreSQL cluster for the whole run, with the schema migrated once into TEMPLATE;
-    `env()` is what the module processes need to find it (their databases are clones: `database()`)."""
+    """bench/run.py's one PostgreSQL cluster for the whole run, with the migrated schema in TEMPLATE; `start()`
+    returns what the module processes need to find it (their databases are clones: `database()`)."""
 
     def __init__(self):
         self.postgres = Postgres()
@@ -74,8 +122,7 @@ class SharedPostgres:
     def start(self) -> dict[str, str]:
         began = time.monotonic()
         self.server = self.postgres.start().rsplit("/", 1)[0]
-        _admin(self.server, f'CREATE DATABASE "{TEMPLATE}"')
-        migrate(f"{self.server}/{TEMPLATE}")
+        migrated_database(self.server, TEMPLATE, self.postgres.bin)
         log(f"shared PostgreSQL with a migrated template database in {time.monotonic() - began:.1f} s")
         return {SHARED: self.server}
 
@@ -86,8 +133,8 @@ class SharedPostgres:
 @contextlib.contextmanager
 def database(name: str):
     """A migrated PostgreSQL database of one module's own; yields its DATABASE_URL. Under bench/run.py a clone of
-    the run's template (a file copy: well under a second), dropped at the end; run alone, a throwaway cluster,
-    migrated."""
+    the run's template (a file copy: a second or two), dropped at the end; run alone, a throwaway cluster of its
+    own with the migrated schema (`migrated_database`)."""
     began = time.monotonic()
     server = os.environ.get(SHARED)
     if server:
@@ -100,11 +147,9 @@ def database(name: str):
         return
     postgres = Postgres()
     try:
-        server = postgres.start().rsplit("/", 1)[0]
-        _admin(server, f'CREATE DATABASE "{name}"')
-        migrate(f"{server}/{name}")
-        log(f"PostgreSQL of its own, migrated, in {time.monotonic() - began:.1f} s")
-        yield f"{server}/{name}"
+        url = migrated_database(postgres.start().rsplit("/", 1)[0], name, postgres.bin)
+        log(f"PostgreSQL of its own with the migrated schema in {time.monotonic() - began:.1f} s")
+        yield url
     finally:
         postgres.stop()
 
