@@ -7,7 +7,9 @@ Seeding runs in a subprocess too (bench/seed.py), so each module's stack is inde
 Under bench/run.py the modules share one PostgreSQL cluster whose schema was migrated once into a template
 database (`SharedPostgres`, announced to the modules through BENCH_POSTGRES); each module gets a database of its
 own cloned from it (`database()`: CREATE DATABASE ... TEMPLATE), so nothing leaks from one module to the next and
-none of them initialises a cluster or migrates. A module run alone starts and migrates its own cluster.
+none of them initialises a cluster or migrates. A module run alone starts a cluster of its own. Either way the
+migrated schema comes from `pg_restore` of the dump an earlier migrate left in var/bench-schema/ when the migration
+files, constraints.txt and PostgreSQL are the same (`migrated_database`), else from `manage.py migrate`.
 
     with Stack() as stack:
         data = stack.seed("group", members=499)
@@ -97,7 +99,8 @@ def migrated_database(server: str, name: str, pg_bin: Path) -> str:
     _admin(server, f'CREATE DATABASE "{name}"')
     dump = SCHEMA_CACHE / f"{_schema_key(pg_bin)}.dump"
     if dump.exists():
-        subprocess.run([str(_pg_tools(pg_bin) / "pg_restore"), "--no-owner", "--exit-on-error", "-d", url, str(dump)], check=True)
+        subprocess.run([str(_pg_tools(pg_bin) / "pg_restore"), "--no-owner", "--exit-on-error", "-d", url, str(dump)],
+                       check=True)
         log(f"{name}: migrated schema restored from {dump.relative_to(ROOT)} in {time.monotonic() - began:.1f} s")
         return url
     migrate(url)
