@@ -57,8 +57,9 @@ check: install
 	$(BIN)/lint-imports
 	$(BIN)/python .ci/check_get_model.py
 
-# Every bench/*.py with run(quick=...) on its own throwaway stack; writes docs/benchmarks.md. QUICK=1: the reduced run
-# (its target is under 3 minutes; it is not there yet: docs/benchmarks.md lists the seconds each module takes).
+# Every bench/*.py with run(quick=...) on its own throwaway stack (one PostgreSQL for the run, migrated once into a
+# template that each module clones); writes docs/benchmarks.md. QUICK=1: the reduced run (target: under 3 minutes;
+# docs/benchmarks.md lists the seconds and CPU seconds each module takes, bench/notes.md what they were).
 bench: install
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
 

@@ -83,22 +83,24 @@ def _ensure_database() -> None:
 
 @contextlib.contextmanager
 def _servers():
-    """A throwaway PostgreSQL + redis-server (tests/testenv.py) unless DATABASE_URL and REDIS_URL are set."""
+    """A migrated database (bench/stack.py `database()`) and a throwaway redis-server (tests/testenv.py) unless
+    DATABASE_URL and REDIS_URL are set."""
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
         _ensure_database()
         yield
         return
-    from tests.testenv import Postgres, Redis
+    from bench.stack import database
+    from tests.testenv import Redis
 
-    postgres, redis = Postgres(), Redis()
+    redis = Redis()
     try:
-        os.environ["DATABASE_URL"] = postgres.start()
-        os.environ["REDIS_URL"] = redis.start()
-        _ensure_database()
-        yield
+        with database("bench_campaign") as database_url:
+            os.environ["DATABASE_URL"] = database_url
+            os.environ["REDIS_URL"] = redis.start()
+            _ensure_database()
+            yield
     finally:
         redis.stop()
-        postgres.stop()
 
 
 class Worker:

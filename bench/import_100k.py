@@ -121,7 +121,7 @@ def bench() -> int:
 
 def main() -> int:
     sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
-    from run import ensure_database  # bench/run.py
+    from foundation import ensure_database  # bench/foundation.py
 
     if os.environ.get("DATABASE_URL"):
         ensure_database()

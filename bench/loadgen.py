@@ -47,6 +47,19 @@ async def open_socket(url: str, token: str):
             return ws, frame
 
 
+async def open_socket_retrying(url: str, token: str, *, stop=lambda: False, first: float = 0.2, most: float = 2.0):
+    """`open_socket` until it succeeds, waiting after each failure (`first` s doubling to `most`, jittered so that
+    many clients do not come back at once); None once `stop()` is true."""
+    backoff = first
+    while not stop():
+        try:
+            return await open_socket(url, token)
+        except Exception:
+            await asyncio.sleep(backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, most)
+    return None
+
+
 async def close_all(sockets) -> None:
     await asyncio.gather(*[ws.close() for ws in sockets], return_exceptions=True)
 
@@ -263,15 +276,11 @@ class ResyncClient:
                 self.caught_up.append(time.time())
 
     async def run(self, on_frame=None) -> None:
-        backoff = 0.2
         while not self.stopping:
-            try:
-                ws, ready = await open_socket(self.url, self.token)
-            except Exception:
-                await asyncio.sleep(backoff * (0.5 + random.random()))
-                backoff = min(backoff * 2, 2.0)
-                continue
-            backoff = 0.2
+            opened = await open_socket_retrying(self.url, self.token, stop=lambda: self.stopping)
+            if opened is None:
+                break
+            ws, ready = opened
             self.ws, self.syncing, self.after_connect = ws, False, True
             self.conversation = self.conversation or min(ready["conversations"])
             self.connected.set()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Time each panel of the brand overview (/b/<slug>/) at 100,000 customers on PostgreSQL.
 
-Starts its own throwaway PostgreSQL the way tests/testenv.py does (or uses DATABASE_URL when set), migrates,
+Takes a migrated database (bench/stack.py `database()`; or uses DATABASE_URL when set), migrates,
 loads one brand: 100,000 customers joined over a year (60% through links, 70% with a rep, 30% who ordered,
 20,000 completed surveys), 60,000 group joins over 40 groups, a year of invite opens for 50 links and
 40,000 1:1 chats of 10 messages each (400,000 messages over 120 days, customer and rep taking turns). Then
@@ -16,6 +16,7 @@ plain COUNT(*) of the brand's customers.
 "target"}; run as a script it prints them as a table.
 """
 
+import contextlib
 import os
 import statistics
 import sys
@@ -132,21 +133,16 @@ def _ensure_database() -> None:
 
 def run(*, quick: bool) -> list[dict]:
     customers = 3_000 if quick else 100_000
-    postgres = None
-    if not os.environ.get("DATABASE_URL"):
-        from tests.testenv import Postgres
-
-        postgres = Postgres()
-        os.environ["DATABASE_URL"] = postgres.start()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privtraffic.settings.base")
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    try:
+    with contextlib.ExitStack() as servers:
+        if not os.environ.get("DATABASE_URL"):
+            from bench.stack import database
+
+            os.environ["DATABASE_URL"] = servers.enter_context(database("bench_overview"))
         _ensure_database()
         return _measure(customers)
-    finally:
-        if postgres is not None:
-            postgres.stop()
 
 
 def _measure(customers: int) -> list[dict]:

@@ -5,7 +5,9 @@ A module is any `bench/*.py` exposing `run(*, quick: bool) -> list[dict]`; each 
 and returns rows {"scenario", "figure", "value", "unit", "baseline", "baseline_value", "target"}, the baseline
 measured in the same run. Modules run one after another (they share the machine), each in its own Python
 process (some set Django up in-process against their own servers, which must not leak into the next one); a
-module that fails is reported as failed and the others still run.
+module that fails is reported as failed and the others still run. The modules share one PostgreSQL cluster
+started here, with the schema migrated once into a template database; each module clones its own database from
+it (bench/stack.py `SharedPostgres`, `database()`), and starts its own Redis and servers.
 
     python bench/run.py [--quick] [--only live,foundation]
 """
@@ -14,6 +16,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -96,18 +99,23 @@ def _ratio(row: dict) -> str:
 
 
 def write_report(rows: list[dict], failures: list[str], *, quick: bool, load: list[str], seconds: float,
-                 timings: dict[str, float] | None = None) -> None:
+                 timings: dict[str, float] | None = None, cpu: dict[str, float] | None = None) -> None:
+    cpu = cpu or {}
     lines = [
         "# Benchmarks",
         "",
         f"Written by `make bench{' QUICK=1' if quick else ''}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
-        f" {seconds:.0f} s). Every module starts its own throwaway stack; every baseline is measured in the same"
+        f" {seconds:.0f} s). Every module starts its own throwaway stack (its own database cloned from one migrated"
+        " template on a shared PostgreSQL); every baseline is measured in the same"
         " run, on the same machine, right beside the figure. CI does not run benchmarks.",
         "",
         "## Machine",
         "",
         *load,
-        *([f"- seconds per module: {', '.join(f'{name} {t:.0f} s' for name, t in timings.items())}"] if timings else []),
+        *([f"- seconds per module (and the CPU seconds of its processes, PostgreSQL's not included): "
+           f"{', '.join(f'{name} {t:.0f} s' + (f' ({cpu[name]:.0f} s CPU)' if name in cpu else '') for name, t in timings.items())}"]
+          if timings else []),
+        f"- load average when the run ended: {', '.join(f'{x:.1f}' for x in os.getloadavg())}",
         "",
         "## Figures",
         "",
@@ -126,7 +134,15 @@ def write_report(rows: list[dict], failures: list[str], *, quick: bool, load: li
     REPORT.write_text("\n".join(lines) + "\n")
 
 
+def children_cpu() -> float:
+    """User + system CPU seconds of every finished child process so far (and of the children they waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str]) -> int:
+    from bench.stack import SharedPostgres
+
     quick = "--quick" in argv or os.environ.get("QUICK") not in (None, "", "0")
     only = argv[argv.index("--only") + 1].split(",") if "--only" in argv else None
     load = machine()
@@ -134,22 +150,34 @@ def main(argv: list[str]) -> int:
     rows: list[dict] = []
     failures: list[str] = []
     timings: dict[str, float] = {}
-    for name in discover():
-        if only and name not in only:
-            continue
-        print(f"[bench] {name}", flush=True)
-        began = time.monotonic()
-        try:
-            got = run_module(name, quick=quick)
-            rows += got
-            for row in got:
-                print("[bench]", json.dumps(row), flush=True)
-        except Exception:
-            traceback.print_exc()
-            failures.append(f"`bench/{name}.py`: {traceback.format_exc().strip().splitlines()[-1]}")
-        timings[name] = time.monotonic() - began
-        print(f"[bench] {name}: {timings[name]:.0f} s", flush=True)
-    write_report(rows, failures, quick=quick, load=load, seconds=time.monotonic() - start, timings=timings)
+    cpu: dict[str, float] = {}
+    for name in ("DATABASE_URL", "REDIS_URL"):  # (tests/testenv.py --bench sets them) each module takes its own
+        os.environ.pop(name, None)
+    shared = SharedPostgres()
+    try:
+        os.environ.update(shared.start())  # the module processes inherit it
+        timings["shared PostgreSQL and migrated template"] = time.monotonic() - start
+        cpu["shared PostgreSQL and migrated template"] = children_cpu()
+        for name in discover():
+            if only and name not in only:
+                continue
+            print(f"[bench] {name}", flush=True)
+            began, cpu_began = time.monotonic(), children_cpu()
+            try:
+                got = run_module(name, quick=quick)
+                rows += got
+                for row in got:
+                    print("[bench]", json.dumps(row), flush=True)
+            except Exception:
+                traceback.print_exc()
+                failures.append(f"`bench/{name}.py`: {traceback.format_exc().strip().splitlines()[-1]}")
+            timings[name], cpu[name] = time.monotonic() - began, children_cpu() - cpu_began
+            print(f"[bench] {name}: {timings[name]:.0f} s, {cpu[name]:.0f} s CPU; load average "
+                  f"{os.getloadavg()[0]:.1f}", flush=True)
+    finally:
+        shared.stop()
+    print(f"[bench] {time.monotonic() - start:.0f} s in all, {children_cpu():.0f} s CPU", flush=True)
+    write_report(rows, failures, quick=quick, load=load, seconds=time.monotonic() - start, timings=timings, cpu=cpu)
     print(REPORT.read_text())
     return 1 if failures else 0
 

@@ -132,6 +132,21 @@ def count_messages(brand: int) -> dict:
 KINDS = {"group": seed_group, "joins": seed_joins, "direct": seed_direct, "count": count_messages,
          "customers": seed_customers}
 
+SERVED = "@@seed@@"
+
+
+def serve() -> None:
+    """`seed.py --serve`: one request a line on stdin ({"kind", "options"}), each answered by a line starting with
+    SERVED; bench/stack.py keeps one such process per stack, so each seed does not pay Django's start again."""
+    for line in sys.stdin:
+        request = json.loads(line)
+        result = KINDS[request["kind"]](**request["options"])
+        print(SERVED + json.dumps(result), flush=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--serve":
+        serve()
+        sys.exit(0)
     result = KINDS[sys.argv[1]](**json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}"))
     print(json.dumps(result))
