@@ -5,11 +5,21 @@ own, so each request built a new cache object with a new connection pool, and op
 Redis for the API-key throttle's first command (S7 in docs/benchmarks.md). The pools are kept here, per server
 and options, and shared by every cache object of the process (redis-py's pools are thread-safe and reset
 themselves in a forked child).
+
+The pool blocks for a connection instead of failing: redis-py's plain pool refuses a command past
+`max_connections` (default 100), and 200 concurrent API requests (bench S6) each holding one for a command
+made the throttle fail open and the outbox relay go unscheduled ("Too many connections"). A request now
+waits (at most POOL_TIMEOUT seconds) for one of MAX_CONNECTIONS connections (the cache's OPTIONS may set
+`max_connections` and `timeout`).
 """
 
 import threading
 
+import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+MAX_CONNECTIONS = 500
+POOL_TIMEOUT = 5
 
 _pools: dict[tuple[str, str], object] = {}
 _pools_lock = threading.Lock()
@@ -24,7 +34,8 @@ class SharedPoolRedisCacheClient(RedisCacheClient):
             with _pools_lock:
                 pool = _pools.get(key)
                 if pool is None:
-                    pool = _pools[key] = self._pool_class.from_url(server, **self._pool_options)
+                    options = {"max_connections": MAX_CONNECTIONS, "timeout": POOL_TIMEOUT, **self._pool_options}
+                    pool = _pools[key] = redis.BlockingConnectionPool.from_url(server, **options)
         return pool
 
 
