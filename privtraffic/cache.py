@@ -5,27 +5,47 @@ own, so each request built a new cache object with a new connection pool, and op
 Redis for the API-key throttle's first command (S7 in docs/benchmarks.md). The pools are kept here, per server
 and options, and shared by every cache object of the process (redis-py's pools are thread-safe and reset
 themselves in a forked child).
+
+The pool blocks for a connection instead of failing: redis-py's plain pool refuses a command past
+`max_connections` (default 100), and 200 concurrent API requests (bench S6) each holding one for a command
+made the throttle fail open and the outbox relay go unscheduled ("Too many connections"). A request now
+waits (at most POOL_TIMEOUT seconds) for one of MAX_CONNECTIONS connections (the cache's OPTIONS may set
+`max_connections` and `timeout`).
 """
 
 import threading
 
+import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
-_pools: dict[tuple[str, str], object] = {}
+MAX_CONNECTIONS = 500
+POOL_TIMEOUT = 5
+
+_pools: dict[tuple[str, str], tuple] = {}
 _pools_lock = threading.Lock()
 
 
 class SharedPoolRedisCacheClient(RedisCacheClient):
     def _get_connection_pool(self, write):
+        return self._shared(write)[0]
+
+    def get_client(self, key=None, *, write=False):
+        # One redis-py client per pool, shared by the process's threads (a client over a pool is thread-safe):
+        # building one per command (Django's default) cost ~0.1 ms of CPU each, the most of a throttle check.
+        return self._shared(write)[1]
+
+    def _shared(self, write) -> tuple:
         server = self._servers[self._get_connection_pool_index(write)]
         key = (server, repr(sorted((name, repr(value)) for name, value in self._pool_options.items())))
-        pool = _pools.get(key)
-        if pool is None:
+        shared = _pools.get(key)
+        if shared is None:
             with _pools_lock:
-                pool = _pools.get(key)
-                if pool is None:
-                    pool = _pools[key] = self._pool_class.from_url(server, **self._pool_options)
-        return pool
+                shared = _pools.get(key)
+                if shared is None:
+                    options = {"max_connections": MAX_CONNECTIONS, "timeout": POOL_TIMEOUT, **self._pool_options}
+                    pool = redis.BlockingConnectionPool.from_url(server, **options)
+                    shared = _pools[key] = (pool, self._client(connection_pool=pool))
+        return shared
 
 
 class SharedPoolRedisCache(RedisCache):

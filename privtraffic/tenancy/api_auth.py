@@ -3,21 +3,27 @@
 Kept apart from tenancy.api because DRF imports these while rest_framework.views loads.
 """
 
+import copy
+import hashlib
 import logging
 import math
 import re
 import time
+from typing import NamedTuple
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 
+from . import services
 from .models import ApiKey
-from .services import api_key_authenticate
+from .services import api_key_authenticate, api_key_touch
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +42,21 @@ class ApiClient:
         return f"api-key:{self.api_key.prefix}"
 
 
+# Keys that authenticated in this process lately, by the SHA-256 of the raw key: a repeat call skips the
+# PostgreSQL lookup. Every use still asks Redis, in the throttle's one round trip, whether the key was revoked
+# since (services.api_key_revoke marks it), so a revoke holds at once; without Redis the entry is not used.
+KEY_CACHE_SECONDS = 10.0
+_key_cache: dict[str, tuple[float, ApiKey]] = {}
+_KEY_CACHE_MAX = 10_000
+
+
+def _fresh_copy(api_key: ApiKey) -> ApiKey:
+    """A request's own instances: views may read and set attributes on the key and its brand."""
+    copy_ = copy.copy(api_key)
+    copy_.brand = copy.copy(api_key.brand)
+    return copy_
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
@@ -49,10 +70,38 @@ class ApiKeyAuthentication(BaseAuthentication):
             raw_key = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("The API key is not valid."))
-        api_key = api_key_authenticate(raw_key=raw_key)
+        digest = hashlib.sha256(raw_key.encode()).hexdigest()
+        api_key = self._cached(request, digest)
         if api_key is None:
-            raise exceptions.AuthenticationFailed(_("The API key is not valid or has been revoked."))
+            api_key = api_key_authenticate(raw_key=raw_key)
+            if api_key is None:
+                raise exceptions.AuthenticationFailed(_("The API key is not valid or has been revoked."))
+            if len(_key_cache) >= _KEY_CACHE_MAX:
+                _key_cache.clear()
+            _key_cache[digest] = (time.monotonic(), _fresh_copy(api_key))
         return ApiClient(api_key), api_key
+
+    @staticmethod
+    def _cached(request, digest: str) -> ApiKey | None:
+        """The key from this process's cache if it is fresh and Redis says it was not revoked since; its use
+        is counted for the throttle in the same round trip."""
+        entry = _key_cache.get(digest)
+        if entry is None or time.monotonic() - entry[0] > KEY_CACHE_SECONDS:
+            return None
+        api_key = entry[1]
+        try:
+            hit = ApiKeyRateThrottle.count_use(api_key.prefix, check_revoked=True)
+        except Exception:
+            return None  # Redis is down: PostgreSQL decides (and the throttle fails open)
+        if hit.revoked:
+            _key_cache.pop(digest, None)
+            return None
+        request._api_key_throttle_hit = hit
+        api_key = _fresh_copy(api_key)
+        if api_key.last_used_at is None or (timezone.now() - api_key.last_used_at).total_seconds() > 60:
+            api_key_touch(api_key=api_key)
+            _key_cache[digest] = (entry[0], _fresh_copy(api_key))
+        return api_key
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
@@ -77,12 +126,32 @@ def rate_parse(rate: str) -> tuple[int, int]:
     return int(match.group(1)), unit
 
 
+class ThrottleHit(NamedTuple):
+    key: str  # the counter's cache key (names the key's prefix, the window length and the window)
+    count: int
+    revoked: bool
+    window_ends: float
+
+
+# One round trip: count the use in the window's counter (it expires with the window) and say whether the key
+# carries a revoke mark. INCR is atomic, so parallel requests cannot pass on one stale count.
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local revoked = 0
+if #KEYS > 1 then revoked = redis.call('EXISTS', KEYS[2]) end
+return {count, revoked}
+"""
+_count_script = None
+
+
 class ApiKeyRateThrottle(throttling.BaseThrottle):
     """Requests per API key in fixed windows, counted atomically in the cache.
 
-    `cache.add` starts a window's counter and `cache.incr` counts (one atomic INCR on Redis, under a lock
-    in the local-memory cache), so parallel requests cannot all read the same count and pass together, as
-    a read-then-write history does. The rate is `DEFAULT_THROTTLE_RATES["api_key"]` (API_THROTTLE_RATE).
+    On Redis one script counts the use and reads the key's revoke mark in one round trip (the authentication
+    of a cached key makes that call, and the throttle uses its count); other caches use `cache.add` and
+    `cache.incr` (atomic under the local-memory cache's lock). The rate is `DEFAULT_THROTTLE_RATES["api_key"]`
+    (API_THROTTLE_RATE).
     """
 
     scope = "api_key"
@@ -92,24 +161,47 @@ class ApiKeyRateThrottle(throttling.BaseThrottle):
     def __init__(self):
         self._wait: float | None = None
 
+    @classmethod
+    def count_use(cls, prefix: str, *, check_revoked: bool = False) -> ThrottleHit:
+        """Count one use of the key in its current window (when a rate is set) and, if asked, read its revoke
+        mark. Raises when the cache is unavailable."""
+        rate = cls.THROTTLE_RATES.get(cls.scope)
+        mark = services.api_key_revoked_mark(prefix) if check_revoked else None
+        if not rate:
+            return ThrottleHit("", 0, bool(mark and cache.get(mark) is not None), 0.0)
+        limit, window = rate_parse(rate)
+        now = cls.timer()
+        window_index = int(now // window)
+        key = f"throttle:{cls.scope}:{prefix}:{window}:{window_index}"
+        window_ends = (window_index + 1) * window
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            global _count_script
+            client = backend._cache.get_client(write=True)
+            if _count_script is None:
+                _count_script = client.register_script(_COUNT_SCRIPT)
+            keys = [backend.make_and_validate_key(key)] + ([backend.make_and_validate_key(mark)] if mark else [])
+            count, revoked = _count_script(keys=keys, args=[window + 1], client=client)
+            return ThrottleHit(key, int(count), bool(revoked), window_ends)
+        return ThrottleHit(key, cls._count(key, window), bool(mark and cache.get(mark) is not None), window_ends)
+
     def allow_request(self, request, view) -> bool:
         rate = self.THROTTLE_RATES.get(self.scope)
         if not rate or not isinstance(request.auth, ApiKey):
             return True
-        limit, window = rate_parse(rate)
-        now = self.timer()
-        window_index = int(now // window)
-        key = f"throttle:{self.scope}:{request.auth.prefix}:{window}:{window_index}"
-        try:
-            count = self._count(key, window)
-        except Exception:
-            # The cache (Redis) is down: the limit cannot be counted. Serve rather than fail every call while
-            # PostgreSQL, where the writes go, is fine (tests/faults/test_redis_stopped.py).
-            logger.warning("API throttle skipped: the cache is unavailable", exc_info=True)
+        limit, _window = rate_parse(rate)
+        hit = getattr(request, "_api_key_throttle_hit", None)
+        if hit is None or not hit.key:
+            try:
+                hit = self.count_use(request.auth.prefix)
+            except Exception:
+                # The cache (Redis) is down: the limit cannot be counted. Serve rather than fail every call while
+                # PostgreSQL, where the writes go, is fine (tests/faults/test_redis_stopped.py).
+                logger.warning("API throttle skipped: the cache is unavailable", exc_info=True)
+                return True
+        if hit.count <= limit:
             return True
-        if count <= limit:
-            return True
-        self._wait = (window_index + 1) * window - now
+        self._wait = hit.window_ends - self.timer()
         return False
 
     @staticmethod

@@ -5,6 +5,7 @@ ApiKeyActor of an integrator (an admin's authority), or a named SystemActor for 
 """
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +26,8 @@ from .actors import Actor, actor_has, authorize, require_store
 from .errors import ApplicationError
 from .models import ApiKey, Brand, IdempotencyRecord, Membership, Store
 from .roles import Perm, Role, is_store_scoped, role_can_assign
+
+logger = logging.getLogger(__name__)
 
 API_KEY_PREFIX_BYTES = 6
 
@@ -263,12 +267,38 @@ def api_key_create(*, brand: Brand, actor: Actor, name: str, created_by: User | 
     return api_key, raw_key
 
 
+# A revoked key's prefix is marked in the cache (Redis) for this long. The API's process-local key cache
+# (tenancy.api_auth, a few seconds) checks the mark on every request in the throttle's round trip, so a revoke
+# takes effect at once in every process; the mark only has to outlive those cached entries.
+API_KEY_REVOKED_MARK_SECONDS = 300
+
+
+def api_key_revoked_mark(prefix: str) -> str:
+    return f"apikey-revoked:{prefix}"
+
+
 def api_key_revoke(*, api_key: ApiKey, actor: Actor) -> ApiKey:
     authorize(actor, Perm.MANAGE_API_KEYS, api_key, what="API key")
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        # Marked before the commit as well as after it: a request that meanwhile re-reads the (still active) row
+        # and caches it sees the mark on its next call and asks PostgreSQL again. A mark left by a rolled-back
+        # revoke only sends that key's requests to PostgreSQL until it expires.
+        _api_key_mark_revoked(api_key.prefix)
+        transaction.on_commit(lambda: _api_key_mark_revoked(api_key.prefix))
     return api_key
+
+
+def _api_key_mark_revoked(prefix: str) -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.set(api_key_revoked_mark(prefix), 1, timeout=API_KEY_REVOKED_MARK_SECONDS)
+    except Exception:
+        # Redis is down: the row is revoked all the same; processes that cached the key serve it until their
+        # entry expires (tenancy.api_auth.KEY_CACHE_SECONDS).
+        logger.warning("API key %s revoked, but its revoke mark could not be cached", prefix, exc_info=True)
 
 
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
@@ -279,11 +309,18 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     api_key = ApiKey.objects.select_related("brand").filter(prefix=parts[1], revoked_at__isnull=True).first()
     if api_key is None or not secrets.compare_digest(api_key.hashed_key, _hash_key(raw_key)):
         return None
+    api_key_touch(api_key=api_key)
+    return api_key
+
+
+def api_key_touch(*, api_key: ApiKey) -> None:
+    """Record that the key was used: one UPDATE at most once a minute (per process at most, across processes
+    the condition in the statement keeps it to one)."""
     now = timezone.now()
     if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(seconds=60))
+        ApiKey.objects.filter(stale, pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
-    return api_key
 
 
 def idempotency_record_prune() -> int:

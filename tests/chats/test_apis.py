@@ -108,3 +108,18 @@ def test_old_chat_tokens_are_pruned_and_live_ones_kept(brand, api):
     assert prune_chat_tokens() == 2
     assert list(ChatToken.objects.all()) == [rows[2]]
     assert chat_token_customer(live) == customer
+
+
+def test_post_message_statements_with_a_key_in_use(brand, api, django_assert_num_queries):
+    """An integrator's steady sending: the key is not looked up again, the send is one read of the conversation
+    and its write (seq, message, outbox event; the savepoint is the test's transaction), and a retry adds only
+    the lookup of the first message."""
+    conversation = conversation_for_customer(customer=factories.make_customer(brand))
+    url = f"/api/v1/conversations/{conversation.pk}/messages/"
+    assert api.post(url, {"body": "warm up", "client_msg_id": "w"}, format="json").status_code == 201
+    with django_assert_num_queries(6):
+        first = api.post(url, {"body": "Your order has shipped", "client_msg_id": "s-1"}, format="json")
+    assert first.status_code == 201
+    with django_assert_num_queries(7):
+        again = api.post(url, {"body": "Your order has shipped", "client_msg_id": "s-1"}, format="json")
+    assert again.json()["id"] == first.json()["id"]
