@@ -10,6 +10,7 @@ load generator (bench/loadgen.py) is a separate process; S1 and S3 are measured 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -232,12 +233,18 @@ def s8(stack: Stack, quick: bool) -> list[dict]:
     plan = {"concurrency": 100, "requests": [
         {"method": "POST", "path": f"/api/v1/groups/{data['group']}/members/", "headers": headers,
          "body": {"customer": customer}} for customer in data["customers"]]}
+    cpu_before = cpu_seconds(stack.web.pid)
+    profiler = profile(stack.web.pid, 600)
     result = _http(stack, plan)
+    cpu_ms_per_join = round((cpu_seconds(stack.web.pid) - cpu_before) * 1000 / joins, 2)
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes what it sampled so far
+        profiler.wait()
     check = _http(stack, {"concurrency": 1, "requests": [
         {"path": f"/api/v1/groups/{data['group']}/", "headers": headers, "keep_body": True}]})
     members = json.loads(check["bodies"][0])["member_count"]
     statuses = result["statuses"]
-    print("S8", result["statuses"], result["p99_ms"], members, flush=True)
+    print("S8", result["statuses"], result["p50_ms"], result["p99_ms"], cpu_ms_per_join, members, flush=True)
     base = {"scenario": f"S8 {joins:,} concurrent joins (100 at a time) to a {capacity}-capacity group over the API"}
     errors = sum(n for code, n in statuses.items() if code not in ("201", "409"))
     return [
@@ -249,6 +256,8 @@ def s8(stack: Stack, quick: bool) -> list[dict]:
          "target": "0"},
         {**base, "figure": "p99 join", "value": result["p99_ms"], "unit": "ms", "baseline": "none",
          "baseline_value": None, "target": "< 300 ms"},
+        {**base, "figure": "server CPU per join (uvicorn, both answers)", "value": cpu_ms_per_join, "unit": "ms",
+         "baseline": "none", "baseline_value": None, "target": "none"},
     ]
 
 

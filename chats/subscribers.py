@@ -17,6 +17,7 @@ def _group_conversation_of(event):
     if group is None:
         return None, None
     conversation = conversation_for_group(group=group)
+    conversation.group = group  # the notices' message_send checks it: no second read
     announce_visibility_change(brand_id=group.brand_id, conversation_id=conversation.pk,
                                customer_ids=[event.payload["customer_id"]])
     return group, conversation

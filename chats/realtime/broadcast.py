@@ -6,6 +6,7 @@ the fan-out (fanout.py): published once per conversation, encoded once, O(proces
 (visibility changes, identity refreshes, token revocation) stay on the channel layer's groups.
 """
 
+import asyncio
 import logging
 from typing import Any
 
@@ -120,6 +121,25 @@ def broadcast_many_on_commit(events: list[tuple[int, dict[str, Any]]], *, brand_
 def announce_visibility_change(*, brand_id: int, conversation_id: int, customer_ids: list[int] = ()) -> None:
     """Ask every affected socket to re-check whether it may see a conversation (join or leave it)."""
     event = {"type": "conversation.check", "conversation": conversation_id}
-    broadcast_on_commit(brand_staff_group(brand_id), event)
-    for customer_id in customer_ids:
-        broadcast_on_commit(customer_group(customer_id), event)
+    groups = [brand_staff_group(brand_id), *(customer_group(customer_id) for customer_id in customer_ids)]
+    transaction.on_commit(lambda: _send_to_groups(groups, event))
+
+
+def _send_to_groups(groups: list[str], event: dict[str, Any]) -> None:
+    """One event to several channel-layer groups in one hop to an event loop (each hop from sync code starts
+    a loop, and channels-redis a connection for it: a join's notice paid that twice)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    async def send_all() -> list:
+        return await asyncio.gather(*(layer.group_send(group, event) for group in groups), return_exceptions=True)
+
+    try:
+        outcomes = async_to_sync(send_all)()
+    except Exception:  # committed already; the sockets re-check on reconnect
+        logger.warning("channel-layer broadcast to %s failed", groups, exc_info=True)
+        return
+    for group, outcome in zip(groups, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            logger.warning("channel-layer broadcast to %s failed", group, exc_info=outcome)

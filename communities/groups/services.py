@@ -195,34 +195,66 @@ def _joined_payload(member: GroupMember) -> dict[str, Any]:
             "customer_name": member.customer.name, "invite_id": member.invite_id}
 
 
+class _Full(Exception):
+    """The conditional UPDATE found no free seat: the member row and its event roll back with the savepoint."""
+
+
+def _seems_full(group: VipGroup) -> bool:
+    """Whether the group is full, read without a lock: a copy of the group that says so is read again (seats
+    free up when members leave), one that says not is left to the conditional UPDATE, which decides."""
+    if not group.archived and group.member_count < group.capacity:
+        return False
+    group.refresh_from_db(fields=["member_count", "capacity", "archived", "overflow_group"])
+    return group.archived or group.member_count >= group.capacity
+
+
+def _refuse_if_member(existing: GroupMember | None, allow_removed: bool) -> None:
+    """A member already (their membership is the answer), or removed and not let back in by this path."""
+    if existing is not None and existing.left_at is None:
+        raise _AlreadyMember(existing)
+    if existing is not None and existing.leave_reason == LeaveReason.REMOVED and not allow_removed:
+        raise ApplicationError.forbidden(_("You were removed from this group. Ask the brand to add you again."))
+
+
 def _seat_customer(group: VipGroup, customer: Customer, invite: InviteLink | None, allow_removed: bool) -> GroupMember | None:
-    """Take a seat and write the member in one transaction. None when the group is full."""
-    with transaction.atomic():
-        existing = GroupMember.objects.select_for_update().filter(group=group, customer=customer).first()
-        if existing is not None and existing.left_at is None:
-            raise _AlreadyMember(existing)
-        if existing is not None and existing.leave_reason == LeaveReason.REMOVED and not allow_removed:
-            raise ApplicationError.forbidden(_("You were removed from this group. Ask the brand to add you again."))
-        if not _take_seat(group.pk):
-            return None
-        now = timezone.now()
-        if existing is not None:
-            existing.left_at = None
-            existing.leave_reason = ""
-            existing.removed_by = None
-            existing.muted_until = None
-            existing.joined_at = now
-            existing.invite = invite
-            existing.role = MemberRole.MEMBER
-            existing.save()
-            member = existing
-        else:
-            member = GroupMember.objects.create(brand_id=group.brand_id, group=group, customer=customer,
-                                                invite=invite, joined_at=now)
-        member.group = group
-        member.customer = customer
-        event_record(brand=group.brand, type="member.joined", payload=_joined_payload(member))
-        return member
+    """Write the member and take a seat in one transaction. None when the group is full (`group` then holds
+    what was read last of it, the overflow group included).
+
+    The seat is the transaction's last statement: its conditional UPDATE takes the group's row lock, which
+    every joiner of the group queues for, so the lock is held only until the commit, not across the member's
+    writes. A full group rolls the member's writes back (its savepoint); one that reads full is not written to.
+    """
+    if _seems_full(group):
+        _refuse_if_member(GroupMember.objects.filter(group=group, customer=customer).first(), allow_removed)
+        return None
+    try:
+        with transaction.atomic():
+            existing = GroupMember.objects.select_for_update().filter(group=group, customer=customer).first()
+            _refuse_if_member(existing, allow_removed)
+            now = timezone.now()
+            if existing is not None:
+                existing.left_at = None
+                existing.leave_reason = ""
+                existing.removed_by = None
+                existing.muted_until = None
+                existing.joined_at = now
+                existing.invite = invite
+                existing.role = MemberRole.MEMBER
+                existing.save()
+                member = existing
+            else:
+                member = GroupMember.objects.create(brand_id=group.brand_id, group=group, customer=customer,
+                                                    invite=invite, joined_at=now)
+            member.group = group
+            member.customer = customer
+            event_record(brand_id=group.brand_id, type="member.joined", payload=_joined_payload(member))
+            if not _take_seat(group.pk):
+                raise _Full
+    except _Full:
+        group.refresh_from_db(fields=["member_count", "capacity", "archived", "overflow_group"])
+        return None
+    group.member_count += 1  # what this transaction wrote (others may have taken seats too)
+    return member
 
 
 def group_member_add(
@@ -261,7 +293,7 @@ def group_member_add(
             return GroupMember.objects.get(group=target, customer=customer, left_at__isnull=True)
         if member is not None:
             return member
-        target.refresh_from_db(fields=["member_count", "overflow_group", "archived"])
+        # Full: `target` has just been read again (its overflow group may be new).
         if not follow_overflow:
             raise ApplicationError(
                 "group_full", _("This group is full."), status=409,

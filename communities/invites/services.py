@@ -110,20 +110,35 @@ def invite_join(*, invite: InviteLink, customer: Customer) -> GroupMember | Cust
     reason = invite.unusable_reason()
     if reason:
         raise invite_unusable_error(reason)
-    customer_mark_active(customer=customer)  # opening a brand's link is activity, even when already a member
+    # Opening a brand's link is activity, even when already a member or refused.
     if invite.kind == InviteKind.REP:
+        customer_mark_active(customer=customer)
         with transaction.atomic():
             if customer.assigned_rep_id != invite.rep_id:
                 _consume_use(invite)
             return customer_assign_rep_if_unassigned(customer=customer, rep=invite.rep)
     already = _active_in_chain(invite.group, customer)
     if already is not None:
+        customer_mark_active(customer=customer)
         return already
+    seen = customer.last_active_at, customer.lifecycle_stage
+    try:
+        return _join_group(invite=invite, customer=customer)
+    except ApplicationError:
+        customer.last_active_at, customer.lifecycle_stage = seen  # the mark rolled back with the join
+        customer_mark_active(customer=customer)
+        raise
+
+
+def _join_group(*, invite: InviteLink, customer: Customer) -> GroupMember:
+    """One transaction: the activity mark, the seat (following overflow), the rep, then the link's use."""
     with transaction.atomic():
-        _consume_use(invite)
+        customer_mark_active(customer=customer)
         member = group_member_add(group=invite.group, customer=customer, actor=CustomerActor(customer=customer),
                                   invite=invite, follow_overflow=True, allow_removed=False)
         _assign_rep_on_group_join(customer=customer, group=member.group, store=invite.store)
+        # Last: every joiner through this link queues for its row lock, held from here to the commit.
+        _consume_use(invite)
         return member
 
 

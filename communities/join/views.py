@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -323,40 +324,90 @@ def _code_key(code: str) -> str:
     return "".join(code.split()).replace("-", "").upper()
 
 
-class SecureCodeView(_OwnCustomerPage):
+def _too_many_texts() -> str:
+    return _("Too many codes were sent to this number. Wait a few minutes and try again.")
+
+
+def _wrong_text_code() -> str:
+    return _("This code is not right. Check the text message and try again.")
+
+
+class _CodeEntryPage:
+    """The outline of the pages where a code kept in the session under `session_key` is entered with
+    `form_class` (the emailed code, a texted one): without a live attempt of this browser's the page sends it
+    to `_restart_url()` to ask again; a code `code_check` finds right goes on with `_confirmed`. Each page says
+    which attempts are its own (`_pending_ok`), when a code is right (`_code_right`) and how it looks
+    (`_code_page`)."""
+
+    session_key: str
+    form_class: type[forms.Form]
+
+    def _pending_ok(self, request, pending: dict) -> bool:
+        raise NotImplementedError
+
+    def _restart_url(self) -> str:
+        raise NotImplementedError
+
+    def _code_page(self, request, form, pending: dict, status: int = 200) -> HttpResponse:
+        raise NotImplementedError
+
+    def _code_right(self, request, form, pending: dict) -> bool:
+        raise NotImplementedError
+
+    def _wrong_code(self) -> str:
+        return _wrong_text_code()
+
+    def _confirmed(self, request, pending: dict) -> HttpResponse:
+        raise NotImplementedError
+
+    def _pending(self, request) -> dict | None:
+        pending = request.session.get(self.session_key)
+        return pending if isinstance(pending, dict) and self._pending_ok(request, pending) else None
+
+    def get(self, request, **kwargs):
+        pending = self._pending(request)
+        if pending is None:
+            return redirect(self._restart_url())
+        return self._code_page(request, self.form_class(), pending)
+
+    def post(self, request, **kwargs):
+        pending = self._pending(request)
+        if pending is None:
+            return redirect(self._restart_url())
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            return self._code_page(request, form, pending, status=400)
+        refused = code_check(request, session_key=self.session_key, pending=pending, form=form,
+                             right=lambda: self._code_right(request, form, pending), wrong=self._wrong_code(),
+                             restart=self._restart_url(),
+                             page=lambda status: self._code_page(request, form, pending, status=status))
+        if refused is not None:
+            return refused
+        return self._confirmed(request, pending)
+
+
+class SecureCodeView(_CodeEntryPage, _OwnCustomerPage):
     """The code sent by SecureView, entered on a page that carries the brand. Three tries, ten minutes,
     for the customer, login and address this browser asked for; then the address is linked (see
     customer_email_link), and when it belonged to an existing login this browser is signed in to it."""
 
-    def _pending(self, request) -> dict | None:
-        pending = request.session.get(SECURE_SESSION_KEY)
-        if (not isinstance(pending, dict) or pending.get("customer") != self.customer.pk
-                or pending.get("user") != request.user.pk
-                or time.time() - pending.get("at", 0) > settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT):
-            return None
-        return pending
+    session_key = SECURE_SESSION_KEY
+    form_class = SecureCodeForm
 
-    def get(self, request, customer_id):
-        pending = self._pending(request)
-        if pending is None:
-            return redirect("communities:secure", customer_id=self.customer.pk)
-        return self._code_page(request, SecureCodeForm(), pending)
+    def _pending_ok(self, request, pending: dict) -> bool:
+        return (pending.get("customer") == self.customer.pk and pending.get("user") == request.user.pk
+                and time.time() - pending.get("at", 0) <= settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT)
 
-    def post(self, request, customer_id):
-        pending = self._pending(request)
-        if pending is None:
-            return redirect("communities:secure", customer_id=self.customer.pk)
-        form = SecureCodeForm(request.POST)
-        if not form.is_valid():
-            return self._code_page(request, form, pending, status=400)
-        code = _code_key(form.cleaned_data["code"])
-        refused = code_check(request, session_key=SECURE_SESSION_KEY, pending=pending, form=form,
-                             right=lambda: hmac.compare_digest(secret_hash(code), pending["code"]),
-                             wrong=_("This code is not right. Check the email and try again."),
-                             restart=reverse("communities:secure", kwargs={"customer_id": self.customer.pk}),
-                             page=lambda status: self._code_page(request, form, pending, status=status))
-        if refused is not None:
-            return refused
+    def _restart_url(self) -> str:
+        return reverse("communities:secure", kwargs={"customer_id": self.customer.pk})
+
+    def _code_right(self, request, form, pending: dict) -> bool:
+        return hmac.compare_digest(secret_hash(_code_key(form.cleaned_data["code"])), pending["code"])
+
+    def _wrong_code(self) -> str:
+        return _("This code is not right. Check the email and try again.")
+
+    def _confirmed(self, request, pending: dict) -> HttpResponse:
         device_id = request.session.get(SESSION_KEY)
         owner = user_by_email(email=pending["email"])
         with refusals() as outcome:
@@ -373,16 +424,8 @@ class SecureCodeView(_OwnCustomerPage):
             "email": pending["email"]})
         return redirect("communities:secure", customer_id=customer.pk)
 
-    def _code_page(self, request, form, pending, status=200):
+    def _code_page(self, request, form, pending: dict, status: int = 200) -> HttpResponse:
         return self._render(request, form, status=status, code_sent_to=pending["email"])
-
-
-def _too_many_texts() -> str:
-    return _("Too many codes were sent to this number. Wait a few minutes and try again.")
-
-
-def _wrong_text_code() -> str:
-    return _("This code is not right. Check the text message and try again.")
 
 
 class SecurePhoneView(_OwnCustomerPage):
@@ -413,37 +456,27 @@ class SecurePhoneView(_OwnCustomerPage):
         return redirect("communities:secure_phone_code", customer_id=self.customer.pk)
 
 
-class SecurePhoneCodeView(_OwnCustomerPage):
+
+
+class SecurePhoneCodeView(_CodeEntryPage, _OwnCustomerPage):
     """The texted code, on a page that carries the brand. MAX_CODE_TRIES tries within the code timeout (and the
     number's own PHONE_CODE_MAX_TRIES_PER_HOUR, whatever the browser: code_check), for the customer, login and
     number this browser asked for; then the number is linked (customer_phone_link)."""
 
-    def _pending(self, request) -> dict | None:
-        pending = request.session.get(SECURE_PHONE_SESSION_KEY)
-        if (not phone_code_live(pending) or pending.get("customer") != self.customer.pk
-                or pending.get("user") != request.user.pk):
-            return None
-        return pending
+    session_key = SECURE_PHONE_SESSION_KEY
+    form_class = PhoneCodeForm
 
-    def get(self, request, customer_id):
-        pending = self._pending(request)
-        if pending is None:
-            return redirect("communities:secure", customer_id=self.customer.pk)
-        return self._code_page(request, PhoneCodeForm(), pending)
+    def _pending_ok(self, request, pending: dict) -> bool:
+        return (phone_code_live(pending) and pending.get("customer") == self.customer.pk
+                and pending.get("user") == request.user.pk)
 
-    def post(self, request, customer_id):
-        pending = self._pending(request)
-        if pending is None:
-            return redirect("communities:secure", customer_id=self.customer.pk)
-        form = PhoneCodeForm(request.POST)
-        if not form.is_valid():
-            return self._code_page(request, form, pending, status=400)
-        refused = code_check(request, session_key=SECURE_PHONE_SESSION_KEY, pending=pending, form=form,
-                             right=lambda: phone_code_try(pending, form.cleaned_data["code"]), wrong=_wrong_text_code(),
-                             restart=reverse("communities:secure", kwargs={"customer_id": self.customer.pk}),
-                             page=lambda status: self._code_page(request, form, pending, status=status))
-        if refused is not None:
-            return refused
+    def _restart_url(self) -> str:
+        return reverse("communities:secure", kwargs={"customer_id": self.customer.pk})
+
+    def _code_right(self, request, form, pending: dict) -> bool:
+        return phone_code_try(pending, form.cleaned_data["code"])
+
+    def _confirmed(self, request, pending: dict) -> HttpResponse:
         phone, device_id = pending["phone"], request.session.get(SESSION_KEY)
         owner = user_by_phone(phone=phone)
         with refusals() as outcome:
@@ -459,7 +492,7 @@ class SecurePhoneCodeView(_OwnCustomerPage):
             "phone": phone_display(phone)})
         return redirect("communities:secure", customer_id=customer.pk)
 
-    def _code_page(self, request, form, pending, status=200):
+    def _code_page(self, request, form, pending: dict, status: int = 200) -> HttpResponse:
         return self._render(request, form, status=status, code_sent_to=phone_display(pending["phone"]),
                             code_by_text=True)
 
@@ -501,38 +534,28 @@ class PhoneSignInView(InvitePage):
         return redirect("communities:join_phone_code", token=self.invite.token)
 
 
-class PhoneSignInCodeView(PhoneSignInView):
+
+class PhoneSignInCodeView(_CodeEntryPage, PhoneSignInView):
     """The texted code on another device: right, and this browser is signed in to the number's login with a
     device session for its chat in this brand, then on through the link (straight to the chat)."""
 
-    def _pending(self, request) -> dict | None:
-        pending = request.session.get(PHONE_SIGN_IN_SESSION_KEY)
-        if not phone_code_live(pending) or pending.get("brand") != self.brand.pk:
-            return None
-        return pending
+    session_key = PHONE_SIGN_IN_SESSION_KEY
+    form_class = PhoneCodeForm
+    user = None
 
-    def get(self, request, token: str):
-        pending = self._pending(request)
-        if request.user.is_authenticated or pending is None:
-            return redirect("communities:join_phone", token=self.invite.token)
-        return self._page(request, PhoneCodeForm(), code_sent_to=phone_display(pending["phone"]))
+    def _pending_ok(self, request, pending: dict) -> bool:
+        return (not request.user.is_authenticated and phone_code_live(pending)
+                and pending.get("brand") == self.brand.pk)
 
-    def post(self, request, token: str):
-        pending = self._pending(request)
-        if request.user.is_authenticated or pending is None:
-            return redirect("communities:join_phone", token=self.invite.token)
-        form = PhoneCodeForm(request.POST)
-        shown = phone_display(pending["phone"])
-        if not form.is_valid():
-            return self._page(request, form, status=400, code_sent_to=shown)
-        user = customer_login_by_phone(phone=pending["phone"])  # None: unknown, or a team member's login
-        refused = code_check(request, session_key=PHONE_SIGN_IN_SESSION_KEY, pending=pending, form=form,
-                             right=lambda: phone_code_try(pending, form.cleaned_data["code"]) and user is not None,
-                             wrong=_wrong_text_code(),
-                             restart=reverse("communities:join_phone", kwargs={"token": self.invite.token}),
-                             page=lambda status: self._page(request, form, status=status, code_sent_to=shown))
-        if refused is not None:
-            return refused
+    def _restart_url(self) -> str:
+        return reverse("communities:join_phone", kwargs={"token": self.invite.token})
+
+    def _code_right(self, request, form, pending: dict) -> bool:
+        self.user = customer_login_by_phone(phone=pending["phone"])  # None: unknown, or a team member's login
+        return phone_code_try(pending, form.cleaned_data["code"]) and self.user is not None
+
+    def _confirmed(self, request, pending: dict) -> HttpResponse:
+        user = self.user
         customer = customer_of_user_in_brand(brand_id=self.brand.pk, user=user)
         if customer is not None and customer.erased_at is None:
             device, secret = device_session_start(customer=customer, user=user,
@@ -542,3 +565,6 @@ class PhoneSignInCodeView(PhoneSignInView):
         else:  # their login, without a chat in this brand yet: the link offers to join
             login(request, user, backend=BACKEND)
         return redirect("communities:join", token=self.invite.token)
+
+    def _code_page(self, request, form, pending: dict, status: int = 200) -> HttpResponse:
+        return self._page(request, form, status=status, code_sent_to=phone_display(pending["phone"]))

@@ -51,7 +51,7 @@ def customer_mark_active(*, customer: Customer, at: datetime.datetime | None = N
         return False
     if customer.last_active_at is not None and at - customer.last_active_at < ACTIVE_TOUCH_EVERY:
         return False
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside a caller's transaction: no savepoint round trips
         # The stage is computed from the current row (order figures change under a long-lived copy).
         stale = Q(last_active_at__isnull=True) | Q(last_active_at__lt=at - ACTIVE_TOUCH_EVERY)
         fresh = Customer.objects.select_for_update().filter(stale, pk=customer.pk, erased_at__isnull=True).first()

@@ -8,6 +8,7 @@ acknowledged (the server answers a repeat with the first message).
 import asyncio
 import contextlib
 import json
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 from websockets.asyncio.client import connect
@@ -118,3 +119,31 @@ class ChatClient:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
+
+
+async def until(predicate, timeout: float, what: str) -> None:
+    """Wait until `predicate()` holds, or fail naming `what`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:.0f} s")
+        await asyncio.sleep(0.1)
+
+
+@contextlib.asynccontextmanager
+async def running_clients(url: str, tokens: list[str], *, conversation: int, after_seq: int,
+                          ready_within: float = 60) -> AsyncIterator[list[ChatClient]]:
+    """One ChatClient per token, running until the block ends; entered once every one of them is ready."""
+    stop = asyncio.Event()
+    clients = [ChatClient(url, token, conversation=conversation, after_seq=after_seq) for token in tokens]
+    tasks = [asyncio.ensure_future(client.run(stop)) for client in clients]
+    try:
+        await until(lambda: all(c.readies for c in clients), ready_within, "every client ready")
+        yield clients
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -3,12 +3,11 @@ seq, and ends with every message of the conversation exactly once; the sender's 
 with their client_msg_id, are stored once."""
 
 import asyncio
-import contextlib
 
 import pytest
 
 from chats.models import Message
-from tests.faults.client import ChatClient
+from tests.faults.client import ChatClient, running_clients, until
 from tests.faults.conftest import group_chat
 from tests.faults.servers import Asgi, app_env
 
@@ -43,12 +42,8 @@ def test_clients_reconnect_and_resync_after_the_asgi_process_is_killed(settings,
 
 async def _chat_through_a_kill(asgi: Asgi, tokens: list[str], conversation: int, base: int) -> list[ChatClient]:
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    clients = [ChatClient(asgi.ws_url, token, conversation=conversation, after_seq=base) for token in tokens]
-    tasks = [asyncio.ensure_future(client.run(stop)) for client in clients]
-    sender = clients[0]
-    try:
-        await _until(lambda: all(c.readies for c in clients), 60, "every client ready")
+    async with running_clients(asgi.ws_url, tokens, conversation=conversation, after_seq=base) as clients:
+        sender = clients[0]
         for i in range(MESSAGES):
             await sender.submit(f"kill-{i}", f"message {i}")
             if i == KILL_AFTER:
@@ -57,23 +52,6 @@ async def _chat_through_a_kill(asgi: Asgi, tokens: list[str], conversation: int,
             await asyncio.sleep(0.05)
         await restart
         last = base + MESSAGES
-        await _until(lambda: not sender.pending and all(c.holds_through(last) for c in clients), 90,
-                     "every client holding every seq")
-    finally:
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await until(lambda: not sender.pending and all(c.holds_through(last) for c in clients), 90,
+                    "every client holding every seq")
     return clients
-
-
-async def _until(predicate, timeout: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f} s")
-        await asyncio.sleep(0.1)
-
-

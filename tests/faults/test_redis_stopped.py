@@ -7,7 +7,6 @@ exactly once.
 """
 
 import asyncio
-import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -16,10 +15,9 @@ import pytest
 
 from chats.models import Message
 from tests import factories
-from tests.faults.client import ChatClient
+from tests.faults.client import running_clients, until
 from tests.faults.conftest import group_chat
 from tests.faults.servers import Asgi, OwnRedis, app_env
-from tests.faults.test_asgi_killed import _until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,17 +70,13 @@ def test_api_sends_persist_while_redis_is_down_and_socket_clients_resync_when_it
 
 async def _chat_through_a_redis_outage(asgi, redis, key, tokens, conversation, base):
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    clients = [ChatClient(asgi.ws_url, token, conversation=conversation, after_seq=base) for token in tokens]
-    tasks = [asyncio.ensure_future(client.run(stop)) for client in clients]
-    sender = clients[0]
     while_down = []
-    try:
-        await _until(lambda: all(c.readies for c in clients), 60, "every client ready")
+    async with running_clients(asgi.ws_url, tokens, conversation=conversation, after_seq=base) as clients:
+        sender = clients[0]
         for i in range(BEFORE):
             await sender.submit(f"sock-{i}", f"before {i}")
             await asyncio.sleep(0.05)
-        await _until(lambda: not sender.pending, 30, "the first sends acknowledged")
+        await until(lambda: not sender.pending, 30, "the first sends acknowledged")
 
         await loop.run_in_executor(None, redis.kill)
         for i in range(DURING):
@@ -97,13 +91,6 @@ async def _chat_through_a_redis_outage(asgi, redis, key, tokens, conversation, b
             await sender.submit(f"sock-{BEFORE + DURING + i}", f"after {i}")
             await asyncio.sleep(0.05)
         last = base + BEFORE + 2 * DURING + AFTER
-        await _until(lambda: not sender.pending and all(c.holds_through(last) for c in clients), 90,
-                     "every client holding every seq")
-    finally:
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await until(lambda: not sender.pending and all(c.holds_through(last) for c in clients), 90,
+                    "every client holding every seq")
     return clients, while_down
