@@ -46,16 +46,31 @@ def _broadcast(url: str, pid: int, tokens_file: str, *, rate: float, duration: f
     return result
 
 
-def profile(pid: int, seconds: float):
-    """BENCH_PROFILE=1: py-spy samples the server while messages flow (collapsed stacks under var/)."""
+def profile(pid: int, seconds: float, name: str = "profile"):
+    """BENCH_PROFILE=1: py-spy samples the server while messages flow or sockets connect (collapsed stacks under
+    var/, `name-<pid>.txt`), waiting threads included; BENCH_PROFILE=cpu: only threads on a CPU."""
     if not os.environ.get("BENCH_PROFILE") or not shutil.which("py-spy", path=str(Path(sys.executable).parent)):
         return None
-    out = ROOT / "var" / f"profile-{pid}.txt"
+    out = ROOT / "var" / f"{name}-{pid}.txt"
     out.parent.mkdir(exist_ok=True)
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--format",
-                             "raw", "--duration", str(int(seconds)), "--rate", "100", "--threads", "--idle",
+                             "raw", "--duration", str(int(seconds)), "--rate", "100", "--threads",
+                             *([] if os.environ["BENCH_PROFILE"] == "cpu" else ["--idle"]),
                              "--output", str(out), "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds so far of one process's main thread (the event loop) and of its other threads (sync code)."""
+    tick, found = os.sysconf("SC_CLK_TCK"), {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = "event loop" if task.name == str(pid) else "other threads"
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return found
 
 
 def _idle(url: str, pid: int, tokens_file: str, warm_file: str) -> dict:
@@ -66,16 +81,22 @@ def _idle(url: str, pid: int, tokens_file: str, warm_file: str) -> dict:
     warm.tell("done")
     warm.finish()
     time.sleep(1)
-    rss_before, cpu_before = rss_bytes(pid), cpu_seconds(pid)
+    rss_before, cpu_before, threads_before = rss_bytes(pid), cpu_seconds(pid), thread_cpu(pid)
+    profiler = profile(pid, 8, "connect")
     gen = Loadgen("idle", url, tokens_file, "--concurrency", "100")
     ready = gen.read()
     cpu_ms_per_connect = (cpu_seconds(pid) - cpu_before) * 1000 / max(ready["ready"], 1)
+    threads = {name: round((cpu - threads_before.get(name, 0.0)) * 1000 / max(ready["ready"], 1), 2)
+               for name, cpu in thread_cpu(pid).items()}
+    if profiler is not None:
+        profiler.wait()
     time.sleep(1)
     rss_after = rss_bytes(pid)
     gen.tell("done")
     result = gen.finish()
     result["rss_kib_per_socket"] = round((rss_after - rss_before) / 1024 / max(ready["ready"], 1), 1)
     result["cpu_ms_per_connect"] = round(cpu_ms_per_connect, 3)
+    result["cpu_ms_per_connect_by_thread"] = {name: ms for name, ms in threads.items() if ms}
     return result
 
 
@@ -83,12 +104,17 @@ def s1(stack: Stack, quick: bool) -> list[dict]:
     data = stack.seed("group", members=500, slug="s1")
     tokens = _file(data["tokens"])
     rate, duration = 10, (3 if quick else 30)
+    # A second of sends from a few sockets first, on both servers: the app's one-time costs (the first send's lazy
+    # imports, the Celery producer's setup, the fan-out subscription) stay out of the per-delivery figures.
+    warm = _file(data["tokens"][:10])
     raw, raw_url = start_raw_server()
     try:
+        _broadcast(raw_url, raw.pid, warm, rate=rate, duration=1)
         floor = _broadcast(raw_url, raw.pid, tokens, rate=rate, duration=duration)
     finally:
         raw.terminate()
         raw.wait()
+    _broadcast(stack.ws_url, stack.web.pid, warm, rate=rate, duration=1)
     app = _broadcast(stack.ws_url, stack.web.pid, tokens, rate=rate, duration=duration)
     print("S1 app", app, "raw", floor, flush=True)
     base = {"scenario": "S1 499 sockets in one group, 10 msg/s of ~300 B"}

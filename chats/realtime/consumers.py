@@ -12,15 +12,17 @@ Every frame is validated; a bad one gets an error frame and the socket stays ope
 """
 
 import asyncio
+import functools
 import logging
 import time
-import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError, connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,8 +51,56 @@ def connect_reads(func):
     """The connect path's database reads (read-only, no transaction, nothing shared with the socket's later
     frames) run on the executor's pool rather than the one thread-sensitive thread that serialises every
     database_sync_to_async call of the process: concurrent connects overlap their PostgreSQL round trips
-    instead of queueing behind each other and behind message writes."""
-    return database_sync_to_async(func, thread_sensitive=False)
+    instead of queueing behind each other and behind message writes.
+
+    Cheaper than `database_sync_to_async` per hop (bench/notes.md, "Connect path"): a plain executor call
+    instead of asgiref's context hand-over, and no `close_old_connections` around the call, whose reset made
+    every hop's first query a `SELECT 1` health check first. A persistent connection is still never trusted
+    blindly: one that died while idle (PostgreSQL restarted) fails the read, which is tried once more on a new
+    connection (the reads change nothing); after an error the connection is checked as Django checks it, and
+    one past DB_CONN_MAX_AGE is closed."""
+
+    async def run(*args, **kwargs):
+        call = functools.partial(_read_on_pool_thread, func, args, kwargs)
+        return await asyncio.get_running_loop().run_in_executor(None, call)
+
+    return run
+
+
+def _read_on_pool_thread(func, args, kwargs):
+    try:
+        return func(*args, **kwargs)
+    except (InterfaceError, OperationalError):
+        for connection in connections.all(initialized_only=True):
+            connection.close()
+        return func(*args, **kwargs)
+    finally:
+        for connection in connections.all(initialized_only=True):
+            if connection.errors_occurred or (connection.close_at is not None
+                                              and time.monotonic() >= connection.close_at):
+                connection.close_if_unusable_or_obsolete()
+
+
+async def _redis_groups(layer, groups: list[str], channel: str, *, add: bool) -> bool:
+    """On channels_redis with one Redis (every deployment of ours), join or leave all of a socket's groups in one
+    pipelined round trip: the layer's group_add is two round trips per group (ZADD, then EXPIRE) and
+    group_discard one (ZREM), each with its own trip through redis-py (bench/notes.md, "Connect path"). The same
+    commands on the same keys as the layer's own methods. False where that does not apply (the in-memory layer,
+    a sharded Redis): the caller uses the layer's methods."""
+    if not isinstance(layer, RedisChannelLayer) or layer.ring_size != 1 or not groups:
+        return False
+    now = time.time()
+    async with layer.connection(0).pipeline(transaction=False) as pipe:
+        for group in groups:
+            assert layer.require_valid_group_name(group), "Group name not valid"
+            key = layer._group_key(group)
+            if add:
+                pipe.zadd(key, {channel: now})
+                pipe.expire(key, layer.group_expiry)
+            else:
+                pipe.zrem(key, channel)
+        await pipe.execute()
+    return True
 
 
 def _flood_allows(sender_key: str) -> bool:
@@ -75,14 +125,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.brand_wide: set[int] = set()
         self.fanout = fanout.registry()
         self.fan = fanout.Member(send=self.base_send, close=lambda code: self.close(code=code),
-                                 origin=uuid.uuid4().hex, sees_as_staff=self._sees_as_staff)
+                                 origin=fanout.new_origin(), sees_as_staff=self._sees_as_staff)
         self.personal_groups: list[str] = []
         self._last_typing: dict[int, float] = {}
-        self._auth_timer: asyncio.Task | None = None
-        self._expiry_timer: asyncio.Task | None = None
+        self._auth_timer: asyncio.TimerHandle | None = None
+        self._expiry_timer: asyncio.TimerHandle | None = None
         self._auth_tried = False
         self.device_id: int | None = None  # the join flow's device session this browser signed in with
-        # AuthMiddlewareStack resolved scope["user"] already: a socket without a session (an app's token
+        # SocketAuthMiddleware resolved scope["user"] already: a socket without a session (an app's token
         # socket) costs no database hop here.
         user = self.scope.get("user")
         identity = selectors.ChatIdentity()
@@ -97,21 +147,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._start(identity, visible)
             return
         # No session: the first frame must carry a chat token, within the allowed time.
-        self._auth_timer = asyncio.get_running_loop().create_task(self._close_unless_authenticated())
+        self._auth_timer = asyncio.get_running_loop().call_later(float(settings.CHAT_AUTH_TIMEOUT_SECONDS),
+                                                                 self._close_unless_authenticated)
 
     def _identify_session(self, user) -> selectors.ChatIdentity:
         session = self.scope.get("session")
         self.device_id = session.get(DEVICE_SESSION_KEY) if session is not None else None
         return selectors.chat_identity_for_user(user=user)
 
-    async def _close_unless_authenticated(self) -> None:
-        await asyncio.sleep(float(settings.CHAT_AUTH_TIMEOUT_SECONDS))
+    def _close_unless_authenticated(self) -> None:
+        self._auth_timer = None
         if not self.authenticated and not self._auth_tried:
             self._auth_tried = True  # a token arriving after this is too late
-            await self.close(code=UNAUTHENTICATED)
+            self._closing = asyncio.get_running_loop().create_task(self.close(code=UNAUTHENTICATED))
 
     def _stop_auth_timer(self) -> None:
-        if self._auth_timer is not None and self._auth_timer is not asyncio.current_task():
+        if self._auth_timer is not None:
             self._auth_timer.cancel()
         self._auth_timer = None
 
@@ -130,26 +181,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         identity = selectors.chat_identity_for_customer(customer=row.customer)
         await self._group_add_all([chat_token_group(row.customer_id), *self._personal_groups(identity)])
 
-        def check():
-            # A revoke committed between the lookup and joining the groups would not reach this socket: look
-            # again, in the same hop as what the customer sees (read after the groups are joined).
-            if not chat_token_is_live(row.pk):
-                return None
-            return selectors.conversation_brands_visible(identity=identity)
-
-        visible = await connect_reads(check)()
+        # A revoke committed between the lookup and joining the groups would not reach this socket: look again,
+        # in the same hop as what the customer sees (read after the groups are joined).
+        visible = await connect_reads(selectors.conversation_brands_visible_to_token)(
+            token_id=row.pk, customer=row.customer, now=timezone.now())
         if visible is None:
             await self.close(code=UNAUTHENTICATED)
             return
-        self._expiry_timer = asyncio.get_running_loop().create_task(self._close_when_expired(row.expires_at))
+        # A timer handle, not a sleeping task per socket: it costs nothing until it fires.
+        delay = max(0.0, (row.expires_at - timezone.now()).total_seconds()) + 0.05
+        self._expiry_timer = asyncio.get_running_loop().call_later(delay, self._close_when_expired)
         await self._start(identity, visible)
 
-    async def _close_when_expired(self, expires_at) -> None:
+    def _close_when_expired(self) -> None:
         """A token socket lives no longer than its token: at the expiry it closes with 4401 (the app asks
         the API for a new token and reconnects, then syncs by seq)."""
-        await asyncio.sleep(max(0.0, (expires_at - timezone.now()).total_seconds()) + 0.05)
         self._expiry_timer = None
-        await self.close(code=UNAUTHENTICATED)
+        self._closing = asyncio.get_running_loop().create_task(self.close(code=UNAUTHENTICATED))
 
     def _personal_groups(self, identity: selectors.ChatIdentity) -> list[str]:
         groups = [realtime.brand_staff_group(m.brand_id) for m in identity.memberships]
@@ -159,9 +207,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         return groups
 
     async def _group_add_all(self, groups: list[str]) -> None:
-        """Join the channel-layer groups of per-user events, all at once (one Redis round trip's wait)."""
+        """Join the channel-layer groups of per-user events, all at once (one Redis round trip)."""
         self.personal_groups += groups
-        await asyncio.gather(*[self.channel_layer.group_add(group, self.channel_name) for group in groups])
+        if not await _redis_groups(self.channel_layer, groups, self.channel_name, add=True):
+            await asyncio.gather(*[self.channel_layer.group_add(group, self.channel_name) for group in groups])
 
     async def _start(self, identity: selectors.ChatIdentity, visible: list[tuple[int, int]]) -> None:
         """The socket is signed in, its personal groups joined and `visible` read after that: follow the
@@ -195,10 +244,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "_auth_timer", None) is not None:
             self._stop_auth_timer()
         expiry = getattr(self, "_expiry_timer", None)
-        if expiry is not None and expiry is not asyncio.current_task():
+        if expiry is not None:
             expiry.cancel()
-        for group in getattr(self, "personal_groups", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        groups = getattr(self, "personal_groups", [])
+        if groups and not await _redis_groups(self.channel_layer, groups, self.channel_name, add=False):
+            for group in groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
         if getattr(self, "fan", None) is not None:
             await self.fanout.leave(self.fan)
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
 import logging
 import threading
+import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -36,6 +38,16 @@ SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 # Close code for sockets whose process lost its Redis subscription: reconnect and resync (RFC 6455 1012).
 SERVICE_RESTART = 1012
 TRY_AGAIN_LATER = 1013
+
+
+_process_tag = uuid.uuid4().hex[:12]
+_origins = itertools.count(1)
+
+
+def new_origin() -> str:
+    """A socket's name in published payloads, unique across processes (one random tag per process, then a
+    counter: no randomness per socket)."""
+    return f"{_process_tag}.{next(_origins)}"
 
 
 def conversation_key(conversation_id: int) -> str:
@@ -112,10 +124,43 @@ def publish(items: Iterable[tuple[str, bytes]]) -> None:
 
 # --- one socket -----------------------------------------------------------------------------------
 
-class Member:
-    """One socket's end of the fan-out: a queue of frames and the one task that writes them in order."""
+class _Resume:
+    """Awaits a coroutine whose first step already ran and suspended on `yielded` (what a Task would do with it
+    from there on: hand each yielded future up, send results and throw exceptions, cancellation included, down)."""
 
-    __slots__ = ("_send", "_close", "origin", "sees_as_staff", "keys", "_pending", "_waiter", "_task", "__weakref__")
+    __slots__ = ("coro", "yielded")
+
+    def __init__(self, coro, yielded):
+        self.coro = coro
+        self.yielded = yielded
+
+    def __await__(self):
+        coro, yielded = self.coro, self.yielded
+        while True:
+            try:
+                sent = yield yielded
+            except BaseException as exc:
+                try:
+                    yielded = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    yielded = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+class Member:
+    """One socket's end of the fan-out: its frames are written in order, at once where the socket's send does
+    not wait, else queued behind the one write that waits and written by one task.
+
+    Writing at once matters at fan-out scale: uvicorn's websocket send completes without suspending (it hands
+    the frame to the transport's buffer), so a task wake-up and a future per socket per frame were pure
+    overhead (bench/notes.md, S1). A send that does suspend (backpressure, a test's queue) is finished by the
+    writer task, and every frame pushed meanwhile waits behind it."""
+
+    __slots__ = ("_send", "_close", "origin", "sees_as_staff", "keys", "_pending", "_task", "__weakref__")
 
     def __init__(self, *, send: Callable[[dict], Awaitable[None]], close: Callable[[int], Awaitable[None]],
                  origin: str = "", sees_as_staff: Callable[[int], bool] = lambda brand_id: False):
@@ -126,41 +171,50 @@ class Member:
         self.sees_as_staff = sees_as_staff
         self.keys: set[str] = set()
         self._pending: collections.deque = collections.deque()
-        self._waiter: asyncio.Future | None = None
         self._task: asyncio.Task | None = None
 
     def push(self, message: dict, origin: str) -> None:
         if origin and origin == self.origin:
             return
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._write())
+            self._write_now(message)
+            return
         if len(self._pending) >= MAX_PENDING_FRAMES:
             self._pending.clear()
             self._task.cancel()
             asyncio.get_running_loop().create_task(self._close(TRY_AGAIN_LATER))
             return
         self._pending.append(message)
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+
+    def _write_now(self, message: dict) -> None:
+        """Run the send's first step here; if it suspends, the writer task finishes it (later frames queue)."""
+        sending = self._send(message)
+        try:
+            yielded = sending.send(None)
+        except StopIteration:
+            return
+        except Exception:  # the socket went away under us; disconnect() cleans up
+            logger.debug("fan-out write failed", exc_info=True)
+            return
+        self._task = asyncio.get_running_loop().create_task(self._write(_Resume(sending, yielded)))
 
     def close_soon(self, code: int) -> None:
         asyncio.get_running_loop().create_task(self._close(code))
 
-    async def _write(self) -> None:
+    async def _write(self, first: _Resume) -> None:
         pending = self._pending
         try:
-            while True:
-                while pending:
-                    await self._send(pending.popleft())
-                self._waiter = asyncio.get_running_loop().create_future()
-                await self._waiter
+            await first
+            while pending:
+                await self._send(pending.popleft())
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket went away under us; disconnect() cleans up
             logger.debug("fan-out writer stopped", exc_info=True)
+            pending.clear()
+        finally:
+            if self._task is asyncio.current_task():
+                self._task = None  # caught up: the next frame is written at once again
 
     def stop(self) -> None:
         if self._task is not None and self._task is not asyncio.current_task():

@@ -137,3 +137,26 @@ async def test_a_bad_token_costs_one_query_and_a_4401():
         await comm.connect()
         assert (await comm.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4401}
     assert len(log.sql) == 1, log.sql
+
+
+async def test_a_connect_read_on_a_connection_that_died_while_idle_is_tried_once_more_on_a_new_one():
+    """The connect reads skip the per-hop health check (a `SELECT 1` before every hop's first query): a
+    persistent connection that died while idle (PostgreSQL restarted) fails the read, which runs again on a new
+    connection, so the socket connects anyway."""
+    from chats.models import Conversation
+    from chats.realtime.consumers import _read_on_pool_thread
+
+    await database_sync_to_async(_customer_in_groups)("dead", 1)
+
+    def run() -> tuple[int, bool]:
+        connection = connections["default"]
+        connection.ensure_connection()
+        dead = connection.connection
+        dead.close()  # what the client end sees of a server that went away
+        try:
+            count = _read_on_pool_thread(Conversation.objects.count, (), {})
+            return count, connection.connection is not dead
+        finally:
+            connection.close()
+
+    assert await asyncio.to_thread(run) == (2, True)

@@ -88,6 +88,11 @@ async def test_three_hundred_sockets_each_get_every_seq_including_late_joiners(c
     while len(fanout.registry().members.get(fanout.conversation_key(conversation.pk), ())) < EARLY:
         assert time.monotonic() < deadline, f"only {len(fanout.registry().members.get(fanout.conversation_key(conversation.pk), ()))} subscribed; {list(fanout.registry().members)[:5]}"
         await asyncio.sleep(0.05)
+    # The owner's socket too (the brand's key), confirmed by Redis: it is an early socket as well.
+    brand_key = fanout.brand_key(world["brand"].pk)
+    while not (fanout.registry().members.get(brand_key) and brand_key in fanout.registry().subscriber.confirmed):
+        assert time.monotonic() < deadline, "the owner's socket never subscribed to the brand's key"
+        await asyncio.sleep(0.05)
 
     def post(i: int) -> None:
         message_send(conversation=conversation, sender=Sender.of_staff(world["rep"]), body=f"offer {i}",
@@ -223,3 +228,46 @@ async def test_a_join_whose_socket_was_dropped_meanwhile_fails_clearly_without_a
     # No connection was opened for nothing, so none was lost either (the empty SUBSCRIBE broke a fresh one).
     assert registry.subscriber.client is None and registry.subscriber.task is None
     assert not [r for r in caplog.records if "subscription lost" in r.getMessage()]
+
+
+async def test_frames_are_written_at_once_and_in_order_behind_a_write_that_waits():
+    """A send that completes without waiting (uvicorn's) is written during the push itself, with no task
+    wake-up per socket; one that waits (backpressure) holds every later frame of that socket behind it, in
+    push order, and once it has caught up frames are written at once again. A socket whose send fails is
+    let go quietly (its disconnect cleans up), without holding anything for the other sockets."""
+    written, gate = [], asyncio.Event()
+
+    async def send(message):
+        if message["text"] == "slow":
+            await gate.wait()
+        written.append(message["text"])
+
+    async def broken(message):
+        raise ConnectionResetError
+
+    async def close(code):
+        pass
+
+    member = fanout.Member(send=send, close=close)
+    dead = fanout.Member(send=broken, close=close)
+    frame = lambda text: {"type": "websocket.send", "text": text}  # noqa: E731
+
+    member.push(frame("first"), "")
+    dead.push(frame("first"), "")
+    assert written == ["first"]  # no await between: written during the push
+    member.push(frame("slow"), "")
+    for text in ("a", "b", "c"):
+        member.push(frame(text), "")
+    await asyncio.sleep(0.05)
+    assert written == ["first"]  # everything waits behind the slow write
+    gate.set()
+    for _ in range(100):
+        if len(written) == 5:
+            break
+        await asyncio.sleep(0.01)
+    assert written == ["first", "slow", "a", "b", "c"]
+    await asyncio.sleep(0)
+    member.push(frame("after"), "")
+    assert written[-1] == "after"  # caught up: at once again
+    member.stop()
+    dead.stop()
