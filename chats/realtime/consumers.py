@@ -35,7 +35,7 @@ from .. import selectors
 from ..moderation.services import rule_warning
 from ..persona.services import persona_sender
 from ..serialization import message_to_dict
-from ..services import Sender, conversation_mark_read, message_find_retry, message_send
+from ..services import Sender, conversation_mark_read, message_find_retry, message_send, message_send_many
 from . import broadcast as realtime
 from . import fanout
 from .layer_receive import WAKE_TYPE, receive_until_cancelled
@@ -382,15 +382,26 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         with realtime.publishes_collected():
             try:
                 with transaction.atomic():
-                    for index, request in todo:
-                        replies[index] = self._send_one(request, batched=True)
+                    # Consecutive sends to the same conversation as the same sender are written together.
+                    run: list[tuple[int, _SendRequest]] = []
+                    for item in [*todo, None]:
+                        if run and (item is None or item[1].conversation is not run[0][1].conversation
+                                    or item[1].sender != run[0][1].sender):
+                            first = run[0][1]
+                            results = message_send_many(conversation=first.conversation, sender=first.sender,
+                                                        texts=[(r.body, r.client_msg_id) for _i, r in run])
+                            for (index, request), result in zip(run, results, strict=True):
+                                replies[index] = self._reply(request, result)
+                            run = []
+                        if item is not None:
+                            run.append(item)
             except Exception:
                 if len(todo) > 1:
                     logger.warning("chat send batch rolled back; sending one by one", exc_info=True)
                 for index, request in todo:
                     try:
                         with transaction.atomic():
-                            replies[index] = self._send_one(request, batched=False)
+                            replies[index] = self._send_one(request)
                     except Exception:
                         logger.exception("chat frame failed")
                         replies[index] = [self._error_frame("server_error", _("Something went wrong; try again."),
@@ -435,18 +446,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                         "rate_limited", _("You are sending too fast. Wait a few seconds."), request.client_msg_id)]
         return [item for item in todo if item[0] in allowed]
 
-    def _send_one(self, request: "_SendRequest", *, batched: bool) -> list[dict]:
-        """message_send for one frame: its ack (and a moderation notice), or its error. Errors of the checks
-        are answered here; any other failure propagates (the batch is rolled back and retried one by one)."""
+    def _send_one(self, request: "_SendRequest") -> list[dict]:
+        """One frame alone, through message_send (a batch that failed as a whole is written this way)."""
         try:
             message = message_send(conversation=request.conversation, sender=request.sender, body=request.body,
                                    client_msg_id=request.client_msg_id)
         except ApplicationError as exc:
-            return [self._error_frame(exc.code, exc.message, request.client_msg_id)]
+            message = exc
+        return self._reply(request, message)
+
+    def _reply(self, request: "_SendRequest", result) -> list[dict]:
+        """The frames answering one send: its ack (and a moderation notice), or its refusal."""
+        if isinstance(result, ApplicationError):
+            return [self._error_frame(result.code, result.message, request.client_msg_id)]
         frames = [{"type": "ack", "client_msg_id": request.client_msg_id,
-                   "message": message_to_dict(message, staff=self._sees_as_staff(request.conversation.brand_id))}]
-        if message.hidden_reason:
-            frames.append(self._error_frame("moderated", rule_warning(message.hidden_reason), request.client_msg_id))
+                   "message": message_to_dict(result, staff=self._sees_as_staff(request.conversation.brand_id))}]
+        if result.hidden_reason:
+            frames.append(self._error_frame("moderated", rule_warning(result.hidden_reason), request.client_msg_id))
         return frames
 
     async def _on_sync(self, content: dict) -> None:
