@@ -156,7 +156,7 @@ def s2(stack: Stack, quick: bool) -> list[dict]:
     members = 100 if quick else 500
     data = stack.seed("group", members=members, slug="s2")
     tokens = _file(data["tokens"])
-    rates = [2.5, 10, 40, 160] if quick else [2.5, 5, 10, 15, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480]
+    rates = [2.5, 10, 20, 40, 80, 160] if quick else [2.5, 5, 10, 15, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480]
     step = 2 if quick else 8
     raw, raw_url = start_raw_server()
     try:
