@@ -379,6 +379,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             except ApplicationError as exc:
                 replies[index] = [self._error_frame(exc.code, exc.message, _ref(content))]
         todo = self._flood_filter(todo, replies)
+        if len(todo) == 1:  # a lone send: message_send's own transaction (no savepoint, no bulk statements)
+            index, request = todo[0]
+            try:
+                replies[index] = self._send_one(request)
+            except Exception:
+                logger.exception("chat frame failed")
+                replies[index] = [self._error_frame("server_error", _("Something went wrong; try again."),
+                                                    request.client_msg_id)]
+            return replies
         with realtime.publishes_collected():
             try:
                 with transaction.atomic():

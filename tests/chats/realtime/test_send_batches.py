@@ -164,14 +164,21 @@ def test_a_batch_costs_a_constant_number_of_statements():
     consumer = ChatConsumer()
     consumer.identity = selectors.chat_identity_for_customer(customer=world["customer"])
 
+    calls = iter(range(100))
+
     def run(count: int) -> tuple[int, list[list[dict]]]:
+        call = next(calls)
         with CaptureQueriesContext(connection) as queries:
-            replies = consumer._send_batch([_send(world["group_conv"].pk, f"q{count}-{i}") for i in range(count)])
+            replies = consumer._send_batch([_send(world["group_conv"].pk, f"q{call}-{i}") for i in range(count)])
         sql = [q["sql"] for q in queries.captured_queries]
         writes = sql[: sql.index("COMMIT") + 1]  # after the commit: the outbox relay, in-process in tests
         return len(writes), replies
 
     run(1)  # the customer's first send also marks them active (once a day)
+    # A lone send (a client that waits for each ack) is message_send's own transaction: the conversation; the
+    # membership and rule checks; BEGIN, the seq update, the message, its event, the read state, COMMIT.
+    one, _ = run(1)
+    assert one <= 9
     ten, _ = run(10)
     thirty, replies = run(30)
     # The conversation; BEGIN; the membership, rule and retry reads; a savepoint, the seq update, the messages, the
