@@ -137,12 +137,44 @@ def s1(stack: Stack, quick: bool) -> list[dict]:
     ]
 
 
-def _ramp(url: str, tokens_file: str, *, rates: list[float], step: float) -> dict:
+def _redis_commands(port: int) -> dict[str, int]:
+    """Redis's count of each command so far (INFO commandstats): the round trips the stack made."""
+    import redis
+
+    stats = redis.Redis(port=port).info("commandstats")
+    return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
+
+
+def _ramp(url: str, tokens_file: str, *, rates: list[float], step: float, pid: int,
+          redis_port: int | None = None) -> dict:
+    """One ramp; with the server's pid, also its CPU per send, and with the stack's Redis, its commands per send."""
     gen = Loadgen("ramp", url, tokens_file, "--rates", ",".join(str(r) for r in rates), "--step", str(step),
                   "--concurrency", "100")
     gen.read()
+    # The server's CPU with the sockets open and nothing sent, per second: subtracted from the ramp's below.
+    idle_before = cpu_seconds(pid)
+    time.sleep(2)
+    idle_per_s = (cpu_seconds(pid) - idle_before) / 2
+    cpu_before, load_before, began = cpu_seconds(pid), os.getloadavg()[0], time.monotonic()
+    redis_before = _redis_commands(redis_port) if redis_port else {}
+    profiler = profile(pid, step * len(rates) + 10)
     gen.tell()
-    return gen.finish()
+    result = gen.finish()
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes what it sampled so far
+        profiler.wait()
+    # The warm-up's 5 sends count too: they are part of the CPU and the commands measured.
+    sends = result["sent"] + 5
+    result["cpu_s"] = round(cpu_seconds(pid) - cpu_before, 2)
+    result["idle_cpu_s"] = round(idle_per_s * (time.monotonic() - began), 2)
+    result["cpu_ms_per_send"] = round(max(0.0, result["cpu_s"] - result["idle_cpu_s"]) * 1000 / sends, 2)
+    result["load"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+    if redis_port:
+        after = _redis_commands(redis_port)
+        result["redis_commands_per_send"] = {name: round((calls - redis_before.get(name, 0)) / sends, 2)
+                                             for name, calls in sorted(after.items())
+                                             if calls - redis_before.get(name, 0) >= sends / 10}
+    return result
 
 
 def s2(stack: Stack, quick: bool) -> list[dict]:
@@ -150,15 +182,15 @@ def s2(stack: Stack, quick: bool) -> list[dict]:
     members = 100 if quick else 500
     data = stack.seed("group", members=members, slug="s2")
     tokens = _file(data["tokens"])
-    rates = [2.5, 10, 40, 160] if quick else [2.5, 5, 10, 15, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480]
+    rates = [2.5, 10, 20, 40, 80, 160] if quick else [2.5, 5, 10, 15, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480]
     step = 2 if quick else 8
     raw, raw_url = start_raw_server()
     try:
-        floor = _ramp(raw_url, tokens, rates=rates, step=step)
+        floor = _ramp(raw_url, tokens, rates=rates, step=step, pid=raw.pid)
     finally:
         raw.terminate()
         raw.wait()
-    app = _ramp(stack.ws_url, tokens, rates=rates, step=step)
+    app = _ramp(stack.ws_url, tokens, rates=rates, step=step, pid=stack.web.pid, redis_port=stack.redis.port)
     print("S2 app", app, "raw", floor, flush=True)
     base = {"scenario": f"S2 ramp into a {members - 1}-socket group until p99 > 1 s ({step:g} s per rate)"}
 
@@ -177,6 +209,12 @@ def s2(stack: Stack, quick: bool) -> list[dict]:
          "baseline_value": floor["receivers_with_gaps_below_saturation"], "target": "0"},
         {**base, "figure": "steps (app)", "value": steps(app), "unit": "", "baseline": f"raw: {steps(floor)}",
          "baseline_value": None, "target": "-"},
+        {**base, "figure": "server CPU per send, fan-out to the group included, idle CPU subtracted",
+         "value": app["cpu_ms_per_send"], "unit": "ms", "baseline": "raw websockets server",
+         "baseline_value": floor["cpu_ms_per_send"], "target": "-"},
+        {**base, "figure": "send-to-ack p50 at the lowest rate (the send path alone)",
+         "value": app["steps"][0]["ack_p50_ms"], "unit": "ms", "baseline": "raw websockets server",
+         "baseline_value": floor["steps"][0]["ack_p50_ms"], "target": "-"},
     ]
 
 

@@ -105,9 +105,19 @@ async def broadcast(args) -> dict:
 
     tasks = [asyncio.ensure_future(receive(i, ws)) for i, ws in enumerate(receivers)]
 
+    # The sender's side: send-to-ack per step (the send path alone, before any fan-out) and error frames.
+    sent_at: dict[str, tuple[int, float]] = {}
+    acks: dict[int, list[float]] = {}
+    errors: dict[str, int] = {}
+
     async def drain_sender():
         while True:
-            await sender.recv()
+            frame = fast_loads(await sender.recv())
+            if frame["type"] == "ack" and frame["client_msg_id"] in sent_at:
+                step_, began = sent_at.pop(frame["client_msg_id"])
+                acks.setdefault(step_, []).append(time.perf_counter() - began)
+            elif frame["type"] == "error":
+                errors[frame["code"]] = errors.get(frame["code"], 0) + 1
 
     drain = asyncio.ensure_future(drain_sender())
     start = time.perf_counter()
@@ -170,9 +180,19 @@ async def ramp(args) -> dict:
 
     tasks = [asyncio.ensure_future(receive(i, ws)) for i, ws in enumerate(receivers)]
 
+    # The sender's side: send-to-ack per step (the send path alone, before any fan-out) and error frames.
+    sent_at: dict[str, tuple[int, float]] = {}
+    acks: dict[int, list[float]] = {}
+    errors: dict[str, int] = {}
+
     async def drain_sender():
         while True:
-            await sender.recv()
+            frame = fast_loads(await sender.recv())
+            if frame["type"] == "ack" and frame["client_msg_id"] in sent_at:
+                step_, began = sent_at.pop(frame["client_msg_id"])
+                acks.setdefault(step_, []).append(time.perf_counter() - began)
+            elif frame["type"] == "error":
+                errors[frame["code"]] = errors.get(frame["code"], 0) + 1
 
     drain = asyncio.ensure_future(drain_sender())
     # Warm-up, not measured: the server's first messages pay one-time costs (imports, connections, plans).
@@ -188,8 +208,9 @@ async def ramp(args) -> dict:
         start = time.perf_counter()
         for n in range(count):
             await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
-            await sender.send(json.dumps({"type": "send", "conversation": conversation,
-                                          "client_msg_id": f"r{number}-{start}",
+            ref = f"r{number}-{start}"
+            sent_at[ref] = (step, time.perf_counter())
+            await sender.send(json.dumps({"type": "send", "conversation": conversation, "client_msg_id": ref,
                                           "body": f"ramp {step} {number} {time.time():.6f} {PAD}"}))
             number += 1
         expected = count * len(receivers)
@@ -199,9 +220,11 @@ async def ramp(args) -> dict:
         ms = [x * 1000 for x in latencies.get(step, [])]
         missing = expected - len(ms)
         p99 = pct(ms, 0.99) if not missing else float("inf")
+        ack_ms = [x * 1000 for x in acks.get(step, [])]
         steps.append({"rate": rate, "messages": count, "deliveries": len(ms), "missing": missing,
                       "p50_ms": round(pct(ms, 0.5), 1), "p99_ms": round(p99, 1) if missing == 0 else None,
-                      "first": first, "last": number - 1})
+                      "acks": len(ack_ms), "ack_p50_ms": round(pct(ack_ms, 0.5), 1),
+                      "ack_p99_ms": round(pct(ack_ms, 0.99), 1), "first": first, "last": number - 1})
         print(json.dumps({"step": steps[-1]}), file=sys.stderr, flush=True)
         if p99 > args.limit_ms:
             saturated_at = step
@@ -219,7 +242,8 @@ async def ramp(args) -> dict:
     await close_all([ws for ws, _ in opened])
     return {"sockets": len(opened), "connect_s": round(connect_s, 3), "steps": steps,
             "saturation_rate": below[-1]["rate"] if below else 0.0,
-            "saturated": saturated_at is not None, "receivers_with_gaps_below_saturation": gaps}
+            "saturated": saturated_at is not None, "receivers_with_gaps_below_saturation": gaps,
+            "sent": number, "errors": errors}
 
 
 class ResyncClient:

@@ -32,13 +32,14 @@ from .models import (
     Conversation,
     ConversationKind,
     ConversationStatus,
+    GroupRule,
     Message,
     MessageKind,
     ReadState,
     SenderType,
 )
 from .moderation.services import rule_broken, rule_enforce
-from .realtime import conversation_broadcast_on_commit
+from .realtime import broadcast_many_on_commit, conversation_broadcast_on_commit
 from .serialization import message_frame_event
 
 
@@ -364,6 +365,104 @@ def message_send(
     return message
 
 
+def message_send_many(*, conversation: Conversation, sender: Sender,
+                      texts: list[tuple[str, str]]) -> list[Message | ApplicationError]:
+    """Text messages of one sender into one conversation, in order: (body, client_msg_id) each; for each, the
+    message (a retried client_msg_id: the stored one) or the refusal, as `message_send` one after another
+    would give, but in a constant number of statements (one seq update for all, one INSERT of the messages,
+    one of their outbox events, one read-state upsert, one publish after commit). A socket's burst of sends.
+
+    Where that shortcut does not apply (the sender may not post now, a group with moderation rules, a STOP in a
+    1:1 chat, a client_msg_id taken meanwhile), each text goes through `message_send` instead.
+    """
+    results: list[Message | ApplicationError | None] = [None] * len(texts)
+    fresh: list[tuple[int, str, str]] = []  # (position, clean body, clean client_msg_id)
+    for position, (body, client_msg_id) in enumerate(texts):
+        client_msg_id = (client_msg_id or "").strip()
+        try:
+            if len(client_msg_id) > 64:
+                raise ApplicationError("invalid", _("client_msg_id is at most 64 characters."),
+                                       fields={"client_msg_id": [_("Too long.")]})
+            fresh.append((position, _validate(MessageKind.TEXT, body, {}), client_msg_id))
+        except ApplicationError as exc:
+            results[position] = exc
+    one_by_one = False
+    try:
+        _check_may_post(conversation, sender)
+    except ApplicationError:
+        one_by_one = True  # a retry still gets its stored message: message_send decides per text
+    customer = sender.customer
+    if customer is not None and not one_by_one:
+        if conversation.kind == ConversationKind.GROUP:
+            one_by_one = GroupRule.objects.filter(group_id=conversation.group_id).exists()
+        else:
+            one_by_one = any(is_stop_command(body) for _p, body, _c in fresh)
+    stored = {}
+    ids = [c for _p, _b, c in fresh if c]
+    if ids and not one_by_one:
+        stored = {m.client_msg_id: m for m in Message.objects.filter(
+            conversation=conversation, sender_key=sender.key, client_msg_id__in=ids)}
+    new: list[tuple[int, str, str]] = []
+    firsts: dict[str, int] = {}  # client_msg_id -> position of its first text in this call
+    for position, body, client_msg_id in fresh:
+        if client_msg_id in stored:
+            results[position] = stored[client_msg_id]
+        elif client_msg_id and client_msg_id in firsts:
+            continue  # the same id twice in one call: the second gets the first's message (below)
+        else:
+            if client_msg_id:
+                firsts[client_msg_id] = position
+            new.append((position, body, client_msg_id))
+    if new and not one_by_one:
+        try:
+            for position, message in zip([p for p, _b, _c in new], _messages_store_texts(conversation, sender, new),
+                                         strict=True):
+                results[position] = message
+        except IntegrityError:
+            one_by_one = True  # a client_msg_id stored meanwhile by another socket of the sender
+    if one_by_one:
+        for position, body, client_msg_id in fresh:
+            try:
+                results[position] = message_send(conversation=conversation, sender=sender, body=body,
+                                                 client_msg_id=client_msg_id)
+            except ApplicationError as exc:
+                results[position] = exc
+        return results
+    for position, _body, client_msg_id in fresh:
+        if results[position] is None:
+            results[position] = results[firsts[client_msg_id]]
+    if new and customer is not None:
+        customer_mark_active(customer=customer, at=conversation.last_message_at)
+    return results
+
+
+def _messages_store_texts(conversation: Conversation, sender: Sender,
+                          texts: list[tuple[int, str, str]]) -> list[Message]:
+    """Write checked texts of one sender with consecutive seqs: one seq update (its row lock orders concurrent
+    senders until commit), one INSERT of the messages, one of their events, one read-state upsert."""
+    from privtraffic.events.services import event_record_many
+
+    with transaction.atomic():
+        now = timezone.now()
+        last = _next_seq(conversation, now, reopen=sender.customer is not None, count=len(texts))
+        first = last - len(texts) + 1
+        messages = Message.objects.bulk_create([Message(
+            brand_id=conversation.brand_id, conversation=conversation, seq=first + offset, sender_type=sender.type,
+            sender_user=sender.user, sender_customer=sender.customer, sender_name=sender.name[:150],
+            sender_key=sender.key, kind=MessageKind.TEXT, body=body, payload={}, client_msg_id=client_msg_id,
+            persona=sender.persona) for offset, (_position, body, client_msg_id) in enumerate(texts)])
+        event_record_many(brand=conversation.brand, events=[("message.created", {
+            "message_id": m.pk, "conversation_id": conversation.pk, "seq": m.seq, "sender_type": m.sender_type,
+            "kind": m.kind}) for m in messages])
+        if sender.type not in (SenderType.BOT, SenderType.SYSTEM):
+            _read_to_newest(conversation, sender.key, last)
+        broadcast_many_on_commit([(conversation.pk, message_frame_event(m, conversation.brand_id)) for m in messages],
+                                 brand_id=conversation.brand_id)
+    conversation.last_seq = last
+    conversation.last_message_at = messages[-1].created_at
+    return messages
+
+
 def _message_store(*, conversation: Conversation, sender: Sender, body: str, kind: str, payload: dict[str, Any],
                    client_msg_id: str, promotion_lane: str) -> tuple[Message, str | None]:
     """Check and write one message: the seq, the row, its outbox event and the sender's read state.
@@ -410,25 +509,26 @@ def _message_store(*, conversation: Conversation, sender: Sender, body: str, kin
 
 # One statement takes the next seq (and with it the row lock that orders concurrent senders until commit).
 # Identifiers are quoted as PostgreSQL and SQLite both read them; SET expressions see the row before the update.
-_NEXT_SEQ_SQL = ('UPDATE "chats_conversation" SET "last_seq" = "last_seq" + 1, "last_message_at" = %s '
+_NEXT_SEQ_SQL = ('UPDATE "chats_conversation" SET "last_seq" = "last_seq" + %s, "last_message_at" = %s '
                  'WHERE "id" = %s RETURNING "last_seq"')
 # A customer wrote: a resolved or snoozed conversation is back in the team's open list.
-_NEXT_SEQ_REOPEN_SQL = ('UPDATE "chats_conversation" SET "last_seq" = "last_seq" + 1, "last_message_at" = %s, '
+_NEXT_SEQ_REOPEN_SQL = ('UPDATE "chats_conversation" SET "last_seq" = "last_seq" + %s, "last_message_at" = %s, '
                         '"snoozed_until" = CASE WHEN "status" = %s THEN "snoozed_until" ELSE NULL END, '
                         '"status" = %s WHERE "id" = %s RETURNING "last_seq"')
 
 
-def _next_seq(conversation: Conversation, now, *, reopen: bool) -> int:
-    """Take the conversation's next seq in one statement; its row stays locked until the transaction ends."""
+def _next_seq(conversation: Conversation, now, *, reopen: bool, count: int = 1) -> int:
+    """Take the conversation's next `count` seqs in one statement (returns the last); its row stays locked
+    until the transaction ends."""
     from django.db import connection
 
     assert Conversation._meta.db_table == "chats_conversation"  # noqa: S101  (the statements above name it)
     with connection.cursor() as cursor:
         if reopen:
             open_ = ConversationStatus.OPEN.value
-            cursor.execute(_NEXT_SEQ_REOPEN_SQL, [now, open_, open_, conversation.pk])
+            cursor.execute(_NEXT_SEQ_REOPEN_SQL, [count, now, open_, open_, conversation.pk])
         else:
-            cursor.execute(_NEXT_SEQ_SQL, [now, conversation.pk])
+            cursor.execute(_NEXT_SEQ_SQL, [count, now, conversation.pk])
         row = cursor.fetchone()
     if row is None:
         raise ApplicationError.not_found("conversation")  # deleted since it was read

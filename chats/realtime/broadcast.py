@@ -7,7 +7,9 @@ the fan-out (fanout.py): published once per conversation, encoded once, O(proces
 """
 
 import asyncio
+import contextlib
 import logging
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -55,7 +57,28 @@ def conversation_payloads(brand_id: int, conversation_id: int, event: dict[str, 
     return [(fanout.conversation_key(conversation_id), payload), (fanout.brand_key(brand_id), payload)]
 
 
+_collecting = threading.local()
+
+
+@contextlib.contextmanager
+def publishes_collected():
+    """The live frames this thread publishes inside the block go out together when it ends: in the order
+    they were published, in one Redis round trip (a batch of writes committed together)."""
+    outer = getattr(_collecting, "items", None)
+    items: list[tuple[str, bytes]] = []
+    _collecting.items = items
+    try:
+        yield
+    finally:
+        _collecting.items = outer
+        _publish(items)
+
+
 def _publish(items: list[tuple[str, bytes]]) -> None:
+    collected = getattr(_collecting, "items", None)
+    if collected is not None:
+        collected.extend(items)
+        return
     try:
         fanout.publish(items)
     except Exception:  # committed already: clients that missed it resync by seq

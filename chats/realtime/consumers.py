@@ -12,17 +12,18 @@ Every frame is validated; a bad one gets an error frame and the socket stays ope
 """
 
 import asyncio
+import collections
 import functools
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError, connections
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +36,7 @@ from .. import selectors
 from ..moderation.services import rule_warning
 from ..persona.services import persona_sender
 from ..serialization import message_to_dict
-from ..services import Sender, conversation_mark_read, message_find_retry, message_send
+from ..services import Sender, conversation_mark_read, message_find_retry, message_send, message_send_many
 from . import broadcast as realtime
 from . import fanout
 from .layer_receive import WAKE_TYPE, receive_until_cancelled
@@ -103,12 +104,40 @@ async def _redis_groups(layer, groups: list[str], channel: str, *, add: bool) ->
     return True
 
 
-def _flood_allows(sender_key: str) -> bool:
-    """A fixed-window counter per sender, shared by every socket and process through the cache."""
+# Send frames written in one transaction at most, and queued per socket before it reads no more frames.
+SEND_BATCH_MAX = 32
+SEND_QUEUE_MAX = 256
+
+
+class _SendRequest(NamedTuple):
+    conversation: Any
+    sender: Sender
+    client_msg_id: str
+    body: str
+
+
+def _ref(content: Any) -> str | None:
+    ref = content.get("client_msg_id") if isinstance(content, dict) else None
+    return ref if isinstance(ref, str) else None
+
+
+def _flood_room(sender_key: str, count: int) -> int:
+    """Count `count` sends against the sender's fixed-window limit, shared by every socket and process through
+    the cache; returns how many of them fit. On Redis, one round trip (INCRBY and EXPIRE NX in a pipeline)."""
     window = int(time.time() // settings.CHAT_FLOOD_WINDOW_SECONDS)
     key = f"chat-flood:{sender_key}:{window}"
-    cache.add(key, 0, timeout=settings.CHAT_FLOOD_WINDOW_SECONDS * 2)
-    return cache.incr(key) <= settings.CHAT_FLOOD_LIMIT
+    timeout = settings.CHAT_FLOOD_WINDOW_SECONDS * 2
+    client = getattr(cache, "_cache", None)
+    if hasattr(client, "get_client"):  # Django's Redis cache
+        full_key = cache.make_and_validate_key(key)
+        pipe = client.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe.incrby(full_key, count)
+        pipe.expire(full_key, timeout, nx=True)
+        total = pipe.execute()[0]
+    else:
+        cache.add(key, 0, timeout=timeout)
+        total = cache.incr(key, count)
+    return max(0, min(count, settings.CHAT_FLOOD_LIMIT - (total - count)))
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -131,6 +160,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self._auth_timer: asyncio.TimerHandle | None = None
         self._expiry_timer: asyncio.TimerHandle | None = None
         self._auth_tried = False
+        self._send_queue: collections.deque = collections.deque()  # send frames not yet written (see _on_send)
+        self._send_task: asyncio.Task | None = None
         self.device_id: int | None = None  # the join flow's device session this browser signed in with
         # SocketAuthMiddleware resolved scope["user"] already: a socket without a session (an app's token
         # socket) costs no database hop here.
@@ -246,6 +277,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         expiry = getattr(self, "_expiry_timer", None)
         if expiry is not None:
             expiry.cancel()
+        send_task = getattr(self, "_send_task", None)
+        if send_task is not None:
+            send_task.cancel()  # what is being written still commits; the client syncs by seq when it is back
         groups = getattr(self, "personal_groups", [])
         if groups and not await _redis_groups(self.channel_layer, groups, self.channel_name, add=False):
             for group in groups:
@@ -284,6 +318,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if not self.authenticated:
                 await self._authenticate(None)
                 return
+            await self._sends_written()
             if exc.code == "parse_error":
                 await self._error("bad_frame", _("Frames must be JSON objects."))
             else:
@@ -295,6 +330,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not self.authenticated:
             await self._authenticate(content)
             return
+        if not (isinstance(content, dict) and content.get("type") == "send"):
+            await self._sends_written()  # frames are answered in the order they came: earlier sends first
         if isinstance(content, dict) and content.get("type") == "auth":
             await self._error("already_authenticated", _("This socket is already signed in."))
             return
@@ -341,7 +378,97 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return persona_sender(brand=conversation.brand, membership=membership)
         return Sender.of_staff(membership)
 
+    # --- send frames: queued per socket, written in batches -------------------------------------
+    #
+    # A `send` frame does not hold up the socket's frame loop: it joins the socket's send queue, and one task per
+    # socket writes what is queued in one hop to a pool thread (all of it, up to SEND_BATCH_MAX, in one
+    # transaction: one seq lock, one commit, one relay check and one Redis round trip for all the live frames),
+    # then acks each frame in the order it came. A client that pipelines its sends gets them written together
+    # instead of one round trip after another; one that waits for each ack sees no change. Every other frame
+    # waits until the socket's earlier sends are acked (a sync after a send sees the message).
+
     async def _on_send(self, content: dict) -> None:
+        self._send_queue.append(content)
+        if self._send_task is None or self._send_task.done():
+            self._send_task = asyncio.get_running_loop().create_task(self._run_sends())
+        elif len(self._send_queue) >= SEND_QUEUE_MAX:
+            await asyncio.wait({self._send_task})  # back-pressure: read no more frames until these are written
+
+    async def _sends_written(self) -> None:
+        """Wait until every send frame received so far is written and answered."""
+        while self._send_task is not None and not self._send_task.done():
+            await asyncio.wait({self._send_task})
+
+    async def _run_sends(self) -> None:
+        queue = self._send_queue
+        while queue:
+            batch = [queue.popleft() for _ in range(min(len(queue), SEND_BATCH_MAX))]
+            try:
+                replies = await database_sync_to_async(self._send_batch, thread_sensitive=False)(batch)
+            except Exception:
+                logger.exception("chat send batch failed")
+                replies = [[self._error_frame("server_error", _("Something went wrong; try again."), _ref(c))]
+                           for c in batch]
+            for frames in replies:
+                for frame in frames:
+                    await self.send_json(frame)
+
+    def _send_batch(self, batch: list[Any]) -> list[list[dict]]:
+        """Write a batch of one socket's send frames (sync, on a pool thread); the frames to answer each with.
+
+        All of them in one transaction, each in a savepoint of message_send's own; if the transaction fails as a
+        whole (a deadlock, a lost connection, a bug), nothing of it is committed and each send is tried again
+        alone in a transaction of its own. The live frames of the batch go out together after the commit.
+        """
+        replies: list[list[dict]] = [[] for _ in batch]
+        todo: list[tuple[int, _SendRequest]] = []
+        contexts: dict[tuple[int, bool], tuple[Any, Sender]] = {}
+        for index, content in enumerate(batch):
+            try:
+                todo.append((index, self._send_request(content, contexts)))
+            except ApplicationError as exc:
+                replies[index] = [self._error_frame(exc.code, exc.message, _ref(content))]
+        todo = self._flood_filter(todo, replies)
+        if len(todo) == 1:  # a lone send: message_send's own transaction (no savepoint, no bulk statements)
+            index, request = todo[0]
+            try:
+                replies[index] = self._send_one(request)
+            except Exception:
+                logger.exception("chat frame failed")
+                replies[index] = [self._error_frame("server_error", _("Something went wrong; try again."),
+                                                    request.client_msg_id)]
+            return replies
+        with realtime.publishes_collected():
+            try:
+                with transaction.atomic():
+                    # Consecutive sends to the same conversation as the same sender are written together.
+                    run: list[tuple[int, _SendRequest]] = []
+                    for item in [*todo, None]:
+                        if run and (item is None or item[1].conversation is not run[0][1].conversation
+                                    or item[1].sender != run[0][1].sender):
+                            first = run[0][1]
+                            results = message_send_many(conversation=first.conversation, sender=first.sender,
+                                                        texts=[(r.body, r.client_msg_id) for _i, r in run])
+                            for (index, request), result in zip(run, results, strict=True):
+                                replies[index] = self._reply(request, result)
+                            run = []
+                        if item is not None:
+                            run.append(item)
+            except Exception:
+                if len(todo) > 1:
+                    logger.warning("chat send batch rolled back; sending one by one", exc_info=True)
+                for index, request in todo:
+                    try:
+                        with transaction.atomic():
+                            replies[index] = self._send_one(request)
+                    except Exception:
+                        logger.exception("chat frame failed")
+                        replies[index] = [self._error_frame("server_error", _("Something went wrong; try again."),
+                                                            request.client_msg_id)]
+        return replies
+
+    def _send_request(self, content: Any, contexts: dict) -> "_SendRequest":
+        """Check one send frame and resolve its conversation and sender (once per conversation in a batch)."""
         client_msg_id = content.get("client_msg_id")
         if not isinstance(client_msg_id, str) or not client_msg_id.strip():
             raise ApplicationError("invalid", _("client_msg_id is required."))
@@ -350,23 +477,52 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         speak_as = content.get("as")
         if speak_as not in (None, "me", "persona"):
             raise ApplicationError("invalid", _("as must be \"persona\" or left out."))
-
-        def send():
+        as_persona = speak_as == "persona"
+        key = (self._conversation_id(content), as_persona)
+        if key not in contexts:
             conversation = self._conversation(content)
-            if speak_as == "persona" and not self._sees_as_staff(conversation.brand_id):
+            if as_persona and not self._sees_as_staff(conversation.brand_id):
                 raise ApplicationError.forbidden(_("Only the brand's staff speak as the brand persona."))
-            sender = self._sender_for(conversation, as_persona=speak_as == "persona")
-            retried = message_find_retry(conversation=conversation, sender=sender, client_msg_id=client_msg_id)
-            if retried is None and not _flood_allows(sender.key):
-                raise ApplicationError("rate_limited", _("You are sending too fast. Wait a few seconds."))
-            message = message_send(conversation=conversation, sender=sender, body=content["body"],
-                                   client_msg_id=client_msg_id)
-            return message_to_dict(message, staff=self._sees_as_staff(conversation.brand_id)), message.hidden_reason
+            contexts[key] = (conversation, self._sender_for(conversation, as_persona=as_persona))
+        conversation, sender = contexts[key]
+        return _SendRequest(conversation, sender, client_msg_id, content["body"])
 
-        message, hidden_reason = await database_sync_to_async(send)()
-        await self.send_json({"type": "ack", "client_msg_id": client_msg_id, "message": message})
-        if hidden_reason:
-            await self._error("moderated", rule_warning(hidden_reason), client_msg_id)
+    def _flood_filter(self, todo: list, replies: list[list[dict]]) -> list:
+        """The sends the flood limit lets through: one count per sender for the batch; a send refused by it
+        still goes through if it is a retry of a stored message (its client_msg_id is looked up only then)."""
+        by_sender: dict[str, list] = {}
+        for item in todo:
+            by_sender.setdefault(item[1].sender.key, []).append(item)
+        allowed = set()
+        for sender_key, items in by_sender.items():
+            room = _flood_room(sender_key, len(items))
+            for position, (index, request) in enumerate(items):
+                if position < room or message_find_retry(conversation=request.conversation, sender=request.sender,
+                                                         client_msg_id=request.client_msg_id):
+                    allowed.add(index)
+                else:
+                    replies[index] = [self._error_frame(
+                        "rate_limited", _("You are sending too fast. Wait a few seconds."), request.client_msg_id)]
+        return [item for item in todo if item[0] in allowed]
+
+    def _send_one(self, request: "_SendRequest") -> list[dict]:
+        """One frame alone, through message_send (a batch that failed as a whole is written this way)."""
+        try:
+            message = message_send(conversation=request.conversation, sender=request.sender, body=request.body,
+                                   client_msg_id=request.client_msg_id)
+        except ApplicationError as exc:
+            message = exc
+        return self._reply(request, message)
+
+    def _reply(self, request: "_SendRequest", result) -> list[dict]:
+        """The frames answering one send: its ack (and a moderation notice), or its refusal."""
+        if isinstance(result, ApplicationError):
+            return [self._error_frame(result.code, result.message, request.client_msg_id)]
+        frames = [{"type": "ack", "client_msg_id": request.client_msg_id,
+                   "message": message_to_dict(result, staff=self._sees_as_staff(request.conversation.brand_id))}]
+        if result.hidden_reason:
+            frames.append(self._error_frame("moderated", rule_warning(result.hidden_reason), request.client_msg_id))
+        return frames
 
     async def _on_sync(self, content: dict) -> None:
         try:
@@ -425,8 +581,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
         await database_sync_to_async(tell)()
 
+    @staticmethod
+    def _error_frame(code: str, message: str, ref: str | None = None) -> dict:
+        return {"type": "error", "code": code, "message": str(message), "ref": ref}
+
     async def _error(self, code: str, message: str, ref: str | None = None) -> None:
-        await self.send_json({"type": "error", "code": code, "message": str(message), "ref": ref})
+        await self.send_json(self._error_frame(code, message, ref))
 
     # --- channel-layer events ---------------------------------------------------------------
 
