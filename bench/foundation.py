@@ -158,27 +158,23 @@ def main(argv: list[str]) -> int:
     from privtraffic.events.models import Event
     from privtraffic.events.services import event_relay_pending
 
-    registry.subscribe("bench.backlog", name="bench.backlog")(lambda event: None)
-    backlog = BACKLOG[QUICK]
-    Event.objects.bulk_create([Event(brand=brand, type="bench.backlog", payload={"i": i}) for i in range(backlog)])
-    with profiled("backlog"):
-        start = time.perf_counter()
-        relayed = 0
-        while relayed < backlog:
-            relayed += event_relay_pending(older_than_seconds=0, limit=backlog)
-        figures["outbox_backlog_relay_per_s"] = round(backlog / (time.perf_counter() - start), 1)
-    registry.unsubscribe("bench.backlog")
+    def backlog_rate(event_type: str, *, batch: bool) -> float:
+        registry.subscribe(event_type, name=event_type, batch=batch)(lambda event: None)
+        backlog = BACKLOG[QUICK]
+        Event.objects.bulk_create([Event(brand=brand, type=event_type, payload={"i": i}) for i in range(backlog)])
+        with profiled(event_type.removeprefix("bench.")):
+            start = time.perf_counter()
+            relayed = 0
+            while relayed < backlog:
+                relayed += event_relay_pending(older_than_seconds=0, limit=backlog)
+            rate = round(backlog / (time.perf_counter() - start), 1)
+        registry.unsubscribe(event_type)
+        return rate
+
+    figures["outbox_backlog_relay_per_s"] = backlog_rate("bench.backlog", batch=False)
     # The same backlog for a subscriber that declares batch=True, as the webhook subscriber does: a chunk of
     # events per transaction (one lock, one INSERT of receipts, one UPDATE of marks).
-    registry.subscribe("bench.backlog_batch", name="bench.backlog_batch", batch=True)(lambda event: None)
-    Event.objects.bulk_create([Event(brand=brand, type="bench.backlog_batch", payload={"i": i}) for i in range(backlog)])
-    with profiled("backlog_batch"):
-        start = time.perf_counter()
-        relayed = 0
-        while relayed < backlog:
-            relayed += event_relay_pending(older_than_seconds=0, limit=backlog)
-        figures["outbox_backlog_batch_relay_per_s"] = round(backlog / (time.perf_counter() - start), 1)
-    registry.unsubscribe("bench.backlog_batch")
+    figures["outbox_backlog_batch_relay_per_s"] = backlog_rate("bench.backlog_batch", batch=True)
 
     # Chat: the one write path (seq under a row lock, outbox event, broadcast on commit) and a sync page.
     from chats.selectors import message_list

@@ -76,6 +76,19 @@ async def open_all(url: str, tokens: list[str], concurrency: int):
     return opened, time.perf_counter() - start
 
 
+async def drain_acks(sender, sent_at: dict[str, tuple[int, float]], acks: dict[int, list[float]],
+                     errors: dict[str, int]) -> None:
+    """Read the sender's socket: the send-to-ack time of each ack of a send in `sent_at` (client_msg_id ->
+    (step, perf_counter at send)) goes into `acks` by step; error frames are counted by code."""
+    while True:
+        frame = fast_loads(await sender.recv())
+        if frame["type"] == "ack" and frame["client_msg_id"] in sent_at:
+            step, began = sent_at.pop(frame["client_msg_id"])
+            acks.setdefault(step, []).append(time.perf_counter() - began)
+        elif frame["type"] == "error":
+            errors[frame["code"]] = errors.get(frame["code"], 0) + 1
+
+
 async def broadcast(args) -> dict:
     tokens = json.loads(Path(args.tokens).read_text())
     opened, connect_s = await open_all(args.url, tokens, args.concurrency)
@@ -109,17 +122,7 @@ async def broadcast(args) -> dict:
     sent_at: dict[str, tuple[int, float]] = {}
     acks: dict[int, list[float]] = {}
     errors: dict[str, int] = {}
-
-    async def drain_sender():
-        while True:
-            frame = fast_loads(await sender.recv())
-            if frame["type"] == "ack" and frame["client_msg_id"] in sent_at:
-                step_, began = sent_at.pop(frame["client_msg_id"])
-                acks.setdefault(step_, []).append(time.perf_counter() - began)
-            elif frame["type"] == "error":
-                errors[frame["code"]] = errors.get(frame["code"], 0) + 1
-
-    drain = asyncio.ensure_future(drain_sender())
+    drain = asyncio.ensure_future(drain_acks(sender, sent_at, acks, errors))
     start = time.perf_counter()
     for n in range(count):
         target = start + n / args.rate
@@ -184,17 +187,7 @@ async def ramp(args) -> dict:
     sent_at: dict[str, tuple[int, float]] = {}
     acks: dict[int, list[float]] = {}
     errors: dict[str, int] = {}
-
-    async def drain_sender():
-        while True:
-            frame = fast_loads(await sender.recv())
-            if frame["type"] == "ack" and frame["client_msg_id"] in sent_at:
-                step_, began = sent_at.pop(frame["client_msg_id"])
-                acks.setdefault(step_, []).append(time.perf_counter() - began)
-            elif frame["type"] == "error":
-                errors[frame["code"]] = errors.get(frame["code"], 0) + 1
-
-    drain = asyncio.ensure_future(drain_sender())
+    drain = asyncio.ensure_future(drain_acks(sender, sent_at, acks, errors))
     # Warm-up, not measured: the server's first messages pay one-time costs (imports, connections, plans).
     for n in range(5):
         await sender.send(json.dumps({"type": "send", "conversation": conversation, "client_msg_id": f"w{n}-{time.time()}",

@@ -13,6 +13,7 @@ Every frame is validated; a bad one gets an error frame and the socket stays ope
 
 import asyncio
 import collections
+import contextlib
 import functools
 import logging
 import time
@@ -431,12 +432,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         todo = self._flood_filter(todo, replies)
         if len(todo) == 1:  # a lone send: message_send's own transaction (no savepoint, no bulk statements)
             index, request = todo[0]
-            try:
-                replies[index] = self._send_one(request)
-            except Exception:
-                logger.exception("chat frame failed")
-                replies[index] = [self._error_frame("server_error", _("Something went wrong; try again."),
-                                                    request.client_msg_id)]
+            replies[index] = self._send_alone(request, own_transaction=False)
             return replies
         with realtime.publishes_collected():
             try:
@@ -458,14 +454,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 if len(todo) > 1:
                     logger.warning("chat send batch rolled back; sending one by one", exc_info=True)
                 for index, request in todo:
-                    try:
-                        with transaction.atomic():
-                            replies[index] = self._send_one(request)
-                    except Exception:
-                        logger.exception("chat frame failed")
-                        replies[index] = [self._error_frame("server_error", _("Something went wrong; try again."),
-                                                            request.client_msg_id)]
+                    replies[index] = self._send_alone(request, own_transaction=True)
         return replies
+
+    def _send_alone(self, request: "_SendRequest", *, own_transaction: bool) -> list[dict]:
+        """`_send_one`, in a transaction of its own when asked; a failure other than a refusal is answered
+        with a server_error frame for that send alone."""
+        try:
+            with transaction.atomic() if own_transaction else contextlib.nullcontext():
+                return self._send_one(request)
+        except Exception:
+            logger.exception("chat frame failed")
+            return [self._error_frame("server_error", _("Something went wrong; try again."), request.client_msg_id)]
 
     def _send_request(self, content: Any, contexts: dict) -> "_SendRequest":
         """Check one send frame and resolve its conversation and sender (once per conversation in a batch)."""
