@@ -16,6 +16,7 @@ waits (at most POOL_TIMEOUT seconds) for one of MAX_CONNECTIONS connections (the
 import threading
 
 import redis
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 MAX_CONNECTIONS = 500
@@ -52,3 +53,14 @@ class SharedPoolRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedPoolRedisCacheClient
+
+
+def redis_client() -> redis.Redis | None:
+    """The redis-py client behind the default cache, for the few counters that need one round trip of several
+    commands (a pipeline or a script: the API-key throttle, the chat flood limit); None when the cache is not
+    Redis (the embedded default's local memory), where the caller keeps to the cache API. Keys must still go
+    through the cache's `make_and_validate_key`, so they share its prefix and version."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return backend._cache.get_client(write=True)
+    return None

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from communities.join.middleware import SESSION_KEY as DEVICE_SESSION_KEY
 from communities.join.services import device_group
+from privtraffic.cache import redis_client
 from privtraffic.tenancy.errors import ApplicationError
 from privtraffic.tenancy.parsing import json_loads, parse_int
 
@@ -128,10 +129,10 @@ def _flood_room(sender_key: str, count: int) -> int:
     window = int(time.time() // settings.CHAT_FLOOD_WINDOW_SECONDS)
     key = f"chat-flood:{sender_key}:{window}"
     timeout = settings.CHAT_FLOOD_WINDOW_SECONDS * 2
-    client = getattr(cache, "_cache", None)
-    if hasattr(client, "get_client"):  # Django's Redis cache
+    client = redis_client()
+    if client is not None:
         full_key = cache.make_and_validate_key(key)
-        pipe = client.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe = client.pipeline(transaction=False)
         pipe.incrby(full_key, count)
         pipe.expire(full_key, timeout, nx=True)
         total = pipe.execute()[0]

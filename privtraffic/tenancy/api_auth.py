@@ -11,8 +11,7 @@ import re
 import time
 from typing import NamedTuple
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 
+from ..cache import redis_client
 from . import services
 from .models import ApiKey
 from .services import api_key_authenticate, api_key_touch
@@ -174,13 +174,12 @@ class ApiKeyRateThrottle(throttling.BaseThrottle):
         window_index = int(now // window)
         key = f"throttle:{cls.scope}:{prefix}:{window}:{window_index}"
         window_ends = (window_index + 1) * window
-        backend = caches["default"]
-        if isinstance(backend, RedisCache):
+        client = redis_client()
+        if client is not None:
             global _count_script
-            client = backend._cache.get_client(write=True)
             if _count_script is None:
                 _count_script = client.register_script(_COUNT_SCRIPT)
-            keys = [backend.make_and_validate_key(key)] + ([backend.make_and_validate_key(mark)] if mark else [])
+            keys = [cache.make_and_validate_key(key)] + ([cache.make_and_validate_key(mark)] if mark else [])
             count, revoked = _count_script(keys=keys, args=[window + 1], client=client)
             return ThrottleHit(key, int(count), bool(revoked), window_ends)
         return ThrottleHit(key, cls._count(key, window), bool(mark and cache.get(mark) is not None), window_ends)
